@@ -1,0 +1,160 @@
+"""The `wirework` command line: run and validate workflow files (and, later, serve).
+
+Prefect is imported only by commands that run flows, after its settings are applied,
+so `wirework validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from .model import WorkflowFileError, load_workflow
+from .run_events import NodeResult, RunInfo
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_USAGE = 0, 1, 2, 64
+
+_SYMBOLS = {"completed": "✓", "failed": "✗", "retrying": "↻", "not_run": "·", "running": "▶", "cancelled": "■"}
+
+
+class ProgressPrinter:
+    """A live line per node event, e.g. `  ✓ clean      12 → 10 records  0.03 s`."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.width = 12
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def run_started(self, info: RunInfo) -> None:
+        self.width = max([len(n) for n in info.node_ids] + [8])
+        self._line(f"▶ run {info.run_id} of {info.workflow_id} v{info.workflow_version}")
+
+    def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
+        retry = f" (attempt {attempt})" if attempt > 1 else ""
+        self._line(f"  ▶ {node_id:<{self.width}} running on {records_in} record(s){retry}")
+
+    def node_finished(self, result: NodeResult) -> None:
+        symbol = _SYMBOLS.get(result.status, "?")
+        if result.status == "completed":
+            detail = f"{result.records_in} → {result.records_out} records  {result.duration_s or 0:.2f} s"
+        elif result.status in ("failed", "retrying") and result.error:
+            detail = _describe_error(result.error)
+        else:
+            detail = "not run (an upstream node failed)" if result.status == "not_run" else result.status
+        self._line(f"  {symbol} {result.node_id:<{self.width}} {detail}")
+
+    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+        pass
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    where = []
+    if error.get("record_id") is not None:
+        where.append(f'record "{error["record_id"]}"')
+    if error.get("line") is not None:
+        where.append(f'line {error["line"]}')
+    text = f"{error.get('message')}"
+    if where:
+        text += f" ({', '.join(where)})"
+    if error.get("source_line"):
+        text += f"\n      > {error['source_line']}"
+    return text
+
+
+def _print_summary(summary, out: TextIO) -> None:
+    counts = {}
+    for result in summary.nodes.values():
+        counts[result.status] = counts.get(result.status, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"{'✓' if summary.status == 'completed' else '✗'} run {summary.status} in {summary.duration_s:.2f} s "
+          f"({parts})", file=out)
+    if summary.error:
+        print(f"  {summary.error}", file=out)
+    for result in summary.nodes.values():
+        if result.status == "failed" and result.error:
+            print(f'  node "{result.node_id}" failed: {_describe_error(result.error)}', file=out)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import validate_workflow
+
+    try:
+        workflow = load_workflow(args.file)
+    except WorkflowFileError as exc:
+        for problem in exc.problems:
+            print(f"✗ {exc.source}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    problems = validate_workflow(workflow)
+    for problem in problems:
+        print(f"✗ {workflow.id}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"✓ {args.file}: workflow \"{workflow.id}\" is valid ({len(workflow.nodes)} nodes, {len(workflow.edges)} edges)")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .prefect_env import configure_prefect_env
+    from .validation import validate_workflow
+
+    try:
+        workflow = load_workflow(args.file)
+    except WorkflowFileError as exc:
+        for problem in exc.problems:
+            print(f"✗ {exc.source}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    problems = validate_workflow(workflow)
+    if problems:
+        for problem in problems:
+            print(f"✗ {workflow.id}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        payload = json.loads(args.payload) if args.payload else None
+    except json.JSONDecodeError as exc:
+        print(f"✗ --payload is not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    configure_prefect_env()
+    print(f"starting {workflow.id} (Prefect import and server start can take a few seconds)…", flush=True)
+    from .app_db import AppDatabase
+    from .launch import run_workflow
+    from .paths import app_db_path
+    from .store_access import local_store_access
+
+    app_db = AppDatabase(app_db_path())
+    try:
+        with local_store_access() as (store_client, secrets):
+            summary = run_workflow(workflow, payload, app_db=app_db, observers=[ProgressPrinter(sys.stdout)],
+                                   store_client=store_client, secrets=secrets)
+    finally:
+        app_db.close()
+    _print_summary(summary, sys.stdout)
+    return EXIT_OK if summary.status == "completed" else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirework", description="Visual workflow engine for data and ML pipelines.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a workflow file once and print per-node progress")
+    run.add_argument("file")
+    run.add_argument("--payload", help="JSON given to source nodes as the trigger payload")
+    run.set_defaults(handler=cmd_run)
+    validate = sub.add_parser("validate", help="print every problem of a workflow file")
+    validate.add_argument("file")
+    validate.set_defaults(handler=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Node types: the registry and the base classes node authors build on."""
+
+from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record, RunCancelled
+from .registry import NodeRegistry, UnknownNodeType, default_registry
+
+__all__ = [
+    "ConfigProblem",
+    "NodeConfig",
+    "NodeContext",
+    "NodeError",
+    "NodeRegistry",
+    "NodeType",
+    "Record",
+    "RunCancelled",
+    "UnknownNodeType",
+    "default_registry",
+]

@@ -1,0 +1,139 @@
+"""What every node type is: a config model, a category and a `run(ctx, records)`.
+
+Node types are plain classes. The engine builds one instance per node per run from the
+node's validated config and calls `run` with the node's input records. Errors a user
+can hit are `NodeError`s that name the node and, where there is one, the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Category = Literal["source", "transform", "sink"]
+Record = dict[str, Any]
+
+
+class NodeConfig(BaseModel):
+    """Base of every node type's config: unknown keys are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ConfigProblem:
+    """A problem found in a node's config before any run (e.g. code that does not compile)."""
+
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+
+class NodeError(Exception):
+    """A node failed in a way the user can act on.
+
+    `user_line` is the line in the user's own code, `record_id` the record being
+    processed; both are shown by the CLI, stored with the run and sent to the editor.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node_id: str | None = None,
+        record_id: str | None = None,
+        user_line: int | None = None,
+        source_line: str | None = None,
+        exception_type: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.node_id = node_id
+        self.record_id = record_id
+        self.user_line = user_line
+        self.source_line = source_line
+        self.exception_type = exception_type or type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.exception_type,
+            "message": self.message,
+            "node": self.node_id,
+            "record_id": self.record_id,
+            "line": self.user_line,
+            "source_line": self.source_line,
+        }
+
+    def __str__(self) -> str:
+        parts = []
+        if self.node_id:
+            parts.append(f'node "{self.node_id}"')
+        if self.record_id is not None:
+            parts.append(f'record "{self.record_id}"')
+        if self.user_line is not None:
+            parts.append(f"line {self.user_line}")
+        where = ", ".join(parts)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class RunCancelled(Exception):
+    """Raised inside a node when its run was cancelled."""
+
+
+@dataclass
+class NodeContext:
+    """What a node may use while it runs.
+
+    `store_client` is the only way to reach stores (in-process or over HTTP);
+    `secrets` resolves secret names to values without logging them.
+    """
+
+    workflow_id: str
+    run_id: str
+    node_id: str
+    logger: logging.Logger
+    trigger: Record
+    store_client: Any = None
+    secrets: Any = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise RunCancelled(f'run {self.run_id} was cancelled while node "{self.node_id}" ran')
+
+
+class NodeType:
+    """Base class of node types. Subclasses set the class attributes and `run`."""
+
+    type: ClassVar[str]
+    category: ClassVar[Category]
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[NodeConfig]] = NodeConfig
+
+    def __init__(self, config: NodeConfig, node_id: str = ""):
+        self.config = config
+        self.node_id = node_id
+
+    def check(self) -> list[ConfigProblem]:
+        """Problems beyond the schema (compile user code, parse selectors...)."""
+        return []
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        raise NotImplementedError
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The node type as the API and the editor see it (schema drives the form)."""
+        return {
+            "type": cls.type,
+            "category": cls.category,
+            "title": cls.title or cls.type,
+            "description": cls.description,
+            "config_schema": cls.Config.model_json_schema(),
+        }

@@ -1,0 +1,149 @@
+"""The three Python node families: map (1→0/1), yield (1→N) and aggregate (N→1/N).
+
+Signatures match Kern AI's workflow so pasted code runs unmodified:
+`def node(record: dict) -> dict` (None drops), `def node(record: dict)` as a generator,
+and `def node(records: list[dict]) -> dict | list[dict]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from pydantic import Field
+
+from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record
+from .user_code import UserFunction, compile_problems, load_user_function
+
+_MAP_EXAMPLE = '''def node(record: dict) -> dict:
+    record["length"] = len(str(record))
+    return record
+'''
+_YIELD_EXAMPLE = '''def node(record: dict):
+    from uuid import uuid4
+    for i in range(3):
+        yield {"id": str(uuid4()), "n": i}
+'''
+_AGGREGATE_EXAMPLE = '''def node(records: list[dict]) -> dict:
+    from datetime import datetime
+    return {"id": str(datetime.today()), "text": f"{len(records)} records"}
+'''
+
+
+def _code_field(example: str) -> Any:
+    # `format: python` tells the editor to show a code editor for this field.
+    return Field(default=example, min_length=1, json_schema_extra={"format": "python"})
+
+
+class MapConfig(NodeConfig):
+    code: str = _code_field(_MAP_EXAMPLE)
+
+
+class YieldConfig(NodeConfig):
+    code: str = _code_field(_YIELD_EXAMPLE)
+
+
+class AggregateConfig(NodeConfig):
+    code: str = _code_field(_AGGREGATE_EXAMPLE)
+
+
+def _as_record(value: Any, fn: UserFunction, source_id: str | None, fallback_id: str | None) -> Record:
+    """Check a value returned by user code is a record; give it a string id."""
+    if not isinstance(value, dict):
+        raise NodeError(
+            f"the code returned {type(value).__name__}, expected a dict (a record)",
+            node_id=fn.node_id, record_id=source_id, exception_type="TypeError",
+        )
+    record_id = value.get("id")
+    if record_id is None:
+        value["id"] = fallback_id if fallback_id is not None else str(uuid4())
+    elif not isinstance(record_id, str):
+        value["id"] = str(record_id)
+    return value
+
+
+class _PythonNode(NodeType):
+    config: MapConfig | YieldConfig | AggregateConfig
+
+    def check(self) -> list[ConfigProblem]:
+        return compile_problems(self.config.code, self.node_id)
+
+    def _function(self) -> UserFunction:
+        return load_user_function(self.config.code, self.node_id)
+
+
+class PythonMap(_PythonNode):
+    type = "python.map"
+    category = "transform"
+    title = "Python map"
+    description = "Calls `def node(record) -> dict` on each record; returning None drops it."
+    Config = MapConfig
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        fn = self._function()
+        func = fn.func
+        out: list[Record] = []
+        append = out.append
+        record: Record = {}
+        try:
+            # Hot loop: keep it free of per-record bookkeeping beyond the call itself.
+            for record in records:
+                result = func(record)
+                if result is not None:
+                    if type(result) is dict and type(result.get("id")) is str:
+                        append(result)
+                    else:
+                        append(_as_record(result, fn, record.get("id"), record.get("id")))
+        except NodeError:
+            raise
+        except Exception as exc:
+            raise fn.error_from(exc, record.get("id")) from exc
+        return out
+
+
+class PythonYield(_PythonNode):
+    type = "python.yield"
+    category = "transform"
+    title = "Python yield"
+    description = "Calls the generator `def node(record)` on each record and emits every yielded record (1→N)."
+    Config = YieldConfig
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        fn = self._function()
+        out: list[Record] = []
+        record: Record = {}
+        try:
+            for record in records:
+                produced = fn.func(record)
+                if produced is None:
+                    continue
+                if isinstance(produced, dict):
+                    produced = [produced]
+                for item in produced:
+                    out.append(_as_record(item, fn, record.get("id"), None))
+                    if len(out) % 1000 == 0:
+                        ctx.check_cancelled()
+        except NodeError:
+            raise
+        except Exception as exc:
+            raise fn.error_from(exc, record.get("id")) from exc
+        return out
+
+
+class PythonAggregate(_PythonNode):
+    type = "python.aggregate"
+    category = "transform"
+    title = "Python aggregate"
+    description = "Calls `def node(records) -> dict | list[dict]` once with all input records."
+    Config = AggregateConfig
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        fn = self._function()
+        try:
+            result = fn.func(records)
+        except Exception as exc:
+            raise fn.error_from(exc, None) from exc
+        if result is None:
+            return []
+        items = result if isinstance(result, list) else [result]
+        return [_as_record(item, fn, None, None) for item in items]

@@ -1,0 +1,1 @@
+"""Shared stores, file stores, secrets and the labeling project (DuckDB-backed)."""

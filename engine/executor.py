@@ -91,6 +91,7 @@ class ActiveRun:
         self.finished: set[str] = set()
         self.cancel_event = threading.Event()
         self.lock = threading.Lock()
+        self.success_actions: dict[str, list] = {}  # node id -> actions of its last successful attempt
 
     def inputs_of(self, node_id: str) -> list[Record]:
         """Fan-in: concatenation of upstream outputs in edge order; roots get the trigger."""
@@ -160,6 +161,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     active.publish(node_id, output)
     with active.lock:
         active.finished.add(node_id)
+        active.success_actions[node_id] = list(ctx.success_actions)
     env.observer.node_finished(NodeResult(
         run_id=active.run_id, node_id=node_id, status="completed", attempts=attempt,
         started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
@@ -207,6 +209,14 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
                                                   error=None, logs=""))
     status = "failed" if failed else "completed"
     error = f"node(s) failed: {', '.join(failed)}" if failed else None
+    if not failed:
+        try:
+            for node_id in futures:
+                for action in active.success_actions.get(node_id, []):
+                    action()
+        except Exception as exc:  # e.g. the store is gone: the run must not count as done
+            status, error = "failed", f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
+            failed = [node_id]
     env.observer.run_finished(run_id, status, error, utcnow())
     if failed:
         raise WorkflowRunFailed(f'workflow "{model.id}" run {run_id}: {error}')

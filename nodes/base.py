@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -101,6 +101,12 @@ class NodeContext:
     secrets: Any = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     state: dict[str, Any] = field(default_factory=dict)
+    # Work to do only if the whole run succeeds (e.g. advancing an incremental cursor,
+    # so a failed run re-reads the same records next time). Filled by nodes, run by the engine.
+    success_actions: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_run_success(self, action: Callable[[], None]) -> None:
+        self.success_actions.append(action)
 
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():

@@ -1,0 +1,409 @@
+/**
+ * The open workflow's editing state: canvas nodes/edges, workflow fields, undo history,
+ * validation problems, the live run and the save state. Mutations here are the verbs
+ * the named actions (actions.ts) call; components only read and call them.
+ */
+import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from "@xyflow/react";
+import { create } from "zustand";
+import type { Category, NodeRun, NodeSpec, NodeTypeInfo, Problem, Run, Workflow } from "../api/types";
+import { connectionProblem } from "../graph/rules";
+import { UndoStack } from "../graph/undoStack";
+import { idStemForType, uniqueNodeId } from "../graph/nodeIds";
+import { layoutLeftToRight } from "../graph/layout";
+import { preparePaste, type ClipboardContent } from "../graph/clipboard";
+import { configWithDefaults } from "../forms/schemaForm";
+import {
+  docToFlow, flowToDoc, isWorkflowNode, noteToFlowNode, notesOf, toFlowEdge, toFlowNode,
+  type FlowEdge, type FlowNode, type StoredNote, type WorkflowFlowNode, type WorkflowMeta,
+} from "./flowDoc";
+
+interface Snapshot {
+  meta: WorkflowMeta;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+export interface LiveRun {
+  runId: string;
+  status: string;
+  error: string | null;
+  nodes: Record<string, NodeRun>;
+}
+
+export interface SaveConflict {
+  currentVersion: number | null;
+  detail: string;
+}
+
+export interface EditorState {
+  meta: WorkflowMeta | null;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  nodeTypes: Record<string, NodeTypeInfo>;
+  /** Bumped on every change to the document (not on selection), to drive validation and autosave. */
+  revision: number;
+  savedRevision: number;
+  problems: Problem[];
+  problemsByNode: Record<string, Problem[]>;
+  validating: boolean;
+  run: LiveRun | null;
+  inspectedNodeId: string | null;
+  conflict: SaveConflict | null;
+  wireHint: string | null;
+  toast: { text: string; kind: "info" | "error" } | null;
+  canUndo: boolean;
+  canRedo: boolean;
+
+  setNodeTypes(types: NodeTypeInfo[]): void;
+  load(doc: Workflow, notes: StoredNote[]): void;
+  document(): Workflow;
+  notes(): StoredNote[];
+  categoryOf(nodeId: string): Category | undefined;
+  connectionProblem(source: string | null | undefined, target: string | null | undefined): string | null;
+
+  onNodesChange(changes: NodeChange<FlowNode>[]): void;
+  onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
+  beginGesture(): void;
+  connect(source: string, target: string): boolean;
+  addNode(type: string, position: { x: number; y: number }): string | null;
+  addNote(position: { x: number; y: number }): string;
+  updateNote(id: string, text: string): void;
+  updateNodeSpec(id: string, patch: Partial<NodeSpec>, coalesceKey?: string): void;
+  updateMeta(patch: Partial<WorkflowMeta>, coalesceKey?: string): void;
+  deleteSelection(): void;
+  selectAll(): void;
+  selectedNodeIds(): Set<string>;
+  pasteContent(content: ClipboardContent, offset: { x: number; y: number }): void;
+  autoLayout(): void;
+  undo(): void;
+  redo(): void;
+  inspect(nodeId: string | null): void;
+
+  setProblems(problems: Problem[]): void;
+  setValidating(validating: boolean): void;
+  markSaved(doc: Workflow): void;
+  setConflict(conflict: SaveConflict | null): void;
+  setWireHint(hint: string | null): void;
+  showToast(text: string, kind?: "info" | "error"): void;
+
+  startLiveRun(runId: string): void;
+  applyRunEvent(kind: string, payload: Record<string, unknown>): void;
+  applyRunDetail(run: Run): void;
+}
+
+const history = new UndoStack<Snapshot>();
+let lastCoalesce: { key: string; at: number } | null = null;
+
+function groupProblems(problems: Problem[]): Record<string, Problem[]> {
+  const byNode: Record<string, Problem[]> = {};
+  for (const problem of problems) {
+    if (!problem.node) continue;
+    (byNode[problem.node] ??= []).push(problem);
+  }
+  return byNode;
+}
+
+function deselected<T extends { selected?: boolean }>(items: T[]): T[] {
+  return items.map((item) => (item.selected ? { ...item, selected: false } : item));
+}
+
+export const useEditor = create<EditorState>()((set, get) => {
+  /** Remember the current state for undo before a change (coalescing repeated edits of one field). */
+  function record(coalesceKey?: string) {
+    const { meta, nodes, edges } = get();
+    if (!meta) return;
+    const now = Date.now();
+    if (coalesceKey && lastCoalesce && lastCoalesce.key === coalesceKey && now - lastCoalesce.at < 1500) {
+      lastCoalesce.at = now;
+      return;
+    }
+    lastCoalesce = coalesceKey ? { key: coalesceKey, at: now } : null;
+    history.record({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+    set({ canUndo: history.canUndo, canRedo: history.canRedo });
+  }
+
+  function changed(patch: Partial<EditorState>) {
+    set({ ...patch, revision: get().revision + 1, canUndo: history.canUndo, canRedo: history.canRedo });
+  }
+
+  function restore(snapshot: Snapshot) {
+    lastCoalesce = null;
+    changed({ meta: snapshot.meta, nodes: snapshot.nodes, edges: snapshot.edges });
+  }
+
+  return {
+    meta: null,
+    nodes: [],
+    edges: [],
+    nodeTypes: {},
+    revision: 0,
+    savedRevision: 0,
+    problems: [],
+    problemsByNode: {},
+    validating: false,
+    run: null,
+    inspectedNodeId: null,
+    conflict: null,
+    wireHint: null,
+    toast: null,
+    canUndo: false,
+    canRedo: false,
+
+    setNodeTypes(types) {
+      set({ nodeTypes: Object.fromEntries(types.map((t) => [t.type, t])) });
+    },
+
+    load(doc, notes) {
+      history.clear();
+      lastCoalesce = null;
+      const { meta, nodes, edges } = docToFlow(doc);
+      const revision = get().revision + 1;
+      set({
+        meta, nodes: [...nodes, ...notes.map(noteToFlowNode)], edges,
+        revision, savedRevision: revision, problems: [], problemsByNode: {},
+        inspectedNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
+      });
+    },
+
+    document() {
+      const { meta, nodes, edges } = get();
+      if (!meta) throw new Error("no workflow is open");
+      return flowToDoc(meta, nodes, edges);
+    },
+
+    notes() {
+      return notesOf(get().nodes);
+    },
+
+    categoryOf(nodeId) {
+      const node = get().nodes.find((n) => n.id === nodeId);
+      if (!node || !isWorkflowNode(node)) return undefined;
+      return get().nodeTypes[node.data.spec.type]?.category ?? "transform";
+    },
+
+    connectionProblem(source, target) {
+      return connectionProblem(get().edges, source, target, (id) => get().categoryOf(id));
+    },
+
+    onNodesChange(changes) {
+      // Removals go through deleteSelection (one undo step, edges included).
+      const kept = changes.filter((c) => c.type !== "remove");
+      if (kept.length === 0) return;
+      const movesDocument = kept.some((c) => c.type === "position" || c.type === "dimensions" && c.resizing);
+      const nodes = applyNodeChanges(kept, get().nodes);
+      if (movesDocument) changed({ nodes });
+      else set({ nodes });
+    },
+
+    onEdgesChange(changes) {
+      const kept = changes.filter((c) => c.type !== "remove");
+      if (kept.length) set({ edges: applyEdgeChanges(kept, get().edges) });
+    },
+
+    beginGesture() {
+      record();
+    },
+
+    connect(source, target) {
+      const problem = get().connectionProblem(source, target);
+      if (problem) {
+        get().showToast(`Not connected: ${problem}`, "error");
+        return false;
+      }
+      record();
+      changed({ edges: [...get().edges, toFlowEdge({ id: `${source}->${target}`, source, target })] });
+      return true;
+    },
+
+    addNode(type, position) {
+      const nodeType = get().nodeTypes[type];
+      if (!nodeType) return null;
+      record();
+      const id = uniqueNodeId(idStemForType(type), new Set(get().nodes.map((n) => n.id)));
+      const spec: NodeSpec = {
+        id, type, label: "", position,
+        config: configWithDefaults(nodeType.config_schema, {}),
+        retries: 0, timeout_s: null,
+      };
+      const node = { ...toFlowNode(spec), selected: true };
+      changed({ nodes: [...deselected(get().nodes), node], inspectedNodeId: id });
+      return id;
+    },
+
+    addNote(position) {
+      record();
+      const id = uniqueNodeId("note", new Set(get().nodes.map((n) => n.id)));
+      changed({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position })] });
+      return id;
+    },
+
+    updateNote(id, text) {
+      record(`note:${id}`);
+      changed({
+        nodes: get().nodes.map((n) => (n.id === id && n.type === "note" ? { ...n, data: { ...n.data, text } } : n)),
+      });
+    },
+
+    updateNodeSpec(id, patch, coalesceKey) {
+      record(coalesceKey ? `${id}:${coalesceKey}` : undefined);
+      changed({
+        nodes: get().nodes.map((n) =>
+          n.id === id && isWorkflowNode(n) ? { ...n, data: { spec: { ...n.data.spec, ...patch } } } : n,
+        ),
+      });
+    },
+
+    updateMeta(patch, coalesceKey) {
+      const meta = get().meta;
+      if (!meta) return;
+      record(coalesceKey ? `meta:${coalesceKey}` : undefined);
+      changed({ meta: { ...meta, ...patch } });
+    },
+
+    deleteSelection() {
+      const selectedNodes = new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
+      const selectedEdges = new Set(get().edges.filter((e) => e.selected).map((e) => e.id));
+      if (!selectedNodes.size && !selectedEdges.size) return;
+      record();
+      const inspected = get().inspectedNodeId;
+      changed({
+        nodes: get().nodes.filter((n) => !selectedNodes.has(n.id)),
+        edges: get().edges.filter(
+          (e) => !selectedEdges.has(e.id) && !selectedNodes.has(e.source) && !selectedNodes.has(e.target),
+        ),
+        inspectedNodeId: inspected && selectedNodes.has(inspected) ? null : inspected,
+      });
+    },
+
+    selectAll() {
+      set({
+        nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })),
+        edges: get().edges.map((e) => (e.selected ? e : { ...e, selected: true })),
+      });
+    },
+
+    selectedNodeIds() {
+      return new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
+    },
+
+    pasteContent(content, offset) {
+      if (!content.nodes.length) return;
+      record();
+      const { nodes, edges } = preparePaste(content, get().nodes.map((n) => n.id), offset);
+      changed({
+        nodes: [...deselected(get().nodes), ...nodes.map((spec) => ({ ...toFlowNode(spec), selected: true }))],
+        edges: [...deselected(get().edges), ...edges.map(toFlowEdge)],
+      });
+    },
+
+    autoLayout() {
+      const workflowNodes = get().nodes.filter(isWorkflowNode) as WorkflowFlowNode[];
+      if (!workflowNodes.length) return;
+      record();
+      const positions = layoutLeftToRight(
+        workflowNodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height })),
+        get().edges,
+      );
+      changed({ nodes: get().nodes.map((n) => (positions.has(n.id) ? { ...n, position: positions.get(n.id)! } : n)) });
+    },
+
+    undo() {
+      const { meta, nodes, edges } = get();
+      if (!meta) return;
+      const previous = history.undo({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+      if (previous) restore(previous);
+    },
+
+    redo() {
+      const { meta, nodes, edges } = get();
+      if (!meta) return;
+      const next = history.redo({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+      if (next) restore(next);
+    },
+
+    inspect(nodeId) {
+      set({ inspectedNodeId: nodeId });
+    },
+
+    setProblems(problems) {
+      set({ problems, problemsByNode: groupProblems(problems) });
+    },
+
+    setValidating(validating) {
+      set({ validating });
+    },
+
+    markSaved(doc) {
+      const meta = get().meta;
+      if (!meta) return;
+      // Keep the canvas as it is (the user may have edited during the request): only the version moves.
+      set({ meta: { ...meta, version: doc.version }, savedRevision: get().revision, conflict: null });
+    },
+
+    setConflict(conflict) {
+      set({ conflict });
+    },
+
+    setWireHint(hint) {
+      if (get().wireHint !== hint) set({ wireHint: hint });
+    },
+
+    showToast(text, kind = "info") {
+      set({ toast: { text, kind } });
+    },
+
+    startLiveRun(runId) {
+      const nodes: Record<string, NodeRun> = {};
+      for (const node of get().nodes) {
+        if (!isWorkflowNode(node)) continue;
+        nodes[node.id] = {
+          node_id: node.id, status: "pending", started_at: null, ended_at: null,
+          duration_s: null, records_in: null, records_out: null, error: null,
+        };
+      }
+      set({ run: { runId, status: "running", error: null, nodes } });
+    },
+
+    applyRunEvent(kind, payload) {
+      const run = get().run;
+      if (!run || payload.run_id !== undefined && payload.run_id !== run.runId) return;
+      if (kind === "node_started") {
+        const nodeId = String(payload.node_id);
+        const previous = run.nodes[nodeId];
+        set({
+          run: {
+            ...run,
+            nodes: {
+              ...run.nodes,
+              [nodeId]: {
+                ...(previous ?? { node_id: nodeId, ended_at: null, duration_s: null, records_out: null, error: null }),
+                status: "running",
+                attempts: Number(payload.attempt ?? 1),
+                records_in: (payload.records_in as number | null) ?? null,
+                started_at: (payload.at as string | null) ?? null,
+              } as NodeRun,
+            },
+          },
+        });
+      } else if (kind === "node_finished") {
+        const node = payload as unknown as NodeRun;
+        set({ run: { ...run, nodes: { ...run.nodes, [node.node_id]: node } } });
+      } else if (kind === "run_finished") {
+        set({ run: { ...run, status: String(payload.status), error: (payload.error as string | null) ?? null } });
+      } else if (kind === "run_started") {
+        set({ run: { ...run, status: "running" } });
+      }
+    },
+
+    applyRunDetail(detail) {
+      const run = get().run;
+      if (!run || run.runId !== detail.id) return;
+      const nodes = { ...run.nodes };
+      for (const node of detail.nodes ?? []) nodes[node.node_id] = node;
+      set({ run: { ...run, status: detail.status, error: detail.error, nodes } });
+    },
+  };
+});
+
+/** True while the canvas has changes not yet saved to the server. */
+export const selectDirty = (s: EditorState) => s.revision !== s.savedRevision;

@@ -1,0 +1,247 @@
+/**
+ * The open workflow's conversations with the server: open, validate, save (with
+ * conflict handling), autosave of the local draft, runs and their live events, and the
+ * system clipboard. Everything here acts on the editor store.
+ */
+import { api, ApiError, describeError } from "../api/client";
+import { followRunEvents } from "../api/runEvents";
+import type { Workflow } from "../api/types";
+import { clipboardToText, copySelection, parseClipboardText, type ClipboardContent } from "../graph/clipboard";
+import { isWorkflowNode } from "./flowDoc";
+import { clearDraft, loadDraft, loadNotes, sameContent, saveDraft, saveNotes, type Draft } from "./localDrafts";
+import { selectDirty, useEditor } from "./editorStore";
+
+const store = useEditor;
+
+/** Open a workflow; returns an unsaved local draft of it, if one differs from the server. */
+export async function openWorkflow(id: string): Promise<Draft | null> {
+  const [types, doc] = await Promise.all([api.nodeTypes(), api.getWorkflow(id)]);
+  store.getState().setNodeTypes(types);
+  store.getState().load(doc, loadNotes(id));
+  const draft = loadDraft(id);
+  if (draft && !sameContent(draft.doc, doc)) return draft;
+  if (draft) clearDraft(id);
+  return null;
+}
+
+/** Replace the canvas with a local draft (one undo step back to the server version). */
+export function restoreDraft(draft: Draft): void {
+  const state = store.getState();
+  const current = state.document();
+  state.load({ ...draft.doc, version: current.version }, state.notes());
+  // A restored draft is unsaved work: mark it dirty so Save and autosave see it.
+  store.setState({ savedRevision: store.getState().revision - 1 });
+}
+
+export function discardDraft(): void {
+  const meta = store.getState().meta;
+  if (meta) clearDraft(meta.id);
+}
+
+let validationTimer: ReturnType<typeof setTimeout> | undefined;
+let validationSeq = 0;
+
+/** Validate the current draft on the server, debounced: the latest change wins. */
+export function scheduleValidation(delayMs = 300): void {
+  clearTimeout(validationTimer);
+  validationTimer = setTimeout(async () => {
+    const state = store.getState();
+    if (!state.meta) return;
+    const seq = ++validationSeq;
+    state.setValidating(true);
+    try {
+      const result = await api.validate(state.document());
+      if (seq === validationSeq) store.getState().setProblems(result.problems);
+    } catch (error) {
+      if (seq === validationSeq) {
+        store.getState().setProblems([{ code: "validate_failed", message: `could not validate: ${describeError(error)}` }]);
+      }
+    } finally {
+      if (seq === validationSeq) store.getState().setValidating(false);
+    }
+  }, delayMs);
+}
+
+let autosaveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Keep the unsaved draft and the notes in localStorage, debounced. */
+export function scheduleAutosave(delayMs = 400): void {
+  clearTimeout(autosaveTimer);
+  autosaveTimer = setTimeout(() => {
+    const state = store.getState();
+    if (!state.meta) return;
+    saveNotes(state.meta.id, state.notes());
+    if (selectDirty(state)) {
+      saveDraft(state.meta.id, { baseVersion: state.meta.version, doc: state.document(), savedAt: new Date().toISOString() });
+    }
+  }, delayMs);
+}
+
+/** Save to the server. A stale version opens the conflict dialog; nothing is lost. */
+export async function saveWorkflow(): Promise<boolean> {
+  const state = store.getState();
+  if (!state.meta) return false;
+  const doc = state.document();
+  try {
+    const saved = await api.saveWorkflow(doc);
+    store.getState().markSaved(saved);
+    clearDraft(saved.id);
+    store.getState().showToast(`Saved version ${saved.version}`);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      saveDraft(doc.id, { baseVersion: doc.version, doc, savedAt: new Date().toISOString() });
+      const current = error.body.current_version;
+      store.getState().setConflict({ currentVersion: typeof current === "number" ? current : null, detail: error.detail });
+    } else {
+      store.getState().showToast(`Save failed: ${describeError(error)}`, "error");
+    }
+    return false;
+  }
+}
+
+/** Conflict resolution 1: save this canvas over the newer server version. */
+export async function overwriteServerVersion(): Promise<boolean> {
+  const state = store.getState();
+  if (!state.meta) return false;
+  const latest = await api.getWorkflow(state.meta.id);
+  store.setState({ meta: { ...state.meta, version: latest.version } });
+  return saveWorkflow();
+}
+
+/** Conflict resolution 2: take the server's version (the local edits stay in the draft until then). */
+export async function reloadFromServer(): Promise<void> {
+  const meta = store.getState().meta;
+  if (!meta) return;
+  const latest = await api.getWorkflow(meta.id);
+  clearDraft(meta.id);
+  store.getState().load(latest, store.getState().notes());
+}
+
+export async function restoreVersion(version: number): Promise<void> {
+  const meta = store.getState().meta;
+  if (!meta) return;
+  const restored = await api.restoreVersion(meta.id, version);
+  clearDraft(meta.id);
+  store.getState().load(restored, store.getState().notes());
+  store.getState().showToast(`Restored version ${version} as version ${restored.version}`);
+}
+
+let liveRun: { close(): void } | null = null;
+
+async function refreshRunDetail(runId: string): Promise<void> {
+  try {
+    store.getState().applyRunDetail(await api.getRun(runId));
+  } catch {
+    /* the live state stays as the events left it */
+  }
+}
+
+/** Follow a run's events; if the stream is lost, poll the run until it ends. */
+export function watchRun(runId: string): void {
+  liveRun?.close();
+  liveRun = followRunEvents(
+    runId,
+    (name, payload) => {
+      store.getState().applyRunEvent(name, payload);
+      if (name === "run_finished") void refreshRunDetail(runId);
+    },
+    () => void pollRun(runId),
+  );
+}
+
+async function pollRun(runId: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const run = store.getState().run;
+    if (!run || run.runId !== runId) return;
+    await refreshRunDetail(runId);
+    const status = store.getState().run?.status;
+    if (status && !["running", "pending", "scheduled"].includes(status)) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** Run the workflow as saved: unsaved changes are saved first (a run names a version). */
+export async function runWorkflow(): Promise<void> {
+  const state = store.getState();
+  if (!state.meta) return;
+  if (selectDirty(state) && !(await saveWorkflow())) return;
+  try {
+    const { run_id } = await api.startRun(state.meta.id, null);
+    store.getState().startLiveRun(run_id);
+    watchRun(run_id);
+  } catch (error) {
+    store.getState().showToast(`Run failed to start: ${describeError(error)}`, "error");
+  }
+}
+
+/** Show a past run's per-node results on the canvas. */
+export async function showRun(runId: string): Promise<void> {
+  liveRun?.close();
+  store.getState().startLiveRun(runId);
+  const detail = await api.getRun(runId);
+  store.getState().applyRunDetail(detail);
+  if (["running", "pending", "scheduled"].includes(detail.status)) watchRun(runId);
+}
+
+export async function cancelRun(): Promise<void> {
+  const run = store.getState().run;
+  if (!run || run.status !== "running") return;
+  try {
+    await api.cancelRun(run.runId);
+    store.getState().showToast("Cancelling run…");
+  } catch (error) {
+    store.getState().showToast(`Cancel failed: ${describeError(error)}`, "error");
+  }
+}
+
+export function stopWatchingRun(): void {
+  liveRun?.close();
+  liveRun = null;
+}
+
+// The clipboard: the system clipboard when the page may use it, else this tab's memory.
+let memoryClipboard = "";
+
+export async function copyNodes(cut = false): Promise<void> {
+  const state = store.getState();
+  const doc = state.document();
+  const selected = state.selectedNodeIds();
+  const content = copySelection(doc.nodes, doc.edges, selected);
+  if (!content.nodes.length) return;
+  const text = clipboardToText(content);
+  memoryClipboard = text;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    /* no permission: the in-tab clipboard still works */
+  }
+  if (cut) state.deleteSelection();
+  state.showToast(`${cut ? "Cut" : "Copied"} ${content.nodes.length} node(s)`);
+}
+
+export async function pasteNodes(text?: string): Promise<void> {
+  let source = text;
+  if (source === undefined) {
+    try {
+      source = await navigator.clipboard.readText();
+    } catch {
+      source = memoryClipboard;
+    }
+    if (!parseClipboardText(source)) source = memoryClipboard;
+  }
+  const content: ClipboardContent | null = parseClipboardText(source);
+  if (!content) {
+    store.getState().showToast("The clipboard holds no wirework nodes", "error");
+    return;
+  }
+  store.getState().pasteContent(content, { x: 40, y: 40 });
+}
+
+export function exportDocument(): Workflow {
+  return store.getState().document();
+}
+
+export function workflowNodeCount(): number {
+  return store.getState().nodes.filter(isWorkflowNode).length;
+}

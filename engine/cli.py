@@ -138,6 +138,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.status == "completed" else EXIT_FAILED
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .up import serve
+
+    seed = Path(args.flows) if args.flows else None
+    return serve(args.host, args.port, args.prefect_api_url, args.prefect_port, seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wirework", description="Visual workflow engine for data and ML pipelines.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="print every problem of a workflow file")
     validate.add_argument("file")
     validate.set_defaults(handler=cmd_validate)
+    up = sub.add_parser("up", help="start the Prefect server, the API + editor and the run launcher")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8400)
+    up.add_argument("--prefect-api-url", help="use this Prefect server instead of starting one")
+    up.add_argument("--prefect-port", type=int, help="port of the Prefect server started here (default: port + 1)")
+    up.add_argument("--flows", default="flows", help="folder of sample flows imported on the first start")
+    up.set_defaults(handler=cmd_up)
     return parser
 
 

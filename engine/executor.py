@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from prefect import flow, task
@@ -43,6 +43,8 @@ class RunEnvironment:
     store_client: Any = None
     secrets: Any = None
     registry: NodeRegistry = field(default_factory=default_registry)
+    # Loads a saved workflow by id (deployment runs pass only the id).
+    load_workflow: Callable[[str], Workflow] | None = None
 
 
 _environment_lock = threading.Lock()
@@ -230,7 +232,6 @@ def _order_key(workflow: Workflow):
 
 
 def _load_saved(env: RunEnvironment, workflow_id: str) -> Workflow:
-    loader = getattr(env.store_client, "load_workflow", None)
-    if loader is None:
+    if env.load_workflow is None:
         raise RuntimeError(f'workflow "{workflow_id}" was not given and this process cannot load saved workflows')
-    return loader(workflow_id)
+    return env.load_workflow(workflow_id)

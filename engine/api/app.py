@@ -1,0 +1,159 @@
+"""The FastAPI application: wiring of routes, error handlers, the editor's static
+files, and the start/stop of what the API process owns (app database, stores, the
+run launcher and the schedule sync)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+
+from ..app_db import AppDatabase
+from ..event_hub import EventHub
+from ..run_launcher import RunLauncher
+from ..run_service import RunService
+from ..workflow_repo import WorkflowRepository
+from . import routes_hooks, routes_internal, routes_meta, routes_runs, routes_workflows
+from .context import ServerContext, ServerSettings
+from .errors import install_error_handlers
+
+log = logging.getLogger("wirework.api")
+
+
+def _open_stores(settings: ServerSettings):
+    try:
+        from stores import open_store_client
+    except ImportError:  # stores package not built yet
+        return None
+    return open_store_client(settings.data_home)
+
+
+def _worker_env(settings: ServerSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["WIREWORK_HOME"] = str(settings.data_home)
+    if settings.prefect_api_url:
+        env["PREFECT_API_URL"] = settings.prefect_api_url
+    return env
+
+
+def build_context(settings: ServerSettings) -> ServerContext:
+    db = AppDatabase(settings.data_home / "app.duckdb")
+    hub = EventHub()
+    runs = RunService(db, hub)
+    ctx = ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs,
+                        stores=_open_stores(settings))
+    return ctx
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ctx = build_context(settings)
+        app.state.wirework = ctx
+        _seed_sample_flows(ctx)
+        crashed = ctx.runs.settle_orphans()
+        if crashed:
+            log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
+        if settings.run_workers:
+            launcher = RunLauncher(settings.api_url, settings.internal_token, _worker_env(settings),
+                                   on_exit=ctx.runs.on_worker_exit)
+            ctx.runs.launcher = launcher
+            launcher.start()
+        if settings.prefect_api_url and settings.run_workers:
+            from ..schedules import ScheduleSync
+
+            ctx.schedules = ScheduleSync(ctx)
+            ctx.schedules.start()
+        print(f"wirework is up: editor at {settings.api_url}/  (API docs at {settings.api_url}/docs)", flush=True)
+        try:
+            yield
+        finally:
+            if ctx.schedules is not None:
+                ctx.schedules.stop()
+            if ctx.runs.launcher is not None:
+                ctx.runs.launcher.shutdown()
+            if ctx.stores is not None and hasattr(ctx.stores, "close"):
+                ctx.stores.close()
+            ctx.db.close()
+
+    app = FastAPI(title="wirework", version="0.1.0", lifespan=lifespan,
+                  description="REST API of wirework: workflows, runs, schedules, stores, secrets.")
+    install_error_handlers(app)
+    if settings.api_token:
+        _require_token(app, settings.api_token)
+    for module in (routes_meta, routes_workflows, routes_runs, routes_hooks, routes_internal):
+        app.include_router(module.router)
+    _include_optional_routers(app)
+    _serve_editor(app, settings.editor_dist)
+    return app
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    """Routers of parts that may not be present in every build (stores, labeling)."""
+    import importlib
+
+    for name in ("engine.api.routes_stores", "engine.api.routes_labeling"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(module.router)
+
+
+def _seed_sample_flows(ctx: ServerContext) -> None:
+    """Import `flows/*.json` once, on the very first start (a marker file remembers)."""
+    marker = ctx.settings.data_home / "samples-imported"
+    seed_dir = ctx.settings.seed_dir
+    if marker.exists() or seed_dir is None or not seed_dir.is_dir():
+        return
+    from ..model import WorkflowFileError, load_workflow
+
+    for path in sorted(seed_dir.glob("*.json")):
+        try:
+            workflow = load_workflow(path)
+            if not ctx.repo.exists(workflow.id):
+                ctx.repo.create(workflow)
+        except WorkflowFileError as exc:
+            log.warning("sample flow %s skipped: %s", path.name, exc)
+    marker.write_text("sample flows imported\n")
+
+
+def _require_token(app: FastAPI, token: str) -> None:
+    import hmac
+
+    from .errors import error_response
+
+    @app.middleware("http")
+    async def check_token(request, call_next):
+        path = request.url.path
+        if path.startswith("/api/") and not path.startswith("/api/internal/"):
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return error_response(401, "unauthorized", "send the API token as `Authorization: Bearer <token>`")
+        return await call_next(request)
+
+
+_NOT_BUILT = """<!doctype html><title>wirework</title><h1>wirework API is running</h1>
+<p>The editor has not been built. Run <code>make run</code> (it builds <code>editor_ui/</code>),
+or use the API at <a href="/docs">/docs</a>.</p>"""
+
+
+def _serve_editor(app: FastAPI, dist: Path | None) -> None:
+    @app.get("/{path:path}", include_in_schema=False)
+    def editor(path: str):
+        if dist is None or not (dist / "index.html").is_file():
+            return HTMLResponse(_NOT_BUILT)
+        if path.startswith("api/"):
+            from .errors import error_response
+
+            return error_response(404, "not_found", f"no API route /{path}")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(dist / "index.html")  # client-side routes

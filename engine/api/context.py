@@ -1,0 +1,48 @@
+"""The objects the API routes work with, created once per server process."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from ..app_db import AppDatabase
+from ..event_hub import EventHub
+from ..run_service import RunService
+from ..workflow_repo import WorkflowRepository
+
+
+@dataclass
+class ServerSettings:
+    data_home: Path
+    host: str = "127.0.0.1"
+    port: int = 8400
+    prefect_api_url: str | None = None
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    editor_dist: Path | None = None
+    webhook_max_bytes: int = 1_000_000
+    seed_dir: Path | None = None  # sample flows imported on the first start
+    api_token: str | None = None  # required on /api when set (binding beyond localhost)
+    run_workers: bool = True  # False: API only (tests of routes that never run flows)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass
+class ServerContext:
+    settings: ServerSettings
+    db: AppDatabase
+    repo: WorkflowRepository
+    hub: EventHub
+    runs: RunService
+    stores: Any = None  # the in-process StoreClient (stores/)
+    schedules: Any = None  # engine.schedules.ScheduleSync
+
+
+def get_context(request: Request) -> ServerContext:
+    return request.app.state.wirework

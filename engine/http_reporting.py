@@ -1,0 +1,52 @@
+"""The worker side of run reporting: a RunObserver that sends events to the API.
+
+A flow run in a worker process never opens the app database (the API process owns
+it); it posts each event to the API's internal route, which writes it and streams it
+to the editor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from .run_events import NodeResult, RunInfo
+
+INTERNAL_TOKEN_HEADER = "X-Wirework-Internal-Token"
+
+
+def encode_event(event: str, data: dict[str, Any]) -> bytes:
+    return orjson.dumps({"event": event, "data": data}, default=str)
+
+
+class HttpRunObserver:
+    def __init__(self, api_url: str, internal_token: str, timeout_s: float = 30.0):
+        # httpx.Client is safe to share between Prefect's task threads.
+        self._client = httpx.Client(base_url=api_url, timeout=timeout_s,
+                                    headers={INTERNAL_TOKEN_HEADER: internal_token,
+                                             "Content-Type": "application/json"})
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _send(self, event: str, data: dict[str, Any]) -> None:
+        run_id = data["run_id"]
+        response = self._client.post(f"/api/internal/runs/{run_id}/events", content=encode_event(event, data))
+        response.raise_for_status()
+
+    def run_started(self, info: RunInfo) -> None:
+        self._send("run_started", asdict(info))
+
+    def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
+        self._send("node_started", {"run_id": run_id, "node_id": node_id, "attempt": attempt,
+                                    "records_in": records_in, "at": at})
+
+    def node_finished(self, result: NodeResult) -> None:
+        self._send("node_finished", asdict(result))
+
+    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+        self._send("run_finished", {"run_id": run_id, "status": status, "error": error, "at": at})

@@ -1,0 +1,79 @@
+"""A flow-run worker process: started *warm* by the API's launcher, runs one run, exits.
+
+Starting Python, importing Prefect and the node types costs seconds; a worker pays it
+before any run is asked for and then blocks on stdin. A run request is one JSON line;
+the run starts within a fraction of a second. One process per run keeps user code out
+of the API process, lets a run be cancelled or time out by killing its process, and
+returns all memory to the system when it ends.
+
+Job lines:
+  {"kind": "run", "run_id", "workflow": {...}, "trigger": {...}}          run now / webhook
+  {"kind": "flow_run", "run_id", "flow_run_id", "trigger": {...}}         a scheduled Prefect run
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import orjson
+
+from .prefect_env import configure_prefect_env
+
+API_URL_ENV = "WIREWORK_API_URL"
+TOKEN_ENV = "WIREWORK_INTERNAL_TOKEN"
+
+
+def _warm_up() -> None:
+    import prefect.flow_engine  # noqa: F401  (the expensive imports, before any job)
+
+    from nodes import default_registry
+
+    from . import executor  # noqa: F401
+
+    default_registry()
+
+
+def _environment(api_url: str, token: str):
+    from .executor import RunEnvironment
+    from .http_reporting import HttpRunObserver
+    from .http_store_client import HttpStoreClient
+
+    store_client = HttpStoreClient(api_url, token)
+    return RunEnvironment(observer=HttpRunObserver(api_url, token), store_client=store_client,
+                          secrets=store_client, load_workflow=store_client.load_workflow)
+
+
+def run_job(job: dict[str, Any], api_url: str, token: str) -> int:
+    from prefect.flow_engine import run_flow
+
+    from .executor import run_graph, set_environment
+
+    set_environment(_environment(api_url, token))
+    if job["kind"] == "run":
+        state = run_graph(job["workflow"]["id"], workflow=job["workflow"], trigger=job["trigger"],
+                          run_id=job["run_id"], return_state=True)
+    elif job["kind"] == "flow_run":
+        from prefect.flow_engine import load_flow_run
+
+        flow_run = load_flow_run(job["flow_run_id"])
+        parameters = {**flow_run.parameters, "run_id": job["run_id"], "trigger": job["trigger"]}
+        state = run_flow(run_graph, flow_run=flow_run, parameters=parameters, return_type="state")
+    else:
+        raise ValueError(f"unknown job kind {job['kind']!r}")
+    return 0 if state.is_completed() else 1
+
+
+def main() -> int:
+    configure_prefect_env()
+    api_url, token = os.environ[API_URL_ENV], os.environ[TOKEN_ENV]
+    _warm_up()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # the launcher is shutting down and closed our stdin
+    return run_job(orjson.loads(line), api_url, token)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -63,6 +63,11 @@ def _builtin_types() -> list[type[NodeType]]:
     from .python_nodes import PythonAggregate, PythonMap, PythonYield
 
     types: list[type[NodeType]] = [PythonMap, PythonYield, PythonAggregate]
+    from .scrape_node import HttpScrape
+    from .slack_node import SlackPost
+    from .webhook_node import WebhookPost
+
+    types += [HttpScrape, WebhookPost, SlackPost]
     return types
 
 

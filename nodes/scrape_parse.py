@@ -1,0 +1,110 @@
+"""Turning HTML into item records with CSS selectors (the selectors mode of `http.scrape`).
+
+Owns the field spec (`FieldSpec`: name, CSS selector, text or attribute, absolute
+URLs), extraction of items and fields from a parsed page, the "next page" link, and
+stable item ids: the sha1 of the item's absolute URL (or of the start URL plus the
+item key when the key is not a URL), so re-scraping an article gives the same id and
+a store upsert de-duplicates it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import soupsieve
+from bs4 import BeautifulSoup, Tag
+from pydantic import Field
+
+from .base import NodeConfig
+
+# Attributes that hold links: their values are resolved to absolute URLs by default.
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "data-src", "data-href", "poster"})
+_SPACES = re.compile(r"\s+")
+
+
+class FieldSpec(NodeConfig):
+    name: str = Field(title="Field name", min_length=1, description="Key of this value in the output record.")
+    selector: str = Field(
+        default="", title="CSS selector",
+        description="Relative to the item (or to the article page). Empty means the item element itself.")
+    attribute: str = Field(
+        default="", title="Attribute",
+        description='Read this attribute (e.g. "href", "datetime") instead of the text.')
+    all: bool = Field(default=False, title="All matches", description="A list of every match instead of the first.")
+    absolute: bool | None = Field(
+        default=None, title="Absolute URL",
+        description="Resolve the value against the page URL (urljoin). Default: yes for href/src attributes.")
+
+    def resolves_urls(self) -> bool:
+        return self.absolute if self.absolute is not None else self.attribute.lower() in URL_ATTRIBUTES
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why a CSS selector is invalid, or None."""
+    try:
+        soupsieve.compile(selector)
+    except Exception as exc:  # SelectorSyntaxError and friends
+        return f'invalid CSS selector "{selector}": {str(exc).splitlines()[0]}'
+    return None
+
+
+def base_url(soup: BeautifulSoup, page_url: str) -> str:
+    """The URL relative links resolve against: the page URL, or its <base href>."""
+    base = soup.find("base", href=True)
+    return urljoin(page_url, base["href"]) if isinstance(base, Tag) else page_url
+
+
+def _value_of(element: Tag, spec: FieldSpec, base: str) -> Any:
+    if spec.attribute:
+        value = element.get(spec.attribute)
+        if isinstance(value, list):  # multi-valued attributes such as class
+            value = " ".join(value)
+        if value is None:
+            return None
+        value = value.strip()
+    else:
+        value = _SPACES.sub(" ", element.get_text(" ", strip=True)).strip()
+    if value and spec.resolves_urls():
+        value = urljoin(base, value)
+    return value
+
+
+def extract_fields(scope: Tag, specs: list[FieldSpec], base: str) -> dict[str, Any]:
+    """Values of each field within `scope`; a field whose selector matches nothing is None."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.all:
+            elements = scope.select(spec.selector) if spec.selector else [scope]
+            values[spec.name] = [v for v in (_value_of(e, spec, base) for e in elements) if v not in (None, "")]
+        else:
+            element = scope.select_one(spec.selector) if spec.selector else scope
+            values[spec.name] = _value_of(element, spec, base) if element is not None else None
+    return values
+
+
+def next_page_url(soup: BeautifulSoup, selector: str, base: str) -> str | None:
+    link = soup.select_one(selector)
+    if link is None:
+        return None
+    href = link.get("href")
+    if not href:  # the selector matched a wrapper (e.g. <li class="next">): use its link
+        anchor = link.find("a", href=True)
+        href = anchor.get("href") if anchor else None
+    return urljoin(base, href.strip()) if href else None
+
+
+def is_absolute_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def item_id(key: Any, start_url: str) -> str:
+    """Stable id of an item: sha1 of its absolute URL, else of start URL + key."""
+    text = key if isinstance(key, str) else repr(key)
+    # An absolute URL names the item wherever it is listed; anything else is only unique
+    # within the listing it came from.
+    material = text if is_absolute_url(text) else f"{start_url}\n{text}"
+    return hashlib.sha1(material.encode("utf-8")).hexdigest()

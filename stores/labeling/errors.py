@@ -1,0 +1,100 @@
+"""Typed errors of the labeling project.
+
+Every error a user can hit names what it is about (project, task, heuristic, record)
+so the API can show it and the user knows where to look. `to_dict` gives the JSON shape
+the REST layer returns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+class LabelingError(Exception):
+    """Base of labeling errors; carries the names of what it is about."""
+
+    status = 400  # the HTTP status the REST layer should use
+
+    def __init__(self, message: str, *, project: str | None = None, task: str | None = None,
+                 heuristic: str | None = None, record_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.project = project
+        self.task = task
+        self.heuristic = heuristic
+        self.record_id = record_id
+
+    def where(self) -> str:
+        parts = []
+        for key in ("project", "task", "heuristic"):
+            value = getattr(self, key)
+            if value is not None:
+                parts.append(f'{key} "{value}"')
+        if self.record_id is not None:
+            parts.append(f'record "{self.record_id}"')
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": type(self).__name__, "detail": str(self), "project": self.project,
+                "task": self.task, "heuristic": self.heuristic, "record_id": self.record_id}
+
+
+class InvalidName(LabelingError):
+    """A project, task, heuristic or lookup-list name that does not match NAME_PATTERN."""
+
+
+class NotFound(LabelingError):
+    status = 404
+
+
+class AlreadyExists(LabelingError):
+    status = 409
+
+
+class UnknownLabel(LabelingError):
+    """A label that is not in the task's label set."""
+
+
+class HeuristicError(LabelingError):
+    """A heuristic failed: a labeling function raised or returned something odd, or an
+    active learner cannot be trained. `line`/`source_line` point into the user's code."""
+
+    def __init__(self, message: str, *, line: int | None = None, source_line: str | None = None,
+                 exception_type: str | None = None, **names: Any):
+        super().__init__(message, **names)
+        self.line = line
+        self.source_line = source_line
+        self.exception_type = exception_type or type(self).__name__
+
+    def __str__(self) -> str:
+        where = self.where()
+        if self.line is not None:
+            where = f"{where}, line {self.line}" if where else f"line {self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update(line=self.line, source_line=self.source_line, exception_type=self.exception_type)
+        return data
+
+
+class StoreUnavailable(LabelingError):
+    """The project's shared store could not be read (missing, or no store client)."""
+
+    status = 409
+
+
+def check_name(kind: str, name: Any, **names: Any) -> str:
+    """Return `name` if it is a valid project/task/heuristic/list name, else raise InvalidName."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InvalidName(f"invalid {kind} name {name!r}: use lowercase letters, digits, '-' and '_', "
+                          f"starting with a letter, at most 63 characters", **names)
+    return name

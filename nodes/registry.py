@@ -68,6 +68,9 @@ def _builtin_types() -> list[type[NodeType]]:
     from .webhook_node import WebhookPost
 
     types += [HttpScrape, WebhookPost, SlackPost]
+    from .labeling_node import LabelingEnrich
+
+    types.append(LabelingEnrich)
     return types
 
 

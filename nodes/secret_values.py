@@ -84,7 +84,7 @@ def resolve_secret(ctx: NodeContext, name: str, *, node_id: str, purpose: str) -
                         "(no store client); run it through `wirework run` or the server", node_id=node_id)
     try:
         value = getter(name)
-    except KeyError:
+    except LookupError:  # KeyError, or the stores' SecretNotFound
         value = None
     except Exception as exc:  # the store's own error type; its text never holds the value
         raise NodeError(f'reading the secret "{name}" for {purpose} failed: {type(exc).__name__}: {exc}',

@@ -1,0 +1,221 @@
+"""`LocalStoreClient`: the in-process StoreClient over one `stores.duckdb` file.
+
+Used by the process that owns the stores (the API server, or `wirework run` with no
+server). Thread-safe: each thread reads through its own DuckDB cursor (DuckDB
+connections are not safe to share between threads, its cursors are), and every write
+holds one lock, so writes commit one at a time and `seq` values become visible in
+order (an incremental reader can never pass over a record that commits later with a
+lower seq). CPU-heavy encoding of a batch happens before the lock is taken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from . import cursors, files, secret_store, shared
+from .batch import encode_batch
+from .errors import FilterInvalid, StoreClientClosed
+from .names import check_name
+
+log = logging.getLogger("wirework.stores")
+DB_FILE = "stores.duckdb"
+KEY_FILE = "secrets.key"
+FILES_DIR = "files"
+
+
+class LocalStoreClient:
+    """Stores, cursors, files and secrets of one data folder (see `StoreClient`)."""
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir).resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_FILE
+        self.files_dir = self.data_dir / FILES_DIR
+        self.files_dir.mkdir(exist_ok=True)
+        self._fernet = secret_store.load_or_create_key(self.data_dir / KEY_FILE)
+        self._con = duckdb.connect(str(self.path))
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._closed = False
+        with self._write_lock:
+            self._con.execute(shared.CATALOG_SCHEMA + cursors.CURSOR_SCHEMA + secret_store.SECRETS_SCHEMA)
+
+    # -- connection handling ---------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise StoreClientClosed(f"the store client of {self.path} is closed")
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._cursors_lock:
+                if self._closed:
+                    raise StoreClientClosed(f"the store client of {self.path} is closed")
+                cur = self._con.cursor()
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        return cur
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._write_lock:
+            yield self._cursor()
+
+    def close(self) -> None:
+        with self._write_lock, self._cursors_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for cur in self._cursors:
+                cur.close()
+            self._cursors.clear()
+            self._con.close()
+
+    def __enter__(self) -> "LocalStoreClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- shared stores -----------------------------------------------------------------
+    def list_stores(self) -> list[dict[str, Any]]:
+        return shared.list_all(self._cursor())
+
+    def create_store(self, name: str, *, exist_ok: bool = False) -> dict[str, Any]:
+        with self._writing() as con:
+            created = shared.create(con, name, exist_ok=exist_ok)
+        if created:
+            log.info('created store "%s"', name)
+        return self.describe_store(name)
+
+    def describe_store(self, name: str) -> dict[str, Any]:
+        return shared.describe(self._cursor(), name)
+
+    def drop_store(self, name: str) -> None:
+        with self._writing() as con:
+            shared.drop(con, name)
+        log.info('dropped store "%s" and its cursors', name)
+
+    def upsert(self, name: str, records: list[dict[str, Any]], *, create: bool = False) -> dict[str, int]:
+        """Insert or update by `id`, all or nothing: {"inserted", "updated", "unchanged"}.
+
+        `create` makes the store first if it does not exist."""
+        check_name(name)
+        batch = encode_batch(name, records)  # outside the lock: serialisation is the slow part
+        with self._writing() as con:
+            if create:
+                shared.create(con, name, exist_ok=True)
+            return shared.upsert(con, name, batch)
+
+    def read(self, name: str, *, where: dict[str, Any] | None = None, limit: int | None = None,
+             offset: int = 0) -> list[dict[str, Any]]:
+        _check_window(name, limit, offset)
+        return shared.query(self._cursor(), name, where, limit, offset)
+
+    def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
+               offset: int = 0) -> dict[str, Any]:
+        """A page for the stores browser: {"records", "total", "offset", "limit"}."""
+        _check_window(name, limit, offset)
+        con = self._cursor()
+        con.execute("BEGIN")  # one snapshot, so total and page agree
+        try:
+            total = shared.count(con, name, where)
+            records = shared.query(con, name, where, limit, offset)
+        finally:
+            con.execute("COMMIT")
+        return {"records": records, "total": total, "offset": offset, "limit": limit}
+
+    def read_since(self, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:
+        """Records written after `after_seq`: {"records": [...], "last_seq": int}."""
+        _check_window(name, limit, 0)
+        if not isinstance(after_seq, int) or after_seq < 0:
+            raise FilterInvalid(f'store "{name}": after_seq must be a non-negative integer, got {after_seq!r}')
+        return shared.since(self._cursor(), name, after_seq, limit)
+
+    def delete(self, name: str, ids: list[str]) -> int:
+        if not isinstance(ids, (list, tuple)):
+            raise FilterInvalid(f'store "{name}": ids to delete must be a list, got {type(ids).__name__}')
+        with self._writing() as con:
+            return shared.delete(con, name, list(ids))
+
+    # -- incremental cursors ---------------------------------------------------------
+    def get_cursor(self, workflow_id: str, node_id: str, store: str) -> int:
+        return cursors.get(self._cursor(), workflow_id, node_id, store)
+
+    def advance_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> int:
+        """Move the cursor forward to `seq` (never back); returns the cursor in force."""
+        with self._writing() as con:
+            return cursors.put(con, workflow_id, node_id, store, seq, forward_only=True)
+
+    def set_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> None:
+        """Put the cursor exactly at `seq` (0 re-reads the whole store next run)."""
+        with self._writing() as con:
+            cursors.put(con, workflow_id, node_id, store, seq, forward_only=False)
+
+    def list_cursors(self, store: str | None = None) -> list[dict[str, Any]]:
+        return cursors.list_all(self._cursor(), store)
+
+    # -- file stores -----------------------------------------------------------------
+    def list_files(self) -> list[dict[str, Any]]:
+        return files.list_files(self.files_dir)
+
+    def import_file(self, name: str, path: str, *, format: str | None = None, id_field: str = "id",
+                    create: bool = True) -> dict[str, Any]:
+        """Upsert the rows of a CSV / Parquet / JSON Lines file in the files folder."""
+        check_name(name)
+        target = files.resolve(self.files_dir, path)
+        fmt = files.file_format(target, format)
+        rows = files.read_rows(self._cursor(), target, fmt)
+        counts = self.upsert(name, files.rows_to_records(rows, id_field), create=create)
+        return {"store": name, "path": path, "format": fmt, "rows": len(rows), **counts}
+
+    def export_file(self, name: str, path: str, *, format: str | None = None,
+                    where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write a store (optionally filtered) to a file in the files folder."""
+        check_name(name)
+        target = files.resolve(self.files_dir, path)
+        fmt = files.file_format(target, format)
+        con = self._cursor()
+        con.execute("BEGIN")  # one snapshot for the count and the COPY
+        try:
+            shared.require(con, name)
+            count = files.export(con, name, target, fmt, where)
+        finally:
+            con.execute("COMMIT")
+        return {"store": name, "path": path, "format": fmt, "records": count, "bytes": target.stat().st_size}
+
+    # -- secrets and webhook targets -------------------------------------------------
+    def set_secret(self, name: str, value: str, *, kind: str = "secret") -> dict[str, Any]:
+        """Set a secret (kind "secret") or webhook target (kind "webhook"); returns it masked."""
+        with self._writing() as con:
+            entry = secret_store.put(con, self._fernet, name, value, kind)
+        log.info('set %s "%s"', kind, name)  # the name only, never the value
+        return entry
+
+    def list_secrets(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return secret_store.list_all(self._cursor(), kind)
+
+    def describe_secret(self, name: str) -> dict[str, Any]:
+        return secret_store.describe(self._cursor(), name)
+
+    def delete_secret(self, name: str) -> bool:
+        with self._writing() as con:
+            return secret_store.remove(con, name)
+
+    def get_secret(self, name: str) -> str:
+        """The value, for nodes at run time only; the API never exposes this."""
+        return secret_store.reveal(self._cursor(), self._fernet, name)
+
+
+def _check_window(name: str, limit: int | None, offset: int) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise FilterInvalid(f'store "{name}": limit must be a non-negative integer, got {limit!r}')
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise FilterInvalid(f'store "{name}": offset must be a non-negative integer, got {offset!r}')
+

@@ -245,3 +245,14 @@ export function exportDocument(): Workflow {
 export function workflowNodeCount(): number {
   return store.getState().nodes.filter(isWorkflowNode).length;
 }
+
+/** The selection as clipboard JSON (null when nothing is selected), for the browser's copy event. */
+export function selectionAsClipboardText(): string | null {
+  const state = store.getState();
+  const doc = state.document();
+  const content = copySelection(doc.nodes, doc.edges, state.selectedNodeIds());
+  if (!content.nodes.length) return null;
+  const text = clipboardToText(content);
+  memoryClipboard = text;
+  return text;
+}

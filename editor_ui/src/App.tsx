@@ -1,0 +1,39 @@
+import { EditorPage } from "./editor/EditorPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { StoresPage } from "./pages/StoresPage";
+import { SecretsPage } from "./pages/SecretsPage";
+import { RunsPage } from "./pages/RunsPage";
+import { hrefFor, useRoute, type Route } from "./router";
+
+const NAV: { label: string; route: Route }[] = [
+  { label: "Workflows", route: { page: "workflows" } },
+  { label: "Runs", route: { page: "runs" } },
+  { label: "Stores", route: { page: "stores" } },
+  { label: "Secrets", route: { page: "secrets" } },
+];
+
+export function App() {
+  const route = useRoute();
+  return (
+    <div className="app">
+      <header className="app-header">
+        <a className="brand" href="#/">wirework</a>
+        <nav>
+          {NAV.map((item) => (
+            <a key={item.label} href={hrefFor(item.route)}
+               className={item.route.page === route.page || (route.page === "editor" && item.route.page === "workflows") ? "active" : ""}>
+              {item.label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <main className="app-main">
+        {route.page === "workflows" && <WorkflowsPage />}
+        {route.page === "editor" && <EditorPage key={route.workflowId} workflowId={route.workflowId} />}
+        {route.page === "stores" && <StoresPage storeName={route.storeName} />}
+        {route.page === "secrets" && <SecretsPage />}
+        {route.page === "runs" && <RunsPage workflowId={route.workflowId} />}
+      </main>
+    </div>
+  );
+}

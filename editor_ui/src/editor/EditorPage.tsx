@@ -1,0 +1,231 @@
+/** The workflow editor: toolbar, palette, canvas and side panel, wired to the named actions. */
+import { useEffect, useMemo, useRef, useState } from "react";
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { api, describeError } from "../api/client";
+import { navigate } from "../router";
+import { Canvas } from "./Canvas";
+import { Palette } from "./Palette";
+import { NodePanel } from "./NodePanel";
+import { WorkflowPanel } from "./WorkflowPanel";
+import { ConflictDialog, DraftDialog, HelpDialog } from "./dialogs";
+import { selectDirty, useEditor } from "./editorStore";
+import { CLIPBOARD_EVENT_ACTIONS, createEditorActions } from "./editorActions";
+import type { ActionRegistry } from "./actions";
+import type { Draft } from "./localDrafts";
+import {
+  discardDraft, exportDocument, openWorkflow, pasteNodes, restoreDraft, scheduleAutosave, scheduleValidation,
+  selectionAsClipboardText, stopWatchingRun,
+} from "./workflowSession";
+import { useKeyboardActions } from "./useKeyboardActions";
+
+declare global {
+  interface Window {
+    wirework?: { actions: ActionRegistry; editor: typeof useEditor };
+  }
+}
+
+function downloadJson(filename: string, data: unknown) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function EditorPage({ workflowId }: { workflowId: string }) {
+  return (
+    <ReactFlowProvider>
+      <EditorWorkspace workflowId={workflowId} />
+    </ReactFlowProvider>
+  );
+}
+
+function EditorWorkspace({ workflowId }: { workflowId: string }) {
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const meta = useEditor((s) => s.meta);
+  const loaded = meta?.id === workflowId;
+  const inspectedNodeId = useEditor((s) => s.inspectedNodeId);
+  const revision = useEditor((s) => s.revision);
+  const flow = useReactFlow();
+  const importInput = useRef<HTMLInputElement>(null);
+  const paletteSearch = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let alive = true;
+    setLoadError(null);
+    useEditor.setState({ meta: null });
+    openWorkflow(workflowId).then(
+      (found) => alive && setDraft(found),
+      (error) => alive && setLoadError(describeError(error)),
+    );
+    return () => {
+      alive = false;
+      stopWatchingRun();
+    };
+  }, [workflowId]);
+
+  // Every change to the document: validate on the server and keep a local draft (both debounced).
+  useEffect(() => {
+    if (!loaded) return;
+    scheduleValidation();
+    scheduleAutosave();
+  }, [revision, loaded]);
+
+  useEffect(() => {
+    if (loaded) requestAnimationFrame(() => flow.fitView({ padding: 0.2, duration: 0 }));
+  }, [loaded, flow]);
+
+  const actions = useMemo(
+    () =>
+      createEditorActions({
+        fitView: () => flow.fitView({ padding: 0.2, duration: 200 }),
+        centerOfView: () => centerOf(flow),
+        openHelp: () => setHelpOpen(true),
+        focusPaletteSearch: () => paletteSearch.current?.querySelector("input")?.focus(),
+        exportJson: () => {
+          const doc = exportDocument();
+          downloadJson(`${doc.id}.json`, doc);
+        },
+        importJson: () => importInput.current?.click(),
+      }),
+    [flow],
+  );
+
+  useEffect(() => {
+    window.wirework = { actions, editor: useEditor };
+  }, [actions]);
+
+  useKeyboardActions(actions, CLIPBOARD_EVENT_ACTIONS, loaded);
+
+  // Copy/paste through the browser's clipboard events: works across tabs without a permission prompt.
+  useEffect(() => {
+    const inField = () => {
+      const el = document.activeElement;
+      return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || (el as HTMLElement).isContentEditable);
+    };
+    const onCopy = (event: ClipboardEvent, cut: boolean) => {
+      if (inField()) return;
+      const text = selectionAsClipboardText();
+      if (!text) return;
+      event.clipboardData?.setData("text/plain", text);
+      event.preventDefault();
+      if (cut) useEditor.getState().deleteSelection();
+    };
+    const copy = (e: ClipboardEvent) => onCopy(e, false);
+    const cut = (e: ClipboardEvent) => onCopy(e, true);
+    const paste = (event: ClipboardEvent) => {
+      if (inField()) return;
+      const text = event.clipboardData?.getData("text/plain");
+      event.preventDefault();
+      void pasteNodes(text || undefined);
+    };
+    document.addEventListener("copy", copy);
+    document.addEventListener("cut", cut);
+    document.addEventListener("paste", paste);
+    return () => {
+      document.removeEventListener("copy", copy);
+      document.removeEventListener("cut", cut);
+      document.removeEventListener("paste", paste);
+    };
+  }, []);
+
+  const onImportFile = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      const created = await api.importWorkflow(JSON.parse(await file.text()));
+      navigate({ page: "editor", workflowId: created.id });
+    } catch (error) {
+      useEditor.getState().showToast(`Import failed: ${describeError(error)}`, "error");
+    }
+  };
+
+  if (loadError) return <div className="page"><p className="error">Could not open “{workflowId}”: {loadError}</p><a href="#/">Back to workflows</a></div>;
+  if (!loaded) return <div className="page muted">Loading {workflowId}…</div>;
+
+  return (
+    <div className="editor" data-testid="editor">
+      <Toolbar actions={actions} />
+      <div className="editor-body">
+        <div ref={paletteSearch}>
+          <Palette onAdd={(type) => useEditor.getState().addNode(type, centerOf(flow))} />
+        </div>
+        <Canvas />
+        <aside className="side-panel">
+          {inspectedNodeId ? <NodePanel key={inspectedNodeId} nodeId={inspectedNodeId} /> : <WorkflowPanel />}
+        </aside>
+      </div>
+      <input ref={importInput} type="file" accept="application/json,.json" hidden
+             onChange={(e) => { void onImportFile(e.target.files?.[0]); e.target.value = ""; }} />
+      <ConflictDialog />
+      {draft && (
+        <DraftDialog
+          draft={draft}
+          onRestore={() => { restoreDraft(draft); setDraft(null); }}
+          onDiscard={() => { discardDraft(); setDraft(null); }}
+        />
+      )}
+      {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
+      <Toast />
+    </div>
+  );
+}
+
+function centerOf(flow: ReturnType<typeof useReactFlow>) {
+  const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
+  if (!canvas) return { x: 0, y: 0 };
+  const p = flow.screenToFlowPosition({ x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 });
+  return { x: Math.round(p.x - 80), y: Math.round(p.y - 20) };
+}
+
+function Toolbar({ actions }: { actions: ActionRegistry }) {
+  const meta = useEditor((s) => s.meta)!;
+  const dirty = useEditor(selectDirty);
+  const canUndo = useEditor((s) => s.canUndo);
+  const canRedo = useEditor((s) => s.canRedo);
+  const problemCount = useEditor((s) => s.problems.length);
+  const validating = useEditor((s) => s.validating);
+  const run = useEditor((s) => s.run);
+  const running = run?.status === "running";
+  const button = (id: string, label: string, extra: { disabled?: boolean; className?: string } = {}) => (
+    <button type="button" title={actions.get(id).title} data-action={id} disabled={extra.disabled}
+            className={extra.className} onClick={() => void actions.run(id)}>
+      {label}
+    </button>
+  );
+  return (
+    <div className="toolbar">
+      <a href="#/" className="back">←</a>
+      <strong className="wf-name" data-testid="workflow-name">{meta.name || meta.id}</strong>
+      <span className="version" data-testid="workflow-version">v{meta.version}</span>
+      <span className={dirty ? "dirty" : "saved"} data-testid="save-state">{dirty ? "unsaved changes" : "saved"}</span>
+      <span className={problemCount ? "problem-count error" : "problem-count ok"} data-testid="problem-count">
+        {validating ? "checking…" : problemCount ? `${problemCount} problem(s)` : "valid"}
+      </span>
+      <span className="spacer" />
+      {button("edit.undo", "Undo", { disabled: !canUndo })}
+      {button("edit.redo", "Redo", { disabled: !canRedo })}
+      {button("canvas.autoLayout", "Layout")}
+      {button("canvas.addNote", "Note")}
+      {button("workflow.import", "Import")}
+      {button("workflow.export", "Export")}
+      {button("help.shortcuts", "?")}
+      {button("workflow.save", "Save", { className: dirty ? "primary" : "" })}
+      {running ? button("workflow.cancelRun", "Cancel run", { className: "danger" }) : button("workflow.run", "▶ Run", { className: "primary" })}
+      {run && <span className={`badge badge-${run.status}`} data-testid="run-status">{run.status}</span>}
+    </div>
+  );
+}
+
+function Toast() {
+  const toast = useEditor((s) => s.toast);
+  useEffect(() => {
+    if (!toast) return;
+    const timer = setTimeout(() => useEditor.setState({ toast: null }), toast.kind === "error" ? 6000 : 2500);
+    return () => clearTimeout(timer);
+  }, [toast]);
+  if (!toast) return null;
+  return <div className={`toast ${toast.kind}`} role="status" data-testid="toast">{toast.text}</div>;
+}

@@ -1,0 +1,39 @@
+/** A workflow node on the canvas: title, type, live run status and config problems. */
+import { memo } from "react";
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { useEditor } from "./editorStore";
+import type { WorkflowFlowNode } from "./flowDoc";
+import { formatDuration } from "../ui/format";
+
+function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode>) {
+  const spec = data.spec;
+  const category = useEditor((s) => s.nodeTypes[spec.type]?.category);
+  const problems = useEditor((s) => s.problemsByNode[id]);
+  const status = useEditor((s) => s.run?.nodes[id]);
+  const hasProblem = !!problems?.length;
+  const title = hasProblem ? problems.map((p) => p.message).join("\n") : spec.type;
+  const classes = ["wf-node", `cat-${category ?? "unknown"}`];
+  if (hasProblem) classes.push("has-problem");
+  if (selected) classes.push("selected");
+  if (status) classes.push(`status-${status.status}`);
+  return (
+    <div className={classes.join(" ")} title={title} data-testid={`node-${id}`} data-status={status?.status ?? ""}>
+      {category !== "source" && <Handle type="target" position={Position.Left} />}
+      <div className="wf-node-title">{spec.label || spec.id}</div>
+      <div className="wf-node-type">{spec.type}</div>
+      {status && (
+        <div className="wf-node-status" data-testid={`node-status-${id}`}>
+          <span className={`badge badge-${status.status}`}>{status.status.replace("_", " ")}</span>
+          {status.records_in !== null && status.records_in !== undefined && (
+            <span className="counts">{status.records_in} → {status.records_out ?? "…"}</span>
+          )}
+          {status.duration_s !== null && status.duration_s !== undefined && <span>{formatDuration(status.duration_s)}</span>}
+        </div>
+      )}
+      {hasProblem && <div className="wf-node-problem">{problems[0].message}</div>}
+      <Handle type="source" position={Position.Right} />
+    </div>
+  );
+}
+
+export const WorkflowNodeView = memo(WorkflowNodeViewImpl);

@@ -1,0 +1,117 @@
+/** The side panel when no node is inspected: workflow details, problems, schedule, runs, versions. */
+import { useEffect, useState } from "react";
+import { api, describeError } from "../api/client";
+import type { Run, VersionInfo } from "../api/types";
+import { ScheduleEditor } from "../schedule/ScheduleEditor";
+import { formatDuration, formatTime, runDurationSeconds } from "../ui/format";
+import { useEditor } from "./editorStore";
+import { restoreVersion, showRun } from "./workflowSession";
+
+type Tab = "details" | "schedule" | "runs" | "versions";
+
+export function WorkflowPanel() {
+  const [tab, setTab] = useState<Tab>("details");
+  return (
+    <div className="workflow-panel" data-testid="workflow-panel">
+      <div className="panel-tabs">
+        {(["details", "schedule", "runs", "versions"] as Tab[]).map((t) => (
+          <button key={t} type="button" className={tab === t ? "active" : ""} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+            {t[0].toUpperCase() + t.slice(1)}
+          </button>
+        ))}
+      </div>
+      {tab === "details" && <DetailsTab />}
+      {tab === "schedule" && <ScheduleTab />}
+      {tab === "runs" && <RunsTab />}
+      {tab === "versions" && <VersionsTab />}
+    </div>
+  );
+}
+
+function DetailsTab() {
+  const meta = useEditor((s) => s.meta)!;
+  const problems = useEditor((s) => s.problems);
+  const updateMeta = useEditor((s) => s.updateMeta);
+  const inspect = useEditor((s) => s.inspect);
+  return (
+    <div>
+      <label>Name<input value={meta.name} onChange={(e) => updateMeta({ name: e.target.value }, "name")} /></label>
+      <label>Description
+        <textarea rows={3} value={meta.description} onChange={(e) => updateMeta({ description: e.target.value }, "description")} />
+      </label>
+      <h4>Problems</h4>
+      {problems.length === 0 ? <p className="muted" data-testid="no-problems">No problems.</p> : (
+        <ul className="problems" data-testid="workflow-problems">
+          {problems.map((p, i) => (
+            <li key={i}>
+              {p.node ? <a href="#" onClick={(e) => { e.preventDefault(); inspect(p.node!); }}>{p.node}</a> : null}
+              {p.node ? ": " : ""}{p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function ScheduleTab() {
+  const meta = useEditor((s) => s.meta)!;
+  const updateMeta = useEditor((s) => s.updateMeta);
+  return <ScheduleEditor schedule={meta.schedule} onChange={(schedule, field) => updateMeta({ schedule }, `schedule:${field}`)} />;
+}
+
+function RunsTab() {
+  const workflowId = useEditor((s) => s.meta!.id);
+  const liveStatus = useEditor((s) => s.run?.status);
+  const liveRunId = useEditor((s) => s.run?.runId);
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.listRuns({ workflow_id: workflowId, limit: 30 }).then(setRuns, (e) => setError(describeError(e)));
+  }, [workflowId, liveStatus, liveRunId]);
+  return (
+    <div data-testid="run-history">
+      {error && <p className="error">{error}</p>}
+      {runs.length === 0 && !error && <p className="muted">No runs yet.</p>}
+      <ul className="run-list">
+        {runs.map((run) => (
+          <li key={run.id} className={run.id === liveRunId ? "current" : ""}>
+            <a href="#" onClick={(e) => { e.preventDefault(); void showRun(run.id); }}>
+              <span className={`badge badge-${run.status}`}>{run.status}</span> {formatTime(run.started_at)}
+            </a>
+            <small className="muted"> v{run.workflow_version} · {run.trigger ?? "manual"} {formatDuration(runDurationSeconds(run))}</small>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function VersionsTab() {
+  const workflowId = useEditor((s) => s.meta!.id);
+  const version = useEditor((s) => s.meta!.version);
+  const [versions, setVersions] = useState<VersionInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.listVersions(workflowId).then((v) => setVersions([...v].sort((a, b) => b.version - a.version)), (e) => setError(describeError(e)));
+  }, [workflowId, version]);
+  return (
+    <div data-testid="versions">
+      {error && <p className="error">{error}</p>}
+      <ul className="run-list">
+        {versions.map((v) => (
+          <li key={v.version}>
+            <b>v{v.version}</b> <small className="muted">{formatTime(v.saved_at)}</small>
+            {v.version === version ? <small> (current)</small> : (
+              <button type="button" className="small" onClick={() => {
+                if (confirm(`Restore version ${v.version}? It becomes a new version; unsaved changes are dropped.`)) {
+                  restoreVersion(v.version).catch((e) => setError(describeError(e)));
+                }
+              }}>Restore</button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

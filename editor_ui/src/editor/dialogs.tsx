@@ -1,0 +1,84 @@
+/** The editor's dialogs: save conflict, unsaved draft found, keyboard shortcuts. */
+import { useState } from "react";
+import { Modal } from "../ui/Modal";
+import { formatShortcut, type ActionRegistry } from "./actions";
+import { useEditor } from "./editorStore";
+import { overwriteServerVersion, reloadFromServer } from "./workflowSession";
+import { describeError } from "../api/client";
+import type { Draft } from "./localDrafts";
+import { formatTime } from "../ui/format";
+
+export function ConflictDialog() {
+  const conflict = useEditor((s) => s.conflict);
+  const version = useEditor((s) => s.meta?.version);
+  const setConflict = useEditor((s) => s.setConflict);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!conflict) return null;
+  const act = async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      setConflict(null);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="This workflow changed on the server" testId="conflict-dialog">
+      <p>
+        You edited version {version}, but the server already has version {conflict.currentVersion ?? "newer"} (saved from
+        another tab or by someone else). Your changes are kept in a local draft until you choose.
+      </p>
+      {conflict.detail && <p className="muted small">{conflict.detail}</p>}
+      {error && <p className="error">{error}</p>}
+      <div className="modal-actions">
+        <button type="button" disabled={busy} onClick={() => act(reloadFromServer)} data-testid="conflict-reload">
+          Reload the server's version (drop my changes)
+        </button>
+        <button type="button" disabled={busy} className="danger" onClick={() => act(overwriteServerVersion)} data-testid="conflict-overwrite">
+          Overwrite with my version
+        </button>
+        <button type="button" disabled={busy} onClick={() => setConflict(null)}>Decide later</button>
+      </div>
+    </Modal>
+  );
+}
+
+export function DraftDialog({ draft, onRestore, onDiscard }: { draft: Draft; onRestore: () => void; onDiscard: () => void }) {
+  return (
+    <Modal title="Unsaved changes found" testId="draft-dialog">
+      <p>
+        This browser kept unsaved edits of this workflow from {formatTime(draft.savedAt)}, made on version {draft.baseVersion}.
+      </p>
+      <div className="modal-actions">
+        <button type="button" onClick={onRestore} data-testid="draft-restore">Restore my draft</button>
+        <button type="button" onClick={onDiscard} data-testid="draft-discard">Discard it</button>
+      </div>
+    </Modal>
+  );
+}
+
+export function HelpDialog({ actions, onClose }: { actions: ActionRegistry; onClose: () => void }) {
+  const mac = navigator.platform.toLowerCase().includes("mac");
+  return (
+    <Modal title="Keyboard shortcuts and actions" onClose={onClose} testId="help-dialog">
+      <table className="shortcuts">
+        <tbody>
+          {actions.list().map((a) => (
+            <tr key={a.id}>
+              <td>{a.title}</td>
+              <td>{[a.shortcut, ...(a.altShortcuts ?? [])].filter(Boolean).map((s) => <kbd key={s}>{formatShortcut(s!, mac)}</kbd>)}</td>
+              <td className="muted small">{a.id}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">Drag on the empty canvas to select; middle/right-drag, scroll or Space+drag to pan; Ctrl+scroll to zoom.</p>
+      <div className="modal-actions"><button type="button" onClick={onClose}>Close</button></div>
+    </Modal>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The editor's named actions. The toolbar, the keyboard, the help dialog and the e2e
+ * tests (through `window.wirework.actions`) all run these same commands.
+ */
+import { ActionRegistry } from "./actions";
+import { useEditor } from "./editorStore";
+import {
+  cancelRun, copyNodes, pasteNodes, runWorkflow, saveWorkflow,
+} from "./workflowSession";
+
+export interface EditorUiHooks {
+  fitView(): void;
+  centerOfView(): { x: number; y: number };
+  openHelp(): void;
+  focusPaletteSearch(): void;
+  exportJson(): void;
+  importJson(): void;
+}
+
+export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
+  const editor = () => useEditor.getState();
+  return new ActionRegistry([
+    { id: "workflow.save", title: "Save", shortcut: "mod+s", global: true, run: () => void saveWorkflow() },
+    { id: "workflow.run", title: "Run now (saves first)", shortcut: "mod+enter", global: true, run: () => runWorkflow() },
+    { id: "workflow.cancelRun", title: "Cancel the running run", run: () => cancelRun() },
+    { id: "edit.undo", title: "Undo", shortcut: "mod+z", run: () => editor().undo() },
+    { id: "edit.redo", title: "Redo", shortcut: "mod+shift+z", altShortcuts: ["mod+y"], run: () => editor().redo() },
+    // Copy/paste shortcuts arrive as the browser's copy/paste events (no clipboard permission needed).
+    { id: "edit.copy", title: "Copy selected nodes (as JSON)", shortcut: "mod+c", run: () => copyNodes(false) },
+    { id: "edit.cut", title: "Cut selected nodes", shortcut: "mod+x", run: () => copyNodes(true) },
+    { id: "edit.paste", title: "Paste nodes", shortcut: "mod+v", run: () => pasteNodes() },
+    { id: "edit.delete", title: "Delete selection", shortcut: "delete", altShortcuts: ["backspace"], run: () => editor().deleteSelection() },
+    { id: "edit.selectAll", title: "Select all", shortcut: "mod+a", run: () => editor().selectAll() },
+    { id: "canvas.autoLayout", title: "Auto-layout", shortcut: "shift+l", run: () => { editor().autoLayout(); setTimeout(ui.fitView, 0); } },
+    { id: "canvas.fitView", title: "Fit the workflow in view", shortcut: "shift+1", altShortcuts: ["shift+!"], run: () => ui.fitView() },
+    { id: "canvas.addNote", title: "Add a sticky note", shortcut: "n", run: () => void editor().addNote(ui.centerOfView()) },
+    { id: "palette.search", title: "Search node types", shortcut: "/", run: () => ui.focusPaletteSearch() },
+    { id: "workflow.export", title: "Export as JSON", run: () => ui.exportJson() },
+    { id: "workflow.import", title: "Import JSON as a new workflow", run: () => ui.importJson() },
+    { id: "help.shortcuts", title: "Keyboard shortcuts", shortcut: "?", run: () => ui.openHelp() },
+  ]);
+}
+
+/** Actions whose shortcut is served by the browser's copy/cut/paste events instead of keydown. */
+export const CLIPBOARD_EVENT_ACTIONS = new Set(["edit.copy", "edit.cut", "edit.paste"]);

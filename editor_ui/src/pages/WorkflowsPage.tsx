@@ -1,0 +1,113 @@
+/** The workflows list: open, create, duplicate, delete, import; last run status. */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api, describeError } from "../api/client";
+import type { Workflow, WorkflowListItem } from "../api/types";
+import { navigate } from "../router";
+import { formatTime } from "../ui/format";
+
+const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+
+export function slugify(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "").slice(0, 60);
+  return slug || "workflow";
+}
+
+function emptyWorkflow(id: string, name: string): Workflow {
+  return { id, name, version: 1, description: "", nodes: [], edges: [], schedule: { cron: null, timezone: "UTC", enabled: false } };
+}
+
+export function WorkflowsPage() {
+  const [workflows, setWorkflows] = useState<WorkflowListItem[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const importInput = useRef<HTMLInputElement>(null);
+
+  const refresh = useCallback(() => {
+    api.listWorkflows().then(setWorkflows, (e) => setError(describeError(e)));
+  }, []);
+  useEffect(refresh, [refresh]);
+
+  const uniqueId = (base: string) => {
+    const taken = new Set((workflows ?? []).map((w) => w.id));
+    if (!taken.has(base)) return base;
+    for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+  };
+
+  const create = async () => {
+    const title = name.trim() || "Untitled workflow";
+    const id = uniqueId(slugify(title));
+    if (!NAME_PATTERN.test(id)) return setError(`“${id}” is not a valid workflow id`);
+    try {
+      const created = await api.createWorkflow(emptyWorkflow(id, title));
+      navigate({ page: "editor", workflowId: created.id });
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const duplicate = async (item: WorkflowListItem) => {
+    try {
+      const doc = await api.getWorkflow(item.id);
+      const copy = { ...doc, id: uniqueId(`${item.id}-copy`), name: `${doc.name || doc.id} (copy)`, version: 1 };
+      await api.createWorkflow(copy);
+      refresh();
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const remove = async (item: WorkflowListItem) => {
+    if (!confirm(`Delete workflow “${item.name || item.id}” and its history?`)) return;
+    try {
+      await api.deleteWorkflow(item.id);
+      refresh();
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const importFile = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      const created = await api.importWorkflow(JSON.parse(await file.text()));
+      navigate({ page: "editor", workflowId: created.id });
+    } catch (e) {
+      setError(`Import failed: ${describeError(e)}`);
+    }
+  };
+
+  return (
+    <div className="page" data-testid="workflows-page">
+      <h1>Workflows</h1>
+      <form className="row" onSubmit={(e) => { e.preventDefault(); void create(); }}>
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="New workflow name" data-testid="new-workflow-name" />
+        <button type="submit" className="primary" data-testid="create-workflow">Create</button>
+        <button type="button" onClick={() => importInput.current?.click()}>Import JSON…</button>
+        <input ref={importInput} type="file" accept=".json,application/json" hidden
+               onChange={(e) => { void importFile(e.target.files?.[0]); e.target.value = ""; }} />
+      </form>
+      {error && <p className="error" data-testid="page-error">{error}</p>}
+      {workflows === null ? <p className="muted">Loading…</p> : workflows.length === 0 ? <p className="muted">No workflows yet.</p> : (
+        <table className="list">
+          <thead><tr><th>Name</th><th>Version</th><th>Updated</th><th>Schedule</th><th>Last run</th><th /></tr></thead>
+          <tbody>
+            {workflows.map((w) => (
+              <tr key={w.id} data-testid={`workflow-row-${w.id}`}>
+                <td><a href={`#/workflows/${encodeURIComponent(w.id)}`}>{w.name || w.id}</a><br /><small className="muted">{w.id}</small></td>
+                <td>v{w.version}</td>
+                <td>{formatTime(w.updated_at)}</td>
+                <td>{w.schedule?.cron ? `${w.schedule.cron}${w.schedule.enabled ? "" : " (off)"}` : "—"}</td>
+                <td>{w.last_run ? <><span className={`badge badge-${w.last_run.status}`}>{w.last_run.status}</span> {formatTime(w.last_run.started_at)}</> : "never"}</td>
+                <td className="actions">
+                  <a href={`#/runs/${encodeURIComponent(w.id)}`}>Runs</a>
+                  <button type="button" onClick={() => void duplicate(w)}>Duplicate</button>
+                  <button type="button" className="danger" onClick={() => void remove(w)}>Delete</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

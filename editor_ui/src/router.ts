@@ -1,0 +1,47 @@
+/** Hash routes (`#/workflows/hello`), so the API can serve the build as static files at `/`. */
+import { useEffect, useState } from "react";
+
+export type Route =
+  | { page: "workflows" }
+  | { page: "editor"; workflowId: string }
+  | { page: "stores"; storeName?: string }
+  | { page: "secrets" }
+  | { page: "runs"; workflowId?: string };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "workflows" && parts[1]) return { page: "editor", workflowId: parts[1] };
+  if (parts[0] === "stores") return { page: "stores", storeName: parts[1] };
+  if (parts[0] === "secrets") return { page: "secrets" };
+  if (parts[0] === "runs") return { page: "runs", workflowId: parts[1] };
+  return { page: "workflows" };
+}
+
+export function hrefFor(route: Route): string {
+  switch (route.page) {
+    case "editor":
+      return `#/workflows/${encodeURIComponent(route.workflowId)}`;
+    case "stores":
+      return route.storeName ? `#/stores/${encodeURIComponent(route.storeName)}` : "#/stores";
+    case "secrets":
+      return "#/secrets";
+    case "runs":
+      return route.workflowId ? `#/runs/${encodeURIComponent(route.workflowId)}` : "#/runs";
+    default:
+      return "#/";
+  }
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = hrefFor(route);
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}

@@ -71,6 +71,9 @@ def _builtin_types() -> list[type[NodeType]]:
     from .labeling_node import LabelingEnrich
 
     types.append(LabelingEnrich)
+    from .store_nodes import StoreRead, StoreWrite
+
+    types += [StoreRead, StoreWrite]
     return types
 
 

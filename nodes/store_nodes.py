@@ -1,0 +1,138 @@
+"""`store.read` and `store.write`: shared stores as the source and sink of a flow.
+
+Both reach stores only through `ctx.store_client` (in-process or HTTP). `store.read`
+reads all records, a filtered subset, the first N, or — incrementally — only records
+written (inserted or changed) since this node's last *successful* run of this workflow:
+the cursor advance is registered with `ctx.on_run_success`, so a failed run reads the
+same records again next time. `store.write` upserts its input by `id` in one
+transaction, logs how many records were inserted, updated and unchanged, and passes its
+records on so a flow can continue after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from stores import NAME_PATTERN, StoreError, StoreExists
+
+from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
+
+ReadMode = Literal["all", "filter", "limit", "incremental"]
+
+
+def _store_field() -> Any:
+    # `format: store` makes the editor show a picker of existing stores.
+    return Field(..., title="Store", pattern=NAME_PATTERN, description="Name of the shared store.",
+                 json_schema_extra={"format": "store"})
+
+
+class StoreReadConfig(NodeConfig):
+    store: str = _store_field()
+    mode: ReadMode = Field(
+        default="all", title="Mode",
+        description="all records; filter (fields equal to values); limit (the first N); "
+                    "incremental (only records written since this node's last successful run).")
+    where: dict[str, Any] = Field(
+        default_factory=dict, title="Filter",
+        description='For mode "filter": field → value, all must match; dotted paths reach nested fields, '
+                    'e.g. {"meta.lang": "en"}.')
+    limit: int = Field(
+        default=0, ge=0, title="Limit",
+        description='For mode "limit": how many records. For "incremental": at most this many per run, '
+                    "the rest next run (0 = all new records).")
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> "StoreReadConfig":
+        if self.mode == "filter" and not self.where:
+            raise ValueError('mode "filter" needs at least one field in "where"')
+        if self.mode == "limit" and self.limit < 1:
+            raise ValueError('mode "limit" needs "limit" of 1 or more')
+        return self
+
+
+class StoreWriteConfig(NodeConfig):
+    store: str = _store_field()
+    create: bool = Field(default=True, title="Create the store if missing")
+
+
+def _client(ctx: NodeContext, node_id: str) -> Any:
+    if ctx.store_client is None:
+        raise NodeError("this run has no access to stores (no store client); run it through `wirework run` "
+                        "or the server", node_id=node_id)
+    return ctx.store_client
+
+
+def _store_failure(exc: Exception, node_id: str) -> NodeError:
+    return NodeError(str(exc), node_id=node_id, record_id=getattr(exc, "record_id", None),
+                     exception_type=type(exc).__name__)
+
+
+class StoreRead(NodeType):
+    type = "store.read"
+    category = "source"
+    title = "Store: read"
+    description = "Reads records from a shared store: all, filtered, the first N, or only new ones (incremental)."
+    Config = StoreReadConfig
+    config: StoreReadConfig
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        client = _client(ctx, self.node_id)
+        c = self.config
+        try:
+            if c.mode == "incremental":
+                return self._incremental(ctx, client)
+            if c.mode == "filter":
+                out = client.read(c.store, where=c.where)
+            elif c.mode == "limit":
+                out = client.read(c.store, limit=c.limit)
+            else:
+                out = client.read(c.store)
+        except StoreError as exc:
+            raise _store_failure(exc, self.node_id) from None
+        ctx.logger.info('read %d record(s) from store "%s" (mode %s)', len(out), c.store, c.mode)
+        return out
+
+    def _incremental(self, ctx: NodeContext, client: Any) -> list[Record]:
+        c = self.config
+        after = client.get_cursor(ctx.workflow_id, self.node_id, c.store)
+        result = client.read_since(c.store, after, c.limit or None)
+        last_seq = result["last_seq"]
+        out = result["records"]
+        ctx.logger.info('read %d new record(s) from store "%s" (seq %d → %d); the cursor moves on when the run '
+                        "succeeds", len(out), c.store, after, last_seq)
+        if last_seq > after:
+            workflow_id, node_id, store = ctx.workflow_id, self.node_id, c.store
+            # Forward-only where the client offers it, so overlapping runs never move it back.
+            advance = getattr(client, "advance_cursor", None) or client.set_cursor
+            ctx.on_run_success(lambda: advance(workflow_id, node_id, store, last_seq))
+        return out
+
+
+class StoreWrite(NodeType):
+    type = "store.write"
+    category = "sink"
+    title = "Store: write"
+    description = ("Upserts records into a shared store by id (one transaction) and passes them on; "
+                   "logs how many were inserted, updated and unchanged.")
+    Config = StoreWriteConfig
+    config: StoreWriteConfig
+
+    def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        client = _client(ctx, self.node_id)
+        name = self.config.store
+        try:
+            if self.config.create and name not in {s["name"] for s in client.list_stores()}:
+                try:
+                    client.create_store(name)
+                    ctx.logger.info('created store "%s"', name)
+                except StoreExists:
+                    pass  # created meanwhile by a concurrent run
+            counts = client.upsert(name, records)
+        except StoreError as exc:
+            raise _store_failure(exc, self.node_id) from None
+        ctx.state["store_write"] = {"store": name, **counts}
+        ctx.logger.info('store "%s": %d inserted, %d updated, %d unchanged', name, counts.get("inserted", 0),
+                        counts.get("updated", 0), counts.get("unchanged", 0))
+        return records

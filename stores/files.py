@@ -82,7 +82,9 @@ def read_rows(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[dict
         lines = con.execute("SELECT json FROM read_json_objects(?, format = 'newline_delimited')", [str(path)]).fetchall()
         return [orjson.loads(line) for (line,) in lines]
     reader = "read_csv(?, auto_detect = true)" if fmt == "csv" else "read_parquet(?)"
-    return con.execute(f"SELECT * FROM {reader}", [str(path)]).to_arrow_table().to_pylist()
+    result = con.execute(f"SELECT * FROM {reader}", [str(path)])
+    columns = [column[0] for column in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
 
 
 def rows_to_records(rows: list[Any], id_field: str) -> list[Any]:

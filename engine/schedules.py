@@ -66,12 +66,11 @@ class ScheduleSync:
                 self._stop.wait(2.0)
 
     def _sync_requested(self, client) -> None:
+        ids: set[str] = set()
+        if self._full_sync:  # first pass: every workflow and every deployment we left behind
+            ids = {wf.id for wf in self.ctx.repo.all()} | self._known_deployments(client)
+            self._full_sync = False
         with self._lock:
-            if self._full_sync:
-                ids = {wf.id for wf in self.ctx.repo.all()} | self._known_deployments(client)
-                self._full_sync = False
-            else:
-                ids = set()
             ids |= self._pending
             self._pending.clear()
         for workflow_id in sorted(ids):

@@ -54,3 +54,19 @@ def cli_env(prefect_api_url, wirework_home) -> dict[str, str]:
 @pytest.fixture
 def wirework_cmd() -> list[str]:
     return [sys.executable, "-m", "engine.cli"]
+
+
+@pytest.fixture(scope="session")
+def server(prefect_api_url, tmp_path_factory):
+    """One real `wirework up` (API + run launcher + schedule loop) for the API tests."""
+    from tests.server_harness import ServerProcess
+
+    proc = ServerProcess(tmp_path_factory.mktemp("server-home"), prefect_api_url).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def api(server):
+    with server.client() as client:
+        yield client

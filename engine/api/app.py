@@ -147,12 +147,12 @@ or use the API at <a href="/docs">/docs</a>.</p>"""
 def _serve_editor(app: FastAPI, dist: Path | None) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     def editor(path: str):
-        if dist is None or not (dist / "index.html").is_file():
-            return HTMLResponse(_NOT_BUILT)
-        if path.startswith("api/"):
+        if path.startswith("api/") or path == "api":
             from .errors import error_response
 
             return error_response(404, "not_found", f"no API route /{path}")
+        if dist is None or not (dist / "index.html").is_file():
+            return HTMLResponse(_NOT_BUILT)
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

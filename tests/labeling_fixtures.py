@@ -19,9 +19,9 @@ def embedder():
 
 @pytest.fixture
 def store_client(tmp_path):
-    from stores import InProcessStoreClient
+    from stores.local_client import LocalStoreClient
 
-    client = InProcessStoreClient(tmp_path / "stores")
+    client = LocalStoreClient(tmp_path / "stores")
     yield client
     client.close()
 

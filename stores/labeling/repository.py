@@ -105,8 +105,10 @@ class LabelingRepository:
             return self._con.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: list | tuple = ()) -> tuple | None:
-        with self._lock:
-            return self._con.execute(sql, params).fetchone()
+        # fetchall, not fetchone: DuckDB keeps a half-read result open, which blocks a
+        # later `register` on this connection.
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
 
     def _run(self, sql: str, params: list | tuple = ()) -> None:
         with self._lock:
@@ -175,7 +177,7 @@ class LabelingRepository:
                 con.register("incoming_records", table)
                 existing = con.execute(
                     "SELECT count(*) FROM records r JOIN incoming_records i ON r.project = i.project AND r.id = i.id"
-                ).fetchone()[0]
+                ).fetchall()[0][0]
                 con.execute("INSERT OR REPLACE INTO records SELECT project, id, data::JSON, ? FROM incoming_records",
                             [utcnow()])
                 con.execute("UPDATE projects SET synced_seq = ? WHERE name = ?", [synced_seq, project])
@@ -215,10 +217,10 @@ class LabelingRepository:
     def clear_label(self, project: str, task: str, record_id: str) -> bool:
         with self._lock:
             found = self._con.execute("SELECT 1 FROM manual_labels WHERE project = ? AND task = ? AND record_id = ?",
-                                      [project, task, record_id]).fetchone()
+                                      [project, task, record_id]).fetchall()
             self._con.execute("DELETE FROM manual_labels WHERE project = ? AND task = ? AND record_id = ?",
                               [project, task, record_id])
-        return found is not None
+        return bool(found)
 
     def labels(self, project: str, task: str | None = None,
                record_ids: list[str] | None = None) -> list[dict[str, Any]]:
@@ -246,9 +248,9 @@ class LabelingRepository:
     def delete_lookup_list(self, project: str, name: str) -> bool:
         with self._lock:
             found = self._con.execute("SELECT 1 FROM lookup_lists WHERE project = ? AND name = ?",
-                                      [project, name]).fetchone()
+                                      [project, name]).fetchall()
             self._con.execute("DELETE FROM lookup_lists WHERE project = ? AND name = ?", [project, name])
-        return found is not None
+        return bool(found)
 
     # -- heuristics -------------------------------------------------------------------
     def save_heuristic(self, project: str, task: str, name: str, kind: str, config: dict) -> None:
@@ -267,10 +269,10 @@ class LabelingRepository:
     def delete_heuristic(self, project: str, task: str, name: str) -> bool:
         with self._lock:
             found = self._con.execute("SELECT 1 FROM heuristics WHERE project = ? AND task = ? AND name = ?",
-                                      [project, task, name]).fetchone()
+                                      [project, task, name]).fetchall()
             self._con.execute("DELETE FROM heuristics WHERE project = ? AND task = ? AND name = ?",
                               [project, task, name])
-        return found is not None
+        return bool(found)
 
     # -- embeddings -------------------------------------------------------------------
     def cached_embeddings(self, project: str, fields_key: str, model: str,

@@ -337,7 +337,8 @@ class LabelingService:
         """Train on the manual labels; vote on unlabelled records with that model and on
         labelled ones out of fold (see `out_of_fold_proba`)."""
         item = {"name": name, "kind": ACTIVE_LEARNER, "min_confidence": config["min_confidence"], "weights": None}
-        labelled = [i for i, r in enumerate(records) if r["id"] in manual]
+        # Ordered by record id, so folds (and so statistics) do not depend on sync order.
+        labelled = sorted((i for i, r in enumerate(records) if r["id"] in manual), key=lambda i: records[i]["id"])
         y = [manual[records[i]["id"]] for i in labelled]
         if len(set(y)) < 2:
             log.info('project "%s", task "%s": active learner "%s" waits for manual labels of two labels',

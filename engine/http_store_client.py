@@ -79,6 +79,10 @@ class HttpStoreClient:
     def set_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> None:
         self._call("PUT", f"/api/internal/cursors/{workflow_id}/{node_id}/{store}", json={"seq": seq})
 
+    def advance_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> int:
+        path = f"/api/internal/cursors/{workflow_id}/{node_id}/{store}/advance"
+        return self._call("POST", path, json={"seq": seq})["seq"]
+
     def get_secret(self, name: str) -> str:
         return self._call("GET", f"/api/internal/secrets/{name}")["value"]
 

@@ -25,11 +25,9 @@ log = logging.getLogger("wirework.api")
 
 
 def _open_stores(settings: ServerSettings):
-    try:
-        from stores import open_store_client
-    except ImportError:  # stores package not built yet
-        return None
-    return open_store_client(settings.data_home)
+    from stores import LocalStoreClient
+
+    return LocalStoreClient(settings.data_home)
 
 
 def _worker_env(settings: ServerSettings) -> dict[str, str]:

@@ -13,6 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stores import (
+    FileNotFound, FilePathRefused, SecretNotFound, StoreClientClosed, StoreError, StoreExists, StoreNotFound,
+)
+
 from ..model import WorkflowFileError
 from ..run_service import RunNotFound
 from ..validation import WorkflowInvalid
@@ -37,6 +41,18 @@ def _describe_validation(exc: RequestValidationError) -> str:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
     return "; ".join(parts) or "invalid request"
+
+
+def store_error_status(exc: StoreError) -> tuple[int, str]:
+    if isinstance(exc, (StoreNotFound, SecretNotFound, FileNotFound)):
+        return 404, "not_found"
+    if isinstance(exc, StoreExists):
+        return 409, "already_exists"
+    if isinstance(exc, FilePathRefused):
+        return 403, "path_refused"
+    if isinstance(exc, StoreClientClosed):
+        return 503, "unavailable"
+    return 422, "invalid_request"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -78,6 +94,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VersionConflict)
     async def _conflict(request: Request, exc: VersionConflict):
         return error_response(409, "version_conflict", str(exc), current_version=exc.current)
+
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError):
+        status, error = store_error_status(exc)
+        return error_response(status, error, str(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -59,3 +59,11 @@ def set_cursor(workflow_id: str, node_id: str, store: str, body: dict = Body(...
         raise ApiError(422, "invalid_request", "expected {seq: int}")
     ctx.stores.set_cursor(workflow_id, node_id, store, body["seq"])
     return Response(status_code=204)
+
+
+@router.post("/cursors/{workflow_id}/{node_id}/{store}/advance")
+def advance_cursor(workflow_id: str, node_id: str, store: str, body: dict = Body(...),
+                   ctx: ServerContext = Depends(require_internal)) -> dict:
+    if not isinstance(body.get("seq"), int):
+        raise ApiError(422, "invalid_request", "expected {seq: int}")
+    return {"seq": ctx.stores.advance_cursor(workflow_id, node_id, store, body["seq"])}

@@ -12,15 +12,20 @@ import contextlib
 from typing import Iterator
 
 from stores import LocalStoreClient
+from stores.labeling import LABELING_DB_FILE, LabelingStoreClient
 
 from .paths import data_home
 
 
 @contextlib.contextmanager
-def local_store_access() -> Iterator[tuple[LocalStoreClient, LocalStoreClient]]:
-    """(store_client, secrets) for a run in this process; both are the same client."""
+def local_store_access() -> Iterator[tuple[LabelingStoreClient, LocalStoreClient]]:
+    """(store_client, secrets) for a run in this process: one in-process client, the first
+    wrapped so it also answers `labeling_bundle`."""
     client = LocalStoreClient(data_home())
+    # Labeling projects (labeling.enrich) are answered in-process too; their database
+    # is opened only if a node asks for a project.
+    access = LabelingStoreClient(client, db_path=data_home() / LABELING_DB_FILE)
     try:
-        yield client, client
+        yield access, client
     finally:
-        client.close()
+        access.close()

@@ -17,6 +17,7 @@ from uuid import uuid4
 from pydantic import Field
 
 from stores.labeling import HeuristicError, LabelingError, ProjectEnricher
+from stores.labeling.access import BUNDLE_ROUTE
 from stores.labeling.errors import NAME_PATTERN
 
 from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
@@ -40,14 +41,24 @@ class LabelingEnrich(NodeType):
     config: EnrichConfig
 
     def _bundle(self, ctx: NodeContext) -> dict:
-        fetch = getattr(ctx.store_client, "labeling_bundle", None)
-        if fetch is None:
-            raise NodeError("this run cannot reach labeling projects: its store client has no labeling_bundle",
-                            node_id=self.node_id)
+        """The project's enrichment bundle through the store client (see stores/labeling/access.py)."""
+        client, tasks = ctx.store_client, self.config.tasks or None
         try:
-            return fetch(self.config.project, self.config.tasks or None)
+            if hasattr(client, "labeling_bundle"):
+                return client.labeling_bundle(self.config.project, tasks)
+            if hasattr(client, "call"):
+                return client.call("POST", BUNDLE_ROUTE.format(project=self.config.project), {"tasks": tasks})
+        except HeuristicError as exc:
+            raise self._error(exc) from exc
         except LabelingError as exc:
             raise NodeError(str(exc), node_id=self.node_id, exception_type=type(exc).__name__) from exc
+        raise NodeError("this run cannot reach labeling projects: its store client has neither "
+                        "labeling_bundle nor call", node_id=self.node_id)
+
+    def _error(self, exc: HeuristicError) -> NodeError:
+        detail = f'project "{exc.project}", task "{exc.task}", heuristic "{exc.heuristic}": {exc.message}'
+        return NodeError(detail, node_id=self.node_id, record_id=exc.record_id, user_line=exc.line,
+                         source_line=exc.source_line, exception_type=exc.exception_type)
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         if not records:
@@ -64,7 +75,5 @@ class LabelingEnrich(NodeType):
                 if total > size:
                     ctx.logger.info("enriched %d/%d records", min(start + size, total), total)
         except HeuristicError as exc:
-            detail = f'project "{exc.project}", task "{exc.task}", heuristic "{exc.heuristic}": {exc.message}'
-            raise NodeError(detail, node_id=self.node_id, record_id=exc.record_id, user_line=exc.line,
-                            source_line=exc.source_line, exception_type=exc.exception_type) from exc
+            raise self._error(exc) from exc
         return records

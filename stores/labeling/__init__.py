@@ -7,7 +7,7 @@ Public names: `LabelingService` (the Python API the REST layer wraps), the bundl
 (how a flow run reaches a project), the embedder and the errors.
 """
 
-from .access import LabelingAccess, LabelingStoreClient
+from .access import LABELING_DB_FILE, LabelingAccess, LabelingStoreClient
 from .embeddings import DEFAULT_MODEL, Embedder, get_embedder, pick_device
 from .enrichment import ProjectEnricher
 from .errors import (AlreadyExists, HeuristicError, InvalidName, LabelingError, NotFound, StoreUnavailable,
@@ -16,7 +16,7 @@ from .service import LabelingService
 from .weak_supervision import WeakSupervisionSettings
 
 __all__ = [
-    "AlreadyExists", "DEFAULT_MODEL", "Embedder", "HeuristicError", "InvalidName", "LabelingAccess",
+    "AlreadyExists", "DEFAULT_MODEL", "LABELING_DB_FILE", "Embedder", "HeuristicError", "InvalidName", "LabelingAccess",
     "LabelingError", "LabelingService", "LabelingStoreClient", "NotFound", "ProjectEnricher", "StoreUnavailable",
     "UnknownLabel", "WeakSupervisionSettings", "get_embedder", "pick_device",
 ]

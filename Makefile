@@ -28,6 +28,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/embeddings.py
 
 clean:
 	rm -rf $(VENV) .wirework

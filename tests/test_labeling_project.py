@@ -247,3 +247,29 @@ def test_a_labeling_function_that_does_not_compile_is_refused_when_saved(service
     assert info.value.heuristic == "typo" and info.value.line == 2
     with pytest.raises(HeuristicError):
         service.add_labeling_function(project, "sentiment", "no-entry", "def label(record):\n    return None\n")
+
+
+def test_labeling_functions_run_outside_the_service_process(service, store_client):
+    import os
+
+    project = make_project(service, store_client)
+    service.add_labeling_function(project, "sentiment", "where-am-i", (
+        "import os\n"
+        f"def lf(record):\n    return 'neutral' if os.getpid() == {os.getpid()} else 'rather positive'\n"))
+    stats = service.heuristic_statistics(project, "sentiment")["heuristics"][0]
+    assert stats["coverage"] == 5 and stats["per_label"][POS]["coverage"] == 5
+
+
+def test_a_labeling_function_stuck_in_a_loop_is_stopped(tmp_path, store_client):
+    from stores.labeling import LabelingService
+
+    service = LabelingService(tmp_path / "slow.duckdb", store_client, user_code_timeout_s=3)
+    try:
+        project = make_project(service, store_client)
+        service.add_labeling_function(project, "sentiment", "forever",
+                                      "def lf(record):\n    while True:\n        pass\n")
+        with pytest.raises(HeuristicError) as info:
+            service.heuristic_statistics(project, "sentiment")
+        assert "forever" in info.value.message and "3 s" in info.value.message
+    finally:
+        service.close()

@@ -8,8 +8,9 @@ values so the REST layer only translates; errors are `LabelingError`s naming pro
 task, heuristic and record, each with the HTTP status to use.
 
 It lives in the process that owns the store files (the API server, or `wirework run`
-with no server). Computing statistics runs labeling functions and may load the
-embedding model (once per process) here.
+with no server). Labeling functions are user code, so they run in a child process with
+a timeout (lf_runner.py), never here; active learners may load the embedding model
+(once per process, lazily) here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .errors import AlreadyExists, HeuristicError, LabelingError, NotFound, Stor
 from .heuristics import (ACTIVE_LEARNER, DEFAULT_MIN_CONFIDENCE, KINDS, LABELING_FUNCTION, LOOKUP_LIST, Votes,
                          out_of_fold_proba, predict_proba, train_logistic_regression, votes_from_proba)
 from .lf_code import check_labeling_function
+from .lf_runner import DEFAULT_TIMEOUT_S, run_labeling_functions
 from .repository import LabelingRepository
 from .statistics import heuristic_statistics
 from .tasks import TaskSpec, text_hash
@@ -39,10 +41,16 @@ log = logging.getLogger("wirework.labeling")
 class LabelingService:
     """Labeling projects stored in one DuckDB file, synced from shared stores through a StoreClient."""
 
-    def __init__(self, db_path: str | Path, store_client: Any = None, embedder_factory=get_embedder):
+    def __init__(self, db_path: str | Path, store_client: Any = None, embedder_factory=get_embedder,
+                 isolate_user_code: bool = True, user_code_timeout_s: float = DEFAULT_TIMEOUT_S):
+        """`isolate_user_code`: run labeling functions in a child process with a timeout
+        (the default; the API process never runs user code). False runs them here, for a
+        process that is itself a sandbox (a flow run, a benchmark)."""
         self.repo = LabelingRepository(db_path)
         self.store_client = store_client
         self._embedder_factory = embedder_factory
+        self.isolate_user_code = isolate_user_code
+        self.user_code_timeout_s = user_code_timeout_s
 
     def close(self) -> None:
         self.repo.close()
@@ -316,6 +324,9 @@ class LabelingService:
         items: list[dict[str, Any]] = []
         votes: dict[str, Votes] = {}
         embeddings: np.ndarray | None = None
+        functions = [(row["name"], row["config"]["code"]) for row in rows if row["kind"] == LABELING_FUNCTION]
+        if self.isolate_user_code:
+            votes.update(run_labeling_functions(project, spec, functions, records, self.user_code_timeout_s))
         for row in rows:
             name, kind, config = row["name"], row["kind"], row["config"]
             if kind == ACTIVE_LEARNER:
@@ -328,7 +339,8 @@ class LabelingService:
                 else:
                     item = {"name": name, "kind": kind, "list": config["list"], "label": config["label"],
                             "terms": lookup_lists.get(config["list"], [])}
-                votes[name] = heuristic_from_item(project, spec, item).votes(records)
+                if name not in votes:
+                    votes[name] = heuristic_from_item(project, spec, item).votes(records)
             items.append(item)
         return {"spec": spec, "records": records, "manual": manual, "votes": votes, "items": items}
 

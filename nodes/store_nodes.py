@@ -11,6 +11,7 @@ records on so a flow can continue after it.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -123,13 +124,16 @@ class StoreWrite(NodeType):
         client = _client(ctx, self.node_id)
         name = self.config.store
         try:
-            if self.config.create and name not in {s["name"] for s in client.list_stores()}:
-                try:
-                    client.create_store(name)
-                    ctx.logger.info('created store "%s"', name)
-                except StoreExists:
-                    pass  # created meanwhile by a concurrent run
-            counts = client.upsert(name, records)
+            if "create" in inspect.signature(client.upsert).parameters:
+                # Created in the same transaction as the batch: a refused batch leaves no empty store.
+                counts = client.upsert(name, records, create=self.config.create)
+            else:  # a client without `create` on upsert
+                if self.config.create and name not in {s["name"] for s in client.list_stores()}:
+                    try:
+                        client.create_store(name)
+                    except StoreExists:
+                        pass  # created meanwhile by a concurrent run
+                counts = client.upsert(name, records)
         except StoreError as exc:
             raise _store_failure(exc, self.node_id) from None
         ctx.state["store_write"] = {"store": name, **counts}

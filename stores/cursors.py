@@ -34,9 +34,9 @@ def _key(workflow_id: str, node_id: str, store: str) -> list[str]:
 
 
 def get(con: duckdb.DuckDBPyConnection, workflow_id: str, node_id: str, store: str) -> int:
-    row = con.execute("SELECT seq FROM _cursors WHERE workflow_id = ? AND node_id = ? AND store = ?",
-                      _key(workflow_id, node_id, store)).fetchone()
-    return row[0] if row else 0
+    rows = con.execute("SELECT seq FROM _cursors WHERE workflow_id = ? AND node_id = ? AND store = ?",
+                       _key(workflow_id, node_id, store)).fetchall()
+    return rows[0][0] if rows else 0
 
 
 def put(con: duckdb.DuckDBPyConnection, workflow_id: str, node_id: str, store: str, seq: int, *,
@@ -49,7 +49,7 @@ def put(con: duckdb.DuckDBPyConnection, workflow_id: str, node_id: str, store: s
         "INSERT INTO _cursors (workflow_id, node_id, store, seq, updated_at) VALUES (?, ?, ?, ?, now()) "
         f"ON CONFLICT (workflow_id, node_id, store) DO UPDATE SET seq = {update}, updated_at = now() RETURNING seq",
         [*_key(workflow_id, node_id, store), seq],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def list_all(con: duckdb.DuckDBPyConnection, store: str | None = None) -> list[dict[str, Any]]:

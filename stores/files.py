@@ -110,7 +110,7 @@ def export(con: duckdb.DuckDBPyConnection, store: str, path: Path, fmt: str,
     table = table_of(store)
     condition, params = where_sql(store, where)
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchone()[0]
+    count = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchall()[0][0]
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         if fmt == "jsonl":
@@ -122,7 +122,7 @@ def export(con: duckdb.DuckDBPyConnection, store: str, path: Path, fmt: str,
                 [*params, str(tmp)],
             )
         else:
-            structure = con.execute(f"SELECT json_group_structure(data) FROM {table} WHERE {condition}", params).fetchone()[0]
+            structure = con.execute(f"SELECT json_group_structure(data) FROM {table} WHERE {condition}", params).fetchall()[0][0]
             if structure is None:
                 select = "SELECT NULL::VARCHAR AS id WHERE false"
                 select_params: list[Any] = []

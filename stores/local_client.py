@@ -1,9 +1,9 @@
 """`LocalStoreClient`: the in-process StoreClient over one `stores.duckdb` file.
 
 Used by the process that owns the stores (the API server, or `wirework run` with no
-server). Thread-safe: each thread reads through its own DuckDB cursor (DuckDB
-connections are not safe to share between threads, its cursors are), and every write
-holds one lock, so writes commit one at a time and `seq` values become visible in
+server). Thread-safe: every operation uses a DuckDB cursor of its own from a small pool
+(a DuckDB connection must not be shared between threads; its cursors may run side by
+side), and every write holds one lock, so writes commit one at a time and `seq` values become visible in
 order (an incremental reader can never pass over a record that commits later with a
 lower seq). CPU-heavy encoding of a batch happens before the lock is taken.
 """
@@ -41,40 +41,49 @@ class LocalStoreClient:
         self._fernet = secret_store.load_or_create_key(self.data_dir / KEY_FILE)
         self._con = duckdb.connect(str(self.path))
         self._write_lock = threading.RLock()
-        self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
-        self._cursors_lock = threading.Lock()
+        self._pool_lock = threading.Lock()
+        self._idle: list[duckdb.DuckDBPyConnection] = []
         self._closed = False
-        with self._write_lock:
-            self._con.execute(shared.CATALOG_SCHEMA + cursors.CURSOR_SCHEMA + secret_store.SECRETS_SCHEMA)
+        with self._writing() as con:
+            con.execute(shared.CATALOG_SCHEMA + cursors.CURSOR_SCHEMA + secret_store.SECRETS_SCHEMA)
 
     # -- connection handling ---------------------------------------------------------
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        if self._closed:
-            raise StoreClientClosed(f"the store client of {self.path} is closed")
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self._cursors_lock:
-                if self._closed:
-                    raise StoreClientClosed(f"the store client of {self.path} is closed")
-                cur = self._con.cursor()
-                self._cursors.append(cur)
-            self._local.cursor = cur
-        return cur
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for this thread's exclusive use during one operation. Cursors are
+        pooled rather than kept per thread because node code may run in short-lived
+        threads (per-node deadlines), which would otherwise leave a cursor behind each."""
+        with self._pool_lock:
+            if self._closed:
+                raise StoreClientClosed(f"the store client of {self.path} is closed")
+            con = self._idle.pop() if self._idle else self._con.cursor()
+        try:
+            yield con
+        finally:
+            healthy = True
+            try:
+                con.complete()  # DuckDB refuses new work on a cursor with an unfinished result
+            except duckdb.Error:
+                healthy = False
+            with self._pool_lock:
+                if self._closed or not healthy:
+                    con.close()
+                else:
+                    self._idle.append(con)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._write_lock:
-            yield self._cursor()
+        with self._write_lock, self._connection() as con:
+            yield con
 
     def close(self) -> None:
-        with self._write_lock, self._cursors_lock:
+        with self._write_lock, self._pool_lock:
             if self._closed:
                 return
             self._closed = True
-            for cur in self._cursors:
-                cur.close()
-            self._cursors.clear()
+            for con in self._idle:
+                con.close()
+            self._idle.clear()
             self._con.close()
 
     def __enter__(self) -> "LocalStoreClient":
@@ -85,7 +94,8 @@ class LocalStoreClient:
 
     # -- shared stores -----------------------------------------------------------------
     def list_stores(self) -> list[dict[str, Any]]:
-        return shared.list_all(self._cursor())
+        with self._connection() as con:
+            return shared.list_all(con)
 
     def create_store(self, name: str, *, exist_ok: bool = False) -> dict[str, Any]:
         with self._writing() as con:
@@ -95,7 +105,8 @@ class LocalStoreClient:
         return self.describe_store(name)
 
     def describe_store(self, name: str) -> dict[str, Any]:
-        return shared.describe(self._cursor(), name)
+        with self._connection() as con:
+            return shared.describe(con, name)
 
     def drop_store(self, name: str) -> None:
         with self._writing() as con:
@@ -109,26 +120,25 @@ class LocalStoreClient:
         check_name(name)
         batch = encode_batch(name, records)  # outside the lock: serialisation is the slow part
         with self._writing() as con:
-            if create:
-                shared.create(con, name, exist_ok=True)
-            return shared.upsert(con, name, batch)
+            return shared.upsert(con, name, batch, create=create)
 
     def read(self, name: str, *, where: dict[str, Any] | None = None, limit: int | None = None,
              offset: int = 0) -> list[dict[str, Any]]:
         _check_window(name, limit, offset)
-        return shared.query(self._cursor(), name, where, limit, offset)
+        with self._connection() as con:
+            return shared.query(con, name, where, limit, offset)
 
     def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
                offset: int = 0) -> dict[str, Any]:
         """A page for the stores browser: {"records", "total", "offset", "limit"}."""
         _check_window(name, limit, offset)
-        con = self._cursor()
-        con.execute("BEGIN")  # one snapshot, so total and page agree
-        try:
-            total = shared.count(con, name, where)
-            records = shared.query(con, name, where, limit, offset)
-        finally:
-            con.execute("COMMIT")
+        with self._connection() as con:
+            con.execute("BEGIN")  # one snapshot, so total and page agree
+            try:
+                total = shared.count(con, name, where)
+                records = shared.query(con, name, where, limit, offset)
+            finally:
+                con.execute("COMMIT")
         return {"records": records, "total": total, "offset": offset, "limit": limit}
 
     def read_since(self, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:
@@ -136,7 +146,8 @@ class LocalStoreClient:
         _check_window(name, limit, 0)
         if not isinstance(after_seq, int) or after_seq < 0:
             raise FilterInvalid(f'store "{name}": after_seq must be a non-negative integer, got {after_seq!r}')
-        return shared.since(self._cursor(), name, after_seq, limit)
+        with self._connection() as con:
+            return shared.since(con, name, after_seq, limit)
 
     def delete(self, name: str, ids: list[str]) -> int:
         if not isinstance(ids, (list, tuple)):
@@ -146,7 +157,8 @@ class LocalStoreClient:
 
     # -- incremental cursors ---------------------------------------------------------
     def get_cursor(self, workflow_id: str, node_id: str, store: str) -> int:
-        return cursors.get(self._cursor(), workflow_id, node_id, store)
+        with self._connection() as con:
+            return cursors.get(con, workflow_id, node_id, store)
 
     def advance_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> int:
         """Move the cursor forward to `seq` (never back); returns the cursor in force."""
@@ -159,7 +171,8 @@ class LocalStoreClient:
             cursors.put(con, workflow_id, node_id, store, seq, forward_only=False)
 
     def list_cursors(self, store: str | None = None) -> list[dict[str, Any]]:
-        return cursors.list_all(self._cursor(), store)
+        with self._connection() as con:
+            return cursors.list_all(con, store)
 
     # -- file stores -----------------------------------------------------------------
     def list_files(self) -> list[dict[str, Any]]:
@@ -171,7 +184,8 @@ class LocalStoreClient:
         check_name(name)
         target = files.resolve(self.files_dir, path)
         fmt = files.file_format(target, format)
-        rows = files.read_rows(self._cursor(), target, fmt)
+        with self._connection() as con:
+            rows = files.read_rows(con, target, fmt)
         counts = self.upsert(name, files.rows_to_records(rows, id_field), create=create)
         return {"store": name, "path": path, "format": fmt, "rows": len(rows), **counts}
 
@@ -181,13 +195,13 @@ class LocalStoreClient:
         check_name(name)
         target = files.resolve(self.files_dir, path)
         fmt = files.file_format(target, format)
-        con = self._cursor()
-        con.execute("BEGIN")  # one snapshot for the count and the COPY
-        try:
-            shared.require(con, name)
-            count = files.export(con, name, target, fmt, where)
-        finally:
-            con.execute("COMMIT")
+        with self._connection() as con:
+            con.execute("BEGIN")  # one snapshot for the count and the COPY
+            try:
+                shared.require(con, name)
+                count = files.export(con, name, target, fmt, where)
+            finally:
+                con.execute("COMMIT")
         return {"store": name, "path": path, "format": fmt, "records": count, "bytes": target.stat().st_size}
 
     # -- secrets and webhook targets -------------------------------------------------
@@ -199,10 +213,12 @@ class LocalStoreClient:
         return entry
 
     def list_secrets(self, kind: str | None = None) -> list[dict[str, Any]]:
-        return secret_store.list_all(self._cursor(), kind)
+        with self._connection() as con:
+            return secret_store.list_all(con, kind)
 
     def describe_secret(self, name: str) -> dict[str, Any]:
-        return secret_store.describe(self._cursor(), name)
+        with self._connection() as con:
+            return secret_store.describe(con, name)
 
     def delete_secret(self, name: str) -> bool:
         with self._writing() as con:
@@ -210,7 +226,8 @@ class LocalStoreClient:
 
     def get_secret(self, name: str) -> str:
         """The value, for nodes at run time only; the API never exposes this."""
-        return secret_store.reveal(self._cursor(), self._fernet, name)
+        with self._connection() as con:
+            return secret_store.reveal(con, self._fernet, name)
 
 
 def _check_window(name: str, limit: int | None, offset: int) -> None:

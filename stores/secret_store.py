@@ -93,11 +93,11 @@ def put(con: duckdb.DuckDBPyConnection, fernet: Fernet, name: str, value: str, k
 
 
 def describe(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
-    row = con.execute("SELECT name, kind, hint, created_at, updated_at FROM secrets WHERE name = ?",
-                      [check_name(name, "secret")]).fetchone()
-    if row is None:
+    rows = con.execute("SELECT name, kind, hint, created_at, updated_at FROM secrets WHERE name = ?",
+                       [check_name(name, "secret")]).fetchall()
+    if not rows:
         raise SecretNotFound(name)
-    return _masked(row)
+    return _masked(rows[0])
 
 
 def list_all(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> list[dict[str, Any]]:
@@ -110,11 +110,11 @@ def list_all(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> list[di
 
 
 def reveal(con: duckdb.DuckDBPyConnection, fernet: Fernet, name: str) -> str:
-    row = con.execute("SELECT value FROM secrets WHERE name = ?", [check_name(name, "secret")]).fetchone()
-    if row is None:
+    rows = con.execute("SELECT value FROM secrets WHERE name = ?", [check_name(name, "secret")]).fetchall()
+    if not rows:
         raise SecretNotFound(name)
     try:
-        return fernet.decrypt(bytes(row[0])).decode()
+        return fernet.decrypt(bytes(rows[0][0])).decode()
     except InvalidToken:
         raise StoreError(
             f'secret "{name}" cannot be decrypted with this data folder\'s secrets.key '
@@ -123,7 +123,7 @@ def reveal(con: duckdb.DuckDBPyConnection, fernet: Fernet, name: str) -> str:
 
 
 def remove(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    deleted = con.execute("DELETE FROM secrets WHERE name = ?", [check_name(name, "secret")]).fetchone()[0]
+    deleted = con.execute("DELETE FROM secrets WHERE name = ?", [check_name(name, "secret")]).fetchall()[0][0]
     return bool(deleted)
 
 

@@ -48,7 +48,7 @@ def _table_ddl(name: str) -> str:
 
 
 def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT 1 FROM _stores WHERE name = ?", [check_name(name)]).fetchone() is not None
+    return con.execute("SELECT 1 FROM _stores WHERE name = ?", [check_name(name)]).fetchall() != []
 
 
 def require(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -67,7 +67,7 @@ def create(con: duckdb.DuckDBPyConnection, name: str, *, exist_ok: bool = False)
                 return False
             raise StoreExists(name)
         con.execute(_table_ddl(name))
-        con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name])
+        con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name]).fetchall()
         con.execute("COMMIT")
     except BaseException:
         _rollback(con)
@@ -95,7 +95,7 @@ def list_all(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute("SELECT name, created_at, last_seq, last_write_at FROM _stores ORDER BY name").fetchall()
     out = []
     for name, created_at, last_seq, last_write_at in rows:
-        count = con.execute(f"SELECT count(*) FROM {table_of(name)}").fetchone()[0]
+        count = con.execute(f"SELECT count(*) FROM {table_of(name)}").fetchall()[0][0]
         out.append({"name": name, "count": count, "created_at": _iso(created_at), "last_write_at": _iso(last_write_at),
                     "last_seq": last_seq})
     return out
@@ -104,12 +104,12 @@ def list_all(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def describe(con: duckdb.DuckDBPyConnection, name: str, sample_size: int = 5) -> dict[str, Any]:
     """Count, sizes, the fields seen in the latest records (with their JSON types) and a sample."""
     check_name(name)
-    row = con.execute("SELECT created_at, last_seq, last_write_at FROM _stores WHERE name = ?", [name]).fetchone()
-    if row is None:
+    rows = con.execute("SELECT created_at, last_seq, last_write_at FROM _stores WHERE name = ?", [name]).fetchall()
+    if not rows:
         raise StoreNotFound(name)
-    created_at, last_seq, last_write_at = row
+    created_at, last_seq, last_write_at = rows[0]
     table = table_of(name)
-    count, data_bytes = con.execute(f"SELECT count(*), coalesce(sum(strlen(data::VARCHAR)), 0) FROM {table}").fetchone()
+    count, data_bytes = con.execute(f"SELECT count(*), coalesce(sum(strlen(data::VARCHAR)), 0) FROM {table}").fetchall()[0]
     latest = [orjson.loads(d) for (d,) in con.execute(
         f"SELECT data FROM {table} ORDER BY seq DESC LIMIT ?", [max(SAMPLE_FOR_SCHEMA, sample_size)]).fetchall()]
     fields: dict[str, set[str]] = {}
@@ -129,8 +129,9 @@ def describe(con: duckdb.DuckDBPyConnection, name: str, sample_size: int = 5) ->
     }
 
 
-def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table) -> dict[str, int]:
-    """Insert new ids, update changed ones, leave identical ones alone: one transaction.
+def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, *, create: bool = False) -> dict[str, int]:
+    """Insert new ids, update changed ones, leave identical ones alone: one transaction
+    (which also creates the store when `create` is set, so a failed batch leaves no store).
 
     Written records (inserted or changed) get fresh seqs, in batch order, so an
     incremental reader sees both new and updated records; a record written again with
@@ -142,20 +143,24 @@ def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table) -> dict[s
     try:
         con.execute("BEGIN")
         try:
-            row = con.execute("SELECT last_seq FROM _stores WHERE name = ?", [name]).fetchone()
-            if row is None:
-                raise StoreNotFound(name)
-            first_seq = row[0] + 1
+            rows = con.execute("SELECT last_seq FROM _stores WHERE name = ?", [name]).fetchall()
+            if not rows:
+                if not create:
+                    raise StoreNotFound(name)
+                con.execute(_table_ddl(name))
+                con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name])
+                rows = [(0,)]
+            first_seq = rows[0][0] + 1
             updated = con.execute(
                 f"UPDATE {table} SET data = b.data, seq = b.ord + ?, updated_at = now() FROM {_BATCH_VIEW} b "
                 f"WHERE {table}.id = b.id AND {table}.data::VARCHAR IS DISTINCT FROM b.data",
                 [first_seq],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             inserted = con.execute(
                 f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
                 f"SELECT b.id, b.data, b.ord + ?, now(), now() FROM {_BATCH_VIEW} b ANTI JOIN {table} t ON t.id = b.id",
                 [first_seq],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
                         [first_seq + count - 1, name])
             con.execute("COMMIT")
@@ -174,7 +179,7 @@ def delete(con: duckdb.DuckDBPyConnection, name: str, ids: list[str]) -> int:
         con.execute("BEGIN")
         try:
             require(con, name)
-            deleted = con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {_BATCH_VIEW})").fetchone()[0]
+            deleted = con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {_BATCH_VIEW})").fetchall()[0][0]
             con.execute("UPDATE _stores SET last_write_at = now() WHERE name = ?", [name])
             con.execute("COMMIT")
         except BaseException:
@@ -203,7 +208,7 @@ def query(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | Non
 def count(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | None = None) -> int:
     require(con, name)
     condition, params = where_sql(name, where)
-    return con.execute(f"SELECT count(*) FROM {table_of(name)} WHERE {condition}", params).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {table_of(name)} WHERE {condition}", params).fetchall()[0][0]
 
 
 def since(con: duckdb.DuckDBPyConnection, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:

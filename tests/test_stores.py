@@ -102,10 +102,10 @@ def test_a_batch_failing_inside_the_database_is_rolled_back(store_client):
     """A failure after the UPDATE already ran (here: the INSERT violates a NOT NULL column
     added behind the client's back) must leave the rows and the seq counter as they were."""
     store_client.upsert("s", [{"id": "a", "v": 1}], create=True)
-    con = store_client._cursor()
-    con.execute('ALTER TABLE "store_s" ADD COLUMN must_not_be_null INTEGER DEFAULT 1')
-    con.execute('ALTER TABLE "store_s" ALTER COLUMN must_not_be_null DROP DEFAULT')
-    con.execute('ALTER TABLE "store_s" ALTER COLUMN must_not_be_null SET NOT NULL')
+    with store_client._connection() as con:
+        con.execute('ALTER TABLE "store_s" ADD COLUMN must_not_be_null INTEGER DEFAULT 1')
+        con.execute('ALTER TABLE "store_s" ALTER COLUMN must_not_be_null DROP DEFAULT')
+        con.execute('ALTER TABLE "store_s" ALTER COLUMN must_not_be_null SET NOT NULL')
     with pytest.raises(Exception):
         store_client.upsert("s", [{"id": "a", "v": 2}, {"id": "b", "v": 1}])  # update ok, insert violates
     assert store_client.read("s") == [{"id": "a", "v": 1}]
@@ -255,5 +255,6 @@ def test_many_threads_write_and_read_at_once(store_client):
         thread.join()
     assert errors == []
     assert store_client.describe_store("s")["count"] == 6 * 5 * 50
-    seqs = store_client._cursor().execute('SELECT count(DISTINCT seq), max(seq) FROM "store_s"').fetchone()
+    with store_client._connection() as con:
+        seqs = con.execute('SELECT count(DISTINCT seq), max(seq) FROM "store_s"').fetchall()[0]
     assert seqs == (1500, 1500)

@@ -85,6 +85,10 @@ class ScrapeConfig(NodeConfig):
     skip_failed_articles: bool = Field(
         default=False, title="Skip failed article pages",
         description="Keep the item (with an `article_error`) when its page fails, instead of failing the node.")
+    add_provenance: bool = Field(
+        default=False, title="Add source_url and scraped_at",
+        description="Record where and when each item was found. Off by default: these change between scrapes, "
+                    "so a re-scraped item would count as updated (and be re-read by incremental readers).")
     max_items: int | None = Field(default=None, ge=1, title="Max items", description="Stop after this many items.")
     code: str = Field(default=_CODE_EXAMPLE, title="Code (code mode)", json_schema_extra={"format": "python"})
     timeout_s: float = Field(default=15.0, gt=0, le=300, title="Timeout (s)", description="Per request.")
@@ -229,8 +233,9 @@ class HttpScrape(NodeType):
                 if key in (None, "", []):
                     # No key: fall back to the item's text, stable while the item reads the same.
                     key = element.get_text(" ", strip=True)
-                item: Record = {"id": item_id(key, start_url), **kept, **values,
-                                "source_url": page.url, "scraped_at": scraped_at}
+                item: Record = {"id": item_id(key, start_url), **kept, **values}
+                if c.add_provenance:
+                    item["source_url"], item["scraped_at"] = page.url, scraped_at
                 if c.follow_field:
                     self._add_article(ctx, fetcher, item, record_id)
                 out.append(item)

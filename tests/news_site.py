@@ -172,3 +172,39 @@ def listing_config(start_url: str, **overrides) -> dict:
     }
     config.update(overrides)
     return config
+
+
+# -- a Hacker-News-shaped front page (the markup flows/scrape_to_store.json expects) ---------
+
+HN_ROBOTS = "User-Agent: *\nDisallow: /x?\nDisallow: /vote?\nDisallow: /reply?\n"
+
+
+def hn_front_page_html(stories: list[tuple[int, str, str]]) -> str:
+    """`stories`: (hn id, title, link); a link without a scheme is an Ask HN style item link."""
+    rows = []
+    for rank, (hn_id, title, link) in enumerate(stories, start=1):
+        site = "" if not link.startswith("http") else link.split("/")[2].removeprefix("www.")
+        sitebit = (f' <span class="sitebit comhead">(<a href="from?site={site}"><span class="sitestr">{site}'
+                   "</span></a>)</span>") if site else ""
+        rows.append(f"""
+      <tr class="athing submission" id="{hn_id}">
+        <td align="right" valign="top" class="title"><span class="rank">{rank}.</span></td>
+        <td valign="top" class="votelinks"><center><a id="up_{hn_id}" href="vote?id={hn_id}&amp;how=up">
+          <div class="votearrow" title="upvote"></div></a></center></td>
+        <td class="title"><span class="titleline"><a href="{link}">{title}</a>{sitebit}</span></td>
+      </tr>
+      <tr><td colspan="2"></td><td class="subtext"><span class="subline">
+        <span class="score" id="score_{hn_id}">{100 + rank} points</span> by <a href="user?id=pg" class="hnuser">pg</a>
+        <span class="age" title="2026-11-23T09:00:00"><a href="item?id={hn_id}">3 hours ago</a></span> |
+        <a href="item?id={hn_id}">{rank * 7}&nbsp;comments</a></span></td></tr>
+      <tr class="spacer" style="height:5px"></tr>""")
+    return f"""<html lang="en" op="news"><head><meta name="referrer" content="origin">
+<title>Hacker News</title></head><body><center><table id="hnmain">
+  <tr><td><table><tr><td><a href="https://news.ycombinator.com"><img src="y18.svg"></a></td>
+    <td><span class="pagetop"><b class="hnname"><a href="news">Hacker News</a></b></span></td></tr></table></td></tr>
+  <tr id="pagespace" title="" style="height:10px"></tr>
+  <tr><td><table class="itemlist">{"".join(rows)}
+    <tr class="morespace" style="height:10px"></tr>
+    <tr><td colspan="2"></td><td class="title"><a href="?p=2" class="morelink" rel="next">More</a></td></tr>
+  </table></td></tr>
+</table></center></body></html>"""

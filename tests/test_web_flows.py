@@ -4,16 +4,21 @@ run history, node logs, samples, Prefect's logs or the process output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
+from werkzeug import Response
 
 from engine.launch import run_workflow
+from engine.model import Workflow, parse_workflow
+from engine.validation import validate_workflow
 from stores import LocalStoreClient
 from tests.builders import node, workflow
-from tests.news_site import STORIES, listing_config, serve_news_site
+from tests.news_site import HN_ROBOTS, STORIES, hn_front_page_html, listing_config, serve_news_site
 
 pytestmark = pytest.mark.usefixtures("prefect_api_url")
 
@@ -41,6 +46,10 @@ def store_client(tmp_path):
     client = LocalStoreClient(tmp_path / "data")
     yield client
     client.close()
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def news_to_slack(start: str) -> object:
@@ -128,3 +137,59 @@ def test_a_failing_secret_webhook_never_reveals_its_url(httpserver, app_db, stor
     messages = prefect_logs(flow_run_id)
     assert any("failed" in message for message in messages)  # the failures did reach Prefect
     assert [message for message in messages if TOKEN in message] == []
+
+
+# -- the sample flows in flows/ ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sample_flow(name: str, **config_overrides: dict) -> Workflow:
+    """A flow from flows/ as shipped, with some node configs pointed at local servers."""
+    document = json.loads((ROOT / "flows" / f"{name}.json").read_text())
+    for spec in document["nodes"]:
+        spec["config"].update(config_overrides.get(spec["id"], {}))
+    return parse_workflow(document, source=name)
+
+
+def test_sample_flows_validate_as_shipped():
+    for name in ("scrape_to_store", "store_to_slack"):
+        assert validate_workflow(sample_flow(name)) == []
+
+
+def test_sample_flows_scrape_into_the_store_and_post_only_new_headlines(httpserver, app_db, store_client):
+    stories = [(101, "Show HN: A tiny workflow engine", "https://example.com/wirework"),
+               (102, "DuckDB 2.0 released", "https://duckdb.org/2026/11/20/announcing-duckdb-200.html"),
+               (103, "Ask HN: How do you monitor scrapers?", "item?id=103")]
+    httpserver.expect_request("/robots.txt").respond_with_data(HN_ROBOTS, content_type="text/plain")
+    httpserver.expect_request("/news").respond_with_handler(
+        lambda request: Response(hn_front_page_html(stories), content_type="text/html; charset=utf-8"))
+    httpserver.expect_request(SECRET_PATH, method="POST").respond_with_data("ok")
+    store_client.set_secret("slack-news", httpserver.url_for(SECRET_PATH), kind="webhook")
+    scrape = sample_flow("scrape_to_store", scrape={"urls": [httpserver.url_for("/news")]})
+    to_slack = sample_flow("store_to_slack", slack={"backoff_s": 0.01})
+
+    def slack_messages() -> list[dict]:
+        return [json.loads(req.get_data()) for req, _ in httpserver.log if req.path == SECRET_PATH]
+
+    for _ in range(2):  # re-scraping the same page adds nothing
+        assert run_workflow(scrape, app_db=app_db, store_client=store_client).status == "completed"
+    saved = store_client.read("news")
+    assert sorted(r["title"] for r in saved) == sorted(s[1] for s in stories)
+    ask = next(r for r in saved if r["hn_id"] == "103")
+    assert ask["url"] == httpserver.url_for("/item") + "?id=103" and ask["id"] == sha1(ask["url"])
+
+    assert run_workflow(to_slack, app_db=app_db, store_client=store_client).status == "completed"
+    first = slack_messages()
+    assert len(first) == 1 and set(first[0]) == {"text"}
+    assert first[0]["text"].startswith("3 new headlines on Hacker News:\n• <https://example.com/wirework|Show HN")
+
+    assert run_workflow(to_slack, app_db=app_db, store_client=store_client).status == "completed"
+    assert len(slack_messages()) == 1  # nothing new, no message
+
+    stories.insert(0, (104, "Prefect 3.8 ships faster task runs", "https://example.org/prefect"))
+    run_workflow(scrape, app_db=app_db, store_client=store_client)
+    assert len(store_client.read("news")) == 4
+    assert run_workflow(to_slack, app_db=app_db, store_client=store_client).status == "completed"
+    latest = slack_messages()[-1]["text"]
+    assert latest == "1 new headlines on Hacker News:\n• <https://example.org/prefect|Prefect 3.8 ships faster task runs>"

@@ -12,20 +12,25 @@ import pytest
 from werkzeug import Response
 
 from nodes import NodeError
+from stores import LocalStoreClient
 from tests.web_helpers import run_node
 
 TOKEN = "s3cr3tT0k3nXYZ"
 SECRET_PATH = f"/services/T0001/B0002/{TOKEN}"
 
 
-class SecretsOnly:
-    """Temporary stand-in for the stores' in-process client: only `get_secret`."""
+@pytest.fixture
+def store_client(tmp_path):
+    """The real in-process store client (encrypted secrets in a DuckDB file)."""
+    client = LocalStoreClient(tmp_path / "data")
+    yield client
+    client.close()
 
-    def __init__(self, secrets: dict[str, str]):
-        self._secrets = secrets
 
-    def get_secret(self, name: str) -> str:
-        return self._secrets[name]
+def with_secrets(client: LocalStoreClient, **secrets: str) -> LocalStoreClient:
+    for name, url in secrets.items():
+        client.set_secret(name.replace("_", "-"), url, kind="webhook")
+    return client
 
 
 def bodies(httpserver, path: str) -> list:
@@ -116,9 +121,9 @@ def test_webhook_read_timeout_is_not_retried(httpserver):
     assert len(httpserver.log) == 1
 
 
-def test_webhook_target_secret_is_masked_in_errors_and_output(httpserver):
+def test_webhook_target_secret_is_masked_in_errors_and_output(httpserver, store_client):
     httpserver.expect_request(SECRET_PATH).respond_with_data(f"bad request to {SECRET_PATH}", status=400)
-    secrets = SecretsOnly({"ops-hook": httpserver.url_for(SECRET_PATH)})
+    secrets = with_secrets(store_client, ops_hook=httpserver.url_for(SECRET_PATH))
     with pytest.raises(NodeError) as err:
         run_node("webhook.post", {"target": "ops-hook", **FAST}, [dict(RECORDS[0])], store_client=secrets)
     assert TOKEN not in str(err.value) and '(secret "ops-hook")' in err.value.message
@@ -130,16 +135,16 @@ def test_webhook_target_secret_is_masked_in_errors_and_output(httpserver):
     assert TOKEN not in json.dumps(out)
 
 
-def test_webhook_missing_secret_says_how_to_fix_it():
+def test_webhook_missing_secret_says_how_to_fix_it(store_client):
     with pytest.raises(NodeError, match='secret "nope".*not defined'):
-        run_node("webhook.post", {"target": "nope"}, [dict(RECORDS[0])], store_client=SecretsOnly({}))
+        run_node("webhook.post", {"target": "nope"}, [dict(RECORDS[0])], store_client=store_client)
 
 
-def test_webhook_unreachable_secret_url_is_masked():
+def test_webhook_unreachable_secret_url_is_masked(store_client):
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    secrets = SecretsOnly({"ops-hook": f"http://127.0.0.1:{port}{SECRET_PATH}"})
+    secrets = with_secrets(store_client, ops_hook=f"http://127.0.0.1:{port}{SECRET_PATH}")
     with pytest.raises(NodeError) as err:
         run_node("webhook.post", {"target": "ops-hook", **{**FAST, "max_retries": 1}}, [dict(RECORDS[0])],
                  store_client=secrets)
@@ -149,9 +154,9 @@ def test_webhook_unreachable_secret_url_is_masked():
 
 # -- slack.post --------------------------------------------------------------------------
 
-def test_slack_posts_the_text_field_as_slack_documents_it(httpserver):
+def test_slack_posts_the_text_field_as_slack_documents_it(httpserver, store_client):
     httpserver.expect_request(SECRET_PATH, method="POST").respond_with_data("ok")
-    secrets = SecretsOnly({"slack-news": httpserver.url_for(SECRET_PATH)})
+    secrets = with_secrets(store_client, slack_news=httpserver.url_for(SECRET_PATH))
     summary = {"id": "2026-11-23 08:00:00", "text": "3 positive, 1 neutral, 2 negative headlines"}
     out = run_node("slack.post", {"webhook_secret": "slack-news", **FAST}, [summary], store_client=secrets)
     assert bodies(httpserver, SECRET_PATH) == [{"text": "3 positive, 1 neutral, 2 negative headlines"}]
@@ -212,9 +217,9 @@ def test_slack_gives_up_after_bounded_retries(httpserver):
     assert len(httpserver.log) == 3
 
 
-def test_slack_errors_show_the_body_but_never_the_webhook_url(httpserver):
+def test_slack_errors_show_the_body_but_never_the_webhook_url(httpserver, store_client):
     httpserver.expect_request(SECRET_PATH).respond_with_data("no_service", status=404)
-    secrets = SecretsOnly({"slack-news": httpserver.url_for(SECRET_PATH)})
+    secrets = with_secrets(store_client, slack_news=httpserver.url_for(SECRET_PATH))
     with pytest.raises(NodeError) as err:
         run_node("slack.post", {"webhook_secret": "slack-news", **FAST}, [dict(RECORDS[0])], store_client=secrets,
                  node_id="tell-slack")

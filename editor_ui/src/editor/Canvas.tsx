@@ -1,8 +1,8 @@
 /** The flow canvas: nodes, wires (checked while dragging), selection, zoom/pan, minimap. */
-import { useCallback, type DragEvent } from "react";
+import { useCallback, useState, type DragEvent } from "react";
 import {
   Background, Controls, MiniMap, ReactFlow, SelectionMode, useReactFlow,
-  type Connection, type Edge, type NodeTypes, type OnConnectStartParams,
+  type Connection, type Edge, type NodeTypes, type OnConnectEnd, type OnConnectStartParams,
 } from "@xyflow/react";
 import { useEditor } from "./editorStore";
 import { WorkflowNodeView } from "./WorkflowNodeView";
@@ -21,6 +21,8 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const wireHint = useEditor((s) => s.wireHint);
   const flow = useReactFlow();
+  // Fit an opened workflow once; an empty one keeps zoom 1 (no jump on the first drop).
+  const [fitOnOpen] = useState(() => useEditor.getState().nodes.length > 0);
 
   const isValidConnection = useCallback((connection: Connection | Edge) => {
     const problem = useEditor.getState().connectionProblem(connection.source, connection.target);
@@ -33,7 +35,17 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
   }, []);
 
   const onConnectStart = useCallback((_: unknown, __: OnConnectStartParams) => useEditor.getState().setWireHint(null), []);
-  const onConnectEnd = useCallback(() => useEditor.getState().setWireHint(null), []);
+  // A refused wire: say why once the user lets go over the refusing node.
+  const onConnectEnd: OnConnectEnd = useCallback((_, state) => {
+    const editor = useEditor.getState();
+    editor.setWireHint(null);
+    if (state.isValid === false && state.fromNode && state.toNode) {
+      const [source, target] = state.fromHandle?.type === "target"
+        ? [state.toNode.id, state.fromNode.id] : [state.fromNode.id, state.toNode.id];
+      const problem = editor.connectionProblem(source, target);
+      if (problem) editor.showToast(`Not connected: ${problem}`, "error");
+    }
+  }, []);
 
   const onDrop = useCallback(
     (event: DragEvent) => {
@@ -80,7 +92,8 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
         minZoom={0.05}
         maxZoom={2}
         onlyRenderVisibleElements
-        fitView
+        fitView={fitOnOpen}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />

@@ -74,10 +74,6 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
     scheduleAutosave();
   }, [revision, loaded]);
 
-  useEffect(() => {
-    if (loaded) requestAnimationFrame(() => flow.fitView({ padding: 0.2, duration: 0 }));
-  }, [loaded, flow]);
-
   const actions = useMemo(
     () =>
       createEditorActions({

@@ -23,8 +23,8 @@ export interface StoredNote {
 }
 
 export function normalizeNodeSpec(node: Partial<NodeSpec> & { id: string; type: string }): NodeSpec {
-  return {
-    ...node,
+  // Only the model's fields: the server refuses unknown keys.
+  const spec: NodeSpec = {
     id: node.id,
     type: node.type,
     label: node.label ?? "",
@@ -33,6 +33,8 @@ export function normalizeNodeSpec(node: Partial<NodeSpec> & { id: string; type: 
     retries: node.retries ?? 0,
     timeout_s: node.timeout_s ?? null,
   };
+  if (node.retry_delay_s !== undefined) spec.retry_delay_s = node.retry_delay_s;
+  return spec;
 }
 
 export function toFlowNode(spec: NodeSpec): WorkflowFlowNode {
@@ -63,9 +65,17 @@ export function isNoteNode(node: FlowNode): node is NoteFlowNode {
 }
 
 export function docToFlow(doc: Workflow): { meta: WorkflowMeta; nodes: WorkflowFlowNode[]; edges: FlowEdge[] } {
-  const { nodes, edges, ...meta } = doc;
+  // Responses may carry more than the document (e.g. `problems`); keep only the model's fields.
+  const { nodes, edges } = doc;
+  const meta: WorkflowMeta = {
+    id: doc.id,
+    name: doc.name ?? "",
+    version: doc.version,
+    description: doc.description ?? "",
+    schedule: doc.schedule ?? { cron: null, timezone: "UTC", enabled: false },
+  };
   return {
-    meta: { ...meta, description: meta.description ?? "", schedule: meta.schedule ?? { cron: null, timezone: "UTC", enabled: false } },
+    meta,
     nodes: nodes.map((n) => toFlowNode(normalizeNodeSpec(n))),
     edges: edges.map(toFlowEdge),
   };

@@ -1,0 +1,74 @@
+/** Named actions: undo/redo, copy/paste as JSON, delete, help dialog, auto-layout, drafts. */
+import { createWorkflowViaApi, expect, node, test, uniqueId } from "./fixtures";
+
+function twoNodes(id: string) {
+  const code = "def node(record: dict) -> dict:\n    return record\n";
+  return {
+    id, name: "Comfort", version: 1, description: "",
+    nodes: [
+      { id: "a", type: "python.map", label: "A", position: { x: 0, y: 0 }, config: { code }, retries: 0, timeout_s: null },
+      { id: "b", type: "python.map", label: "B", position: { x: 300, y: 0 }, config: { code }, retries: 0, timeout_s: null },
+    ],
+    edges: [{ id: "e1", source: "a", target: "b" }],
+    schedule: { cron: null, timezone: "UTC", enabled: false },
+  };
+}
+
+test("delete, undo and redo through shortcuts", async ({ page, request }) => {
+  const id = uniqueId("e2e-undo");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await node(page, "b").click();
+  await page.keyboard.press("Delete");
+  await expect(node(page, "b")).toHaveCount(0);
+  await expect(page.locator(".react-flow__edge")).toHaveCount(0);
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(node(page, "b")).toBeVisible();
+  await expect(page.locator(".react-flow__edge")).toHaveCount(1);
+  await page.keyboard.press("ControlOrMeta+Shift+z");
+  await expect(node(page, "b")).toHaveCount(0);
+});
+
+test("copy and paste nodes as JSON through the clipboard", async ({ page, request, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const id = uniqueId("e2e-clip");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await expect(node(page, "a")).toBeVisible();
+  await page.evaluate(() => window.wirework!.actions.run("edit.selectAll"));
+  await page.evaluate(() => window.wirework!.actions.run("edit.copy"));
+  const text = await page.evaluate(() => navigator.clipboard.readText());
+  expect(JSON.parse(text).kind).toBe("wirework/nodes");
+  await page.evaluate(() => window.wirework!.actions.run("edit.paste"));
+  await expect(node(page, "map_1")).toBeVisible();
+  await expect(node(page, "map_2")).toBeVisible();
+  await expect(page.locator(".react-flow__edge")).toHaveCount(2);
+});
+
+test("? opens the shortcuts dialog listing the named actions", async ({ page, request }) => {
+  const id = uniqueId("e2e-help");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });
+  await page.keyboard.press("?");
+  const help = page.getByTestId("help-dialog");
+  await expect(help).toContainText("Undo");
+  await expect(help).toContainText("Ctrl+Shift+Z");
+  await expect(help).toContainText("edit.paste");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+});
+
+test("an unsaved edit survives a reload as a local draft", async ({ page, request }) => {
+  const id = uniqueId("e2e-draft");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await node(page, "a").click();
+  await page.getByTestId("node-label").fill("draft label");
+  await expect(node(page, "a")).toContainText("draft label");
+  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.draft.${wf}`) !== null, id)).toBe(true);
+  await page.reload();
+  await page.getByTestId("draft-restore").click();
+  await expect(node(page, "a")).toContainText("draft label");
+  await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
+});

@@ -20,11 +20,35 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(BIN)/pip install --quiet --no-deps -e . $(QUIET_PIP)
 	@touch $@
 
-run: setup
+# The browser editor (editor_ui/): npm ci once per lock change, a build whenever its sources change.
+EDITOR := editor_ui
+EDITOR_STAMP := $(EDITOR)/node_modules/.installed
+EDITOR_BUILD := $(EDITOR)/dist/index.html
+EDITOR_SOURCES := $(shell find $(EDITOR)/src -type f 2>/dev/null) $(EDITOR)/index.html $(EDITOR)/vite.config.ts $(EDITOR)/tsconfig.json
+
+.PHONY: editor chromium
+
+$(EDITOR_STAMP): $(EDITOR)/package.json $(EDITOR)/package-lock.json
+	@echo "installing the editor's npm packages (npm ci)…"
+	@cd $(EDITOR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(EDITOR_BUILD): $(EDITOR_STAMP) $(EDITOR_SOURCES)
+	@cd $(EDITOR) && npm run --silent build
+
+editor: $(EDITOR_BUILD)
+
+# Browser tests use Debian's Chromium (Playwright's own browser download does not work here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+run: setup editor
 	$(BIN)/wirework run flows/hello.json
 
-test: setup
+test: setup editor chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	cd $(EDITOR) && npm test --silent
+	cd $(EDITOR) && npx playwright test
 
 bench: setup
 	$(BIN)/python bench/engine.py

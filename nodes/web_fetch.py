@@ -78,6 +78,7 @@ class PageFetcher:
             "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
         })
         self._robots: dict[str, RobotFileParser] = {}
+        self._robots_errors: dict[str, str] = {}  # host -> why its robots.txt could not be read
         self._last_request: dict[str, float] = {}
 
     def close(self) -> None:
@@ -96,6 +97,11 @@ class PageFetcher:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f'"{url}" is not an http(s) URL', url)
         if self.settings.respect_robots and not self.allowed(url):
+            unreadable = self._robots_errors.get(parts.netloc)
+            if unreadable:
+                raise RobotsDisallowed(
+                    f"{unreadable}, so {url} is not fetched (an unreadable robots.txt counts as \"disallow "
+                    "all\"); check that the site is reachable, or turn off respect_robots", url)
             raise RobotsDisallowed(
                 f"robots.txt of {parts.scheme}://{parts.netloc} disallows {url} for user agent "
                 f'"{self.settings.user_agent}"; scrape only what the site allows (turn off '
@@ -197,6 +203,7 @@ class PageFetcher:
         except FetchError as exc:
             # Unreachable or 5xx: like urllib, assume nothing is allowed rather than guess.
             self.logger.warning("%s; treating the whole site as disallowed by robots.txt", exc)
+            self._robots_errors[parts.netloc] = f"could not read robots.txt ({exc})"
             parser.disallow_all = True
         parser.modified()
         self._robots[parts.netloc] = parser

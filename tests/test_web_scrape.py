@@ -255,3 +255,17 @@ def test_config_problems_are_reported_before_a_run():
     assert "not an absolute http(s) URL" in messages
     assert "invalid CSS selector" in messages
     assert 'key field "link"' in messages
+
+
+def test_missing_robots_txt_allows_and_a_broken_one_blocks_with_a_clear_error(httpserver):
+    httpserver.expect_request("/robots.txt").respond_with_data("not found", status=404)
+    httpserver.expect_request("/news").respond_with_data(list_page_html(1), content_type="text/html")
+    assert len(run_node("http.scrape", listing_config(httpserver.url_for("/news")))) == 4
+
+    httpserver.clear()
+    httpserver.expect_request("/robots.txt").respond_with_data("oops", status=500)
+    httpserver.expect_request("/news").respond_with_data(list_page_html(1), content_type="text/html")
+    with pytest.raises(NodeError) as err:
+        run_node("http.scrape", listing_config(httpserver.url_for("/news"), max_retries=1))
+    assert "could not read robots.txt" in err.value.message and "HTTP 500" in err.value.message
+    assert not any(req.path == "/news" for req, _ in httpserver.log)

@@ -53,6 +53,7 @@ test: setup editor chromium
 bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/embeddings.py
+	$(BIN)/python bench/stores.py
 
 clean:
 	rm -rf $(VENV) .wirework

@@ -47,6 +47,10 @@ class SecretMask:
 
     def add_value(self, value: str) -> None:
         self._add(value, MASK)
+        scheme, _, credential = value.partition(" ")
+        # "Bearer <token>": a server echoing the token alone must not reveal it either.
+        if credential and len(credential.strip()) >= 8:
+            self._add(credential.strip(), MASK)
 
     def _add(self, secret: str, replacement: str) -> None:
         if secret and (secret, replacement) not in self._values:

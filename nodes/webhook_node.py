@@ -21,7 +21,7 @@ from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, R
 from .delivery import Per, groups, output_record, per_field, resolve_destination, summarise_body
 from .http_retry import HttpFailure, RetryPolicy, request_with_retries
 from .payload_template import TemplateError, get_path, parse_template, render
-from .secret_values import SecretMask, masked_loggers
+from .secret_values import SecretMask, masked_loggers, resolve_secret
 from .web_fetch import DEFAULT_USER_AGENT
 
 # Loggers that print request lines (urllib3 logs "POST /path" at debug level).
@@ -42,7 +42,11 @@ class WebhookConfig(NodeConfig):
                     "Per batch it gets {records} and {count}.",
         json_schema_extra={"format": "json"})
     per: Per = per_field()
-    headers: dict[str, str] = Field(default_factory=dict, title="Extra headers")
+    headers: dict[str, str] = Field(default_factory=dict, title="Extra headers",
+                                    description="Plain headers; put credentials in the authorization secret.")
+    auth_secret: str = Field(default="", title="Authorization secret",
+                             description='Name of a secret sent as the Authorization header (e.g. "Bearer …").',
+                             json_schema_extra={"format": "secret"})
     timeout_s: float = Field(default=10.0, gt=0, le=300, title="Timeout (s)", description="Per request.")
     max_retries: int = Field(default=3, ge=0, le=10, title="Retries",
                              description="Retries on 429, 5xx and connection errors.")
@@ -100,6 +104,10 @@ class WebhookPost(NodeType):
         with requests.Session() as session, masked_loggers(mask, THIRD_PARTY_LOGGERS):
             session.headers.update({"User-Agent": DEFAULT_USER_AGENT, "Content-Type": "application/json",
                                     **c.headers})
+            if c.auth_secret:
+                token = resolve_secret(ctx, c.auth_secret, node_id=self.node_id, purpose="the Authorization header")
+                mask.add_value(token)
+                session.headers["Authorization"] = token
             for group in groups(records, c.per):
                 ctx.check_cancelled()
                 record_id = group[0].get("id") if c.per == "record" else None

@@ -135,6 +135,17 @@ def test_webhook_target_secret_is_masked_in_errors_and_output(httpserver, store_
     assert TOKEN not in json.dumps(out)
 
 
+def test_webhook_authorization_comes_from_a_secret_and_stays_masked(httpserver, store_client):
+    store_client.set_secret("ops-token", f"Bearer {TOKEN}")
+    httpserver.expect_request("/hook", headers={"Authorization": f"Bearer {TOKEN}"}).respond_with_data(
+        f"token {TOKEN} is read-only", status=403)
+    with pytest.raises(NodeError) as err:
+        run_node("webhook.post", {"url": httpserver.url_for("/hook"), "auth_secret": "ops-token", **FAST},
+                 [dict(RECORDS[0])], store_client=store_client)
+    assert "HTTP 403" in err.value.message and "is read-only" in err.value.message
+    assert TOKEN not in str(err.value)
+
+
 def test_webhook_missing_secret_says_how_to_fix_it(store_client):
     with pytest.raises(NodeError, match='secret "nope".*not defined'):
         run_node("webhook.post", {"target": "nope"}, [dict(RECORDS[0])], store_client=store_client)

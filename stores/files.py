@@ -9,7 +9,8 @@ Import reads with DuckDB's readers and upserts the rows (an `id` column, or the 
 named by `id_field`, becomes the record id; rows without one get a uuid4). Export writes
 with `COPY`: JSON Lines is the stored JSON verbatim; Parquet keeps nested fields as
 structs/lists (types unified by DuckDB's `json_group_structure`); CSV gets one column per
-top-level field, nested values as JSON text.
+top-level field, nested values as JSON text. Spreadsheets (.xlsx) go through openpyxl
+(`spreadsheets.py`), since DuckDB's excel extension cannot be installed offline.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import orjson
 from .errors import FileFormatUnsupported, FileNotFound, FilePathRefused
 from .filters import where_sql
 from .names import table_of
+from . import spreadsheets
 
-FORMATS = ("csv", "parquet", "jsonl")
+FORMATS = ("csv", "parquet", "jsonl", "xlsx")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
-             ".ndjson": "jsonl", ".json": "jsonl"}
+             ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "xlsx"}
 
 
 def resolve(root: Path, user_path: str) -> Path:
@@ -76,6 +78,8 @@ def list_files(root: Path) -> list[dict[str, Any]]:
 def read_rows(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFound(f'file "{path.name}" does not exist in the files folder')
+    if fmt == "xlsx":
+        return spreadsheets.read_rows(path)
     if fmt == "jsonl":
         # Each line as its own JSON object, verbatim: no schema unification adding null
         # keys or turning mixed-type fields into text.
@@ -113,7 +117,11 @@ def export(con: duckdb.DuckDBPyConnection, store: str, path: Path, fmt: str,
     count = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchall()[0][0]
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        if fmt == "jsonl":
+        if fmt == "xlsx":
+            records = [orjson.loads(data) for (data,) in con.execute(
+                f"SELECT data FROM {table} WHERE {condition} ORDER BY seq", params).fetchall()]
+            spreadsheets.write_rows(tmp, store, records)
+        elif fmt == "jsonl":
             # Stored JSON has no raw newlines (they are escaped), so a CSV writer with no
             # quoting and an unused delimiter writes each record's JSON text as one line.
             con.execute(

@@ -108,3 +108,32 @@ def test_an_absolute_path_inside_the_files_folder_is_allowed(store_client, data_
     store_client.export_file("s", str(target))
     assert target.read_text().strip() == '{"id":"a"}'
     assert [f["path"] for f in store_client.list_files()] == ["abs.jsonl"]
+
+
+def test_xlsx_round_trip_keeps_strings_as_text_never_formulas(store_client, data_dir):
+    from openpyxl import load_workbook
+
+    records = [{"id": "a", "title": '=HYPERLINK("http://evil.example")', "n": 1, "meta": {"x": 1}},
+               {"id": "b", "title": "plain", "n": 2.5, "ok": True}]
+    store_client.upsert("s", records, create=True)
+    assert store_client.export_file("s", "sheet.xlsx")["records"] == 2
+    cell = load_workbook(data_dir / "files" / "sheet.xlsx").worksheets[0]["B2"]
+    assert cell.data_type == "s" and cell.value == records[0]["title"]
+    store_client.import_file("t", "sheet.xlsx")
+    assert store_client.read("t") == [
+        {"id": "a", "title": records[0]["title"], "n": 1, "meta": '{"x":1}', "ok": None},
+        {"id": "b", "title": "plain", "n": 2.5, "meta": None, "ok": True},
+    ]
+
+
+def test_xlsx_import_names_blank_and_duplicate_headers(store_client, data_dir):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name", None, "name"])
+    sheet.append(["p1", "Ada", "x", "Lovelace"])
+    sheet.append([None, None, None, None])  # an empty row is skipped
+    workbook.save(data_dir / "files" / "people.xlsx")
+    assert store_client.import_file("people", "people.xlsx")["rows"] == 1
+    assert store_client.read("people") == [{"id": "p1", "name": "Ada", "column_3": "x", "name_2": "Lovelace"}]

@@ -91,7 +91,6 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
         zoomOnPinch
         minZoom={0.05}
         maxZoom={2}
-        onlyRenderVisibleElements
         fitView={fitOnOpen}
         fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}

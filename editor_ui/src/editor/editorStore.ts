@@ -161,6 +161,8 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({
         meta, nodes: [...nodes, ...notes.map(noteToFlowNode)], edges,
         revision, savedRevision: revision, problems: [], problemsByNode: {},
+        // Not yet checked by the server: the toolbar says "checking…" rather than "valid".
+        validating: true,
         inspectedNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
       });
     },

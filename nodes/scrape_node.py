@@ -10,7 +10,9 @@ through this node's polite fetcher (User-Agent, robots.txt, retries, size cap).
 Category: "transform", not "source". A source may not have inputs (engine
 validation), but scraping URLs that an upstream node produced is a core use. With no
 inputs the node still runs once, on the trigger record, so it works as the first node
-of a flow exactly like a source; the palette shows it with the transforms.
+of a flow exactly like a source; the palette shows it with the transforms. URLs in
+the config are fetched once per run whatever the inputs; with `url_field` set, each
+input record's URL(s) are fetched and `keep_fields` copies its fields into its items.
 
 Ids are stable (sha1 of the absolute item URL, see `scrape_parse.item_id`) so writing
 a re-scrape into a store updates the same rows instead of duplicating them.
@@ -158,33 +160,33 @@ class HttpScrape(NodeType):
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         with self._fetcher(ctx) as fetcher:
             if self.config.mode == "code":
-                out = self._run_code(ctx, fetcher, records)
+                items = self._run_code(ctx, fetcher, records)
+                out: dict[str, Record] = {}
+                for item in items:
+                    out.setdefault(item["id"], item)
+                duplicates = len(items) - len(out)
             else:
-                out = self._run_selectors(ctx, fetcher, records)
-        # The same item can be listed twice (pagination shifts, several start URLs): keep
-        # the first, so ids stay unique within one output.
-        unique: dict[str, Record] = {}
-        for record in out:
-            unique.setdefault(record["id"], record)
-        if len(unique) < len(out):
-            ctx.logger.info("dropped %d duplicate items (same id)", len(out) - len(unique))
-        return list(unique.values())
+                out = {}
+                duplicates = self._run_selectors(ctx, fetcher, records, out)
+        if duplicates:
+            ctx.logger.info("skipped %d duplicate items (same id: listed twice)", duplicates)
+        return list(out.values())
 
-    def _run_selectors(self, ctx: NodeContext, fetcher: PageFetcher, records: list[Record]) -> list[Record]:
+    def _run_selectors(self, ctx: NodeContext, fetcher: PageFetcher, records: list[Record],
+                       out: dict[str, Record]) -> int:
+        """Scrape into `out` (id -> item, first listing wins); returns how many duplicates were skipped."""
         c = self.config
-        out: list[Record] = []
+        duplicates = 0
         if not c.url_field:
             for url in c.urls:
-                self._scrape_listing(ctx, fetcher, url, {}, None, out)
-            return out
+                duplicates += self._scrape_listing(ctx, fetcher, url, {}, None, out)
+            return duplicates
         for record in records:
             record_id = record.get("id")
             kept = {name: record.get(name) for name in c.keep_fields}
             for url in self._urls_of(record):
-                if c.max_items and len(out) >= c.max_items:
-                    return out
-                self._scrape_listing(ctx, fetcher, url, kept, record_id, out)
-        return out
+                duplicates += self._scrape_listing(ctx, fetcher, url, kept, record_id, out)
+        return duplicates
 
     def _urls_of(self, record: Record) -> list[str]:
         field = self.config.url_field
@@ -207,18 +209,19 @@ class HttpScrape(NodeType):
             raise NodeError(str(exc), node_id=self.node_id, record_id=record_id, exception_type=type(exc).__name__) from None
 
     def _scrape_listing(self, ctx: NodeContext, fetcher: PageFetcher, start_url: str, kept: dict[str, Any],
-                        record_id: str | None, out: list[Record]) -> None:
+                        record_id: str | None, out: dict[str, Record]) -> int:
         c = self.config
         page_url: str | None = start_url
         visited: set[str] = set()
+        duplicates = 0
         while page_url and len(visited) < c.max_pages:
             if c.max_items and len(out) >= c.max_items:
-                return
+                return duplicates
             ctx.check_cancelled()
             visited.add(page_url)
             if visited != {start_url} and c.respect_robots and not fetcher.allowed(page_url):
                 ctx.logger.warning("robots.txt disallows the next page %s; stopping pagination", page_url)
-                return
+                return duplicates
             page = self._fetch(fetcher, page_url, record_id)
             soup = page.soup()
             base = base_url(soup, page.url)
@@ -234,17 +237,21 @@ class HttpScrape(NodeType):
                     # No key: fall back to the item's text, stable while the item reads the same.
                     key = element.get_text(" ", strip=True)
                 item: Record = {"id": item_id(key, start_url), **kept, **values}
+                if item["id"] in out:  # listed twice (pagination shifted, several start URLs)
+                    duplicates += 1
+                    continue
                 if c.add_provenance:
                     item["source_url"], item["scraped_at"] = page.url, scraped_at
                 if c.follow_field:
                     self._add_article(ctx, fetcher, item, record_id)
-                out.append(item)
+                out[item["id"]] = item
                 if c.max_items and len(out) >= c.max_items:
-                    return
+                    return duplicates
             next_url = next_page_url(soup, c.next_selector, base) if c.next_selector else None
             if next_url in visited:
-                return
+                return duplicates
             page_url = next_url
+        return duplicates
 
     def _add_article(self, ctx: NodeContext, fetcher: PageFetcher, item: Record, record_id: str | None) -> None:
         link = item.get(self.config.follow_field)

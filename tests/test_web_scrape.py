@@ -269,3 +269,20 @@ def test_missing_robots_txt_allows_and_a_broken_one_blocks_with_a_clear_error(ht
         run_node("http.scrape", listing_config(httpserver.url_for("/news"), max_retries=1))
     assert "could not read robots.txt" in err.value.message and "HTTP 500" in err.value.message
     assert not any(req.path == "/news" for req, _ in httpserver.log)
+
+
+def test_an_item_listed_twice_is_kept_once_and_its_article_fetched_once(httpserver):
+    start = serve_news_site(httpserver)
+    config = listing_config(start, urls=[start, start + "?page=1", start + "?page=2"], follow_field="url",
+                            article_fields=[{"name": "author", "selector": ".author"}])
+    records = run_node("http.scrape", config)
+    assert [r["headline"] for r in records] == [s.headline for s in STORIES[:8]]
+    article_hits = [req.path for req, _ in httpserver.log if req.path.startswith("/articles/")]
+    assert len(article_hits) == len(set(article_hits)) == 8
+
+
+def test_max_items_stops_early(httpserver):
+    start = serve_news_site(httpserver)
+    records = run_node("http.scrape", listing_config(start, next_selector="a.next", max_pages=10, max_items=5))
+    assert len(records) == 5
+    assert not any(req.query_string == b"page=3" for req, _ in httpserver.log)

@@ -53,12 +53,13 @@ def check_records(store: str, records: Any) -> list[dict[str, Any]]:
 
 def encode_batch(store: str, records: Any) -> pa.Table:
     """Checked, de-duplicated records as an Arrow table ready for one bulk statement."""
-    records = check_records(store, records)
+    given = records
+    records = check_records(store, given)
     dumps = orjson.dumps
     try:
         parts = [dumps(record, _json_default, _OPTIONS) for record in records]
     except (TypeError, orjson.JSONEncodeError):
-        for index, record in enumerate(records):
+        for index, record in enumerate(given):  # report the index in the batch as given
             try:
                 dumps(record, _json_default, _OPTIONS)
             except (TypeError, orjson.JSONEncodeError) as exc:

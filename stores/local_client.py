@@ -20,7 +20,7 @@ import duckdb
 
 from . import cursors, files, secret_store, shared
 from .batch import encode_batch
-from .errors import FilterInvalid, StoreClientClosed
+from .errors import FilterInvalid, StoreClientClosed, StoreError
 from .names import check_name
 
 log = logging.getLogger("wirework.stores")
@@ -39,7 +39,14 @@ class LocalStoreClient:
         self.files_dir = self.data_dir / FILES_DIR
         self.files_dir.mkdir(exist_ok=True)
         self._fernet = secret_store.load_or_create_key(self.data_dir / KEY_FILE)
-        self._con = duckdb.connect(str(self.path))
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            # DuckDB allows one process per file: usually `wirework up` owns it.
+            raise StoreError(
+                f"cannot open {self.path}: another process holds it ({exc}). While the wirework server runs, "
+                "reach stores through it (flows started from the editor or the API) instead of opening the file"
+            ) from None
         self._write_lock = threading.RLock()
         self._pool_lock = threading.Lock()
         self._idle: list[duckdb.DuckDBPyConnection] = []

@@ -13,6 +13,7 @@ from stores import (
     NameInvalid,
     RecordInvalid,
     StoreClientClosed,
+    StoreError,
     StoreExists,
     StoreNotFound,
 )
@@ -258,3 +259,25 @@ def test_many_threads_write_and_read_at_once(store_client):
     with store_client._connection() as con:
         seqs = con.execute('SELECT count(DISTINCT seq), max(seq) FROM "store_s"').fetchall()[0]
     assert seqs == (1500, 1500)
+
+
+def test_a_bad_record_after_a_repeated_id_is_named_by_its_index_in_the_batch(store_client):
+    with pytest.raises(RecordInvalid, match=r'record 2 \(id "b"\) is not JSON-serialisable'):
+        store_client.upsert("s", [{"id": "a"}, {"id": "a"}, {"id": "b", "x": object()}], create=True)
+
+
+def test_a_store_file_held_by_another_process_gives_a_clear_error(data_dir):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "sys.stdin.read()", str(data_dir / "stores.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match="another process holds it"):
+            LocalStoreClient(data_dir)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

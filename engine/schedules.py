@@ -136,8 +136,9 @@ class ScheduleSync:
         )
         with self._lock:
             self._deployments[workflow_id] = str(deployment_id)
-        # Ask the server to create the upcoming runs now rather than at its next scheduler loop.
-        client.request("POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={})
+        # Prefect's scheduler service creates the scheduled runs (its recent-deployments
+        # loop picks a new deployment up within seconds). Prefect 3.8.8's
+        # POST /deployments/{id}/schedule fails server-side, so it is not called here.
         log.info('workflow "%s" scheduled: %s (%s)%s', workflow_id, cron, tz, "" if enabled else ", paused")
 
     def _start_due_runs(self, client) -> None:

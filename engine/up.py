@@ -91,6 +91,30 @@ def editor_dist() -> Path:
     return Path(__file__).resolve().parent.parent / "editor_ui" / "dist"
 
 
+def _quiet_exit_server():
+    """uvicorn.Server that does not re-raise SIGINT/SIGTERM after its clean shutdown:
+    the re-raise would kill this process before it stops the Prefect server."""
+    import contextlib
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int | None, seed_dir: Path | None) -> int:
     import uvicorn
 
@@ -122,7 +146,7 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
                                   editor_dist=editor_dist(), seed_dir=seed_dir,
                                   api_token=os.environ.get("WIREWORK_API_TOKEN"))
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
-        server = uvicorn.Server(config)
+        server = _quiet_exit_server()(config)
         server.run()  # handles SIGINT/SIGTERM: stops accepting, runs the app's shutdown
         return 0
     except StartupError as exc:

@@ -1,0 +1,98 @@
+"""Schedules: a workflow's cron becomes a Prefect deployment that fires real runs, and
+workflows, schedules and history survive a restart of `wirework up`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.server_harness import ServerProcess, wait_for_run, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def full_server(tmp_path_factory):
+    """`wirework up` exactly as `make run` starts it: with its own Prefect server, whose
+    scheduler service creates the scheduled runs (Prefect's test harness runs no scheduler)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("full-home"), prefect_api_url=None).start(timeout_s=180)
+    yield proc
+    assert proc.stop() == 0
+
+
+@pytest.fixture
+def sched_api(full_server):
+    with full_server.client() as client:
+        yield client
+
+
+def scheduled_doc(cron="* * * * *", enabled=True):
+    return {"id": f"sched-{uuid.uuid4().hex[:8]}",
+            "nodes": [{"id": "tick", "type": "python.map",
+                       "config": {"code": "def node(r):\n    return {'id': 'tick', 'trigger': r['trigger']}\n"}}],
+            "edges": [], "schedule": {"cron": cron, "timezone": "UTC", "enabled": enabled}}
+
+
+def deployment_of(api, wf_id):
+    return api.get(f"/api/workflows/{wf_id}/schedule").json()["deployment_id"]
+
+
+def test_enabled_schedule_fires_a_run(sched_api):
+    api = sched_api
+    doc = scheduled_doc()
+    api.post("/api/workflows", json=doc)
+    wait_until(lambda: deployment_of(api, doc["id"]), 30, "the deployment to be created")
+    runs = wait_until(lambda: api.get("/api/runs", params={"workflow_id": doc["id"]}).json(), 75,
+                      "the every-minute schedule to fire")
+    run = wait_for_run(api, runs[-1]["id"])
+    assert run["status"] == "completed" and run["trigger"]["trigger"] == "schedule"
+    assert run["prefect_flow_run_id"]
+
+
+def test_disabling_and_deleting_update_the_deployment(sched_api):
+    api = sched_api
+    doc = scheduled_doc()
+    api.post("/api/workflows", json=doc)
+    first = wait_until(lambda: deployment_of(api, doc["id"]), 30, "the deployment")
+    api.put(f"/api/workflows/{doc['id']}", json={**doc, "version": 1, "schedule": {**doc["schedule"], "cron": "0 3 * * *"}})
+    second = wait_until(lambda: (d := deployment_of(api, doc["id"])) and d != first and d, 30, "the new deployment")
+    assert second != first
+    api.put(f"/api/workflows/{doc['id']}", json={**doc, "version": 2, "schedule": {"cron": None, "enabled": False}})
+    wait_until(lambda: deployment_of(api, doc["id"]) is None, 30, "the deployment to be removed")
+
+
+def test_workflows_schedules_and_history_survive_a_restart(tmp_path):
+    home = tmp_path / "home"
+    server = ServerProcess(home, prefect_api_url=None).start(timeout_s=180)
+    try:
+        with server.client() as api:
+            doc = scheduled_doc(cron="0 4 * * *")
+            api.post("/api/workflows", json=doc)
+            deployment = wait_until(lambda: deployment_of(api, doc["id"]), 30, "the deployment")
+            run_id = api.post("/api/workflows/hello/runs", json={}).json()["run_id"]
+            assert wait_for_run(api, run_id)["status"] == "completed"
+    finally:
+        assert server.stop() == 0
+    again = ServerProcess(home, prefect_api_url=None, port=server.port).start(timeout_s=180)
+    try:
+        with again.client() as api:
+            assert api.get(f"/api/workflows/{doc['id']}").json()["schedule"]["cron"] == "0 4 * * *"
+            assert api.get(f"/api/runs/{run_id}").json()["status"] == "completed"
+            assert wait_until(lambda: deployment_of(api, doc["id"]), 30, "the deployment after restart") == deployment
+            ids = [w["id"] for w in api.get("/api/workflows").json()]
+            assert ids.count("hello") == 1  # samples are imported once, not on every start
+    finally:
+        assert again.stop() == 0
+    leftovers = subprocess.run(["pgrep", "-f", str(home)], capture_output=True, text=True).stdout.split()
+    assert leftovers == []  # no orphan Prefect server or worker processes
+
+
+def test_second_server_on_a_busy_port_says_so(server, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "up", "--port", str(server.port)],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "WIREWORK_HOME": str(tmp_path)})
+    assert result.returncode == 1 and "is busy" in result.stderr

@@ -42,8 +42,9 @@ editor: $(EDITOR_BUILD)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# Starts the Prefect server, the API + editor and the run launcher; prints the editor's URL.
 run: setup editor
-	$(BIN)/wirework run flows/hello.json
+	$(BIN)/wirework up
 
 test: setup editor chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -52,6 +53,7 @@ test: setup editor chromium
 
 bench: setup
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/embeddings.py
 	$(BIN)/python bench/stores.py
 

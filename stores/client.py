@@ -72,13 +72,20 @@ class StoreClient(Protocol):
     def list_cursors(self, store: str | None = None) -> list[dict[str, Any]]: ...
 
     # -- file stores (paths are relative to the data folder's files/) ----------------
-    def list_files(self) -> list[dict[str, Any]]: ...
+    def list_files(self) -> list[dict[str, Any]]:
+        """[{path, bytes, modified}] under files/."""
+        ...
 
     def import_file(self, name: str, path: str, *, format: str | None = None, id_field: str = "id",
-                    create: bool = True) -> dict[str, Any]: ...
+                    create: bool = True) -> dict[str, Any]:
+        """Upsert a csv / parquet / jsonl / xlsx file (format from the extension unless given):
+        {store, path, format, rows, inserted, updated, unchanged}."""
+        ...
 
     def export_file(self, name: str, path: str, *, format: str | None = None,
-                    where: dict[str, Any] | None = None) -> dict[str, Any]: ...
+                    where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write the store (or the records matching `where`): {store, path, format, records, bytes}."""
+        ...
 
     # -- secrets and webhook targets (values only ever flow towards nodes) -----------
     def set_secret(self, name: str, value: str, *, kind: str = "secret") -> dict[str, Any]:

@@ -14,7 +14,6 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import soupsieve
 from bs4 import BeautifulSoup, Tag
 from pydantic import Field
 
@@ -45,8 +44,9 @@ class FieldSpec(NodeConfig):
 def selector_problem(selector: str) -> str | None:
     """Why a CSS selector is invalid, or None."""
     try:
-        soupsieve.compile(selector)
-    except Exception as exc:  # SelectorSyntaxError and friends
+        # Through bs4's own CSS API (soupsieve underneath): no direct dependency.
+        BeautifulSoup("", "html.parser").css.compile(selector)
+    except Exception as exc:  # soupsieve's SelectorSyntaxError and friends
         return f'invalid CSS selector "{selector}": {str(exc).splitlines()[0]}'
     return None
 

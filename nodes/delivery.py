@@ -8,6 +8,7 @@ registering it with the node's `SecretMask` so its path never shows up anywhere,
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import uuid4
@@ -49,8 +50,6 @@ def summarise_body(text: str, content_type: str, max_chars: int) -> Any:
     """A response body for the output record: parsed JSON when it is JSON, else (cut) text."""
     if "json" in content_type.lower():
         try:
-            import json
-
             return json.loads(text)
         except ValueError:
             pass

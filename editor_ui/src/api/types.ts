@@ -117,6 +117,13 @@ export interface NodeRun {
   error: NodeRunError | null;
 }
 
+export interface RunTrigger {
+  id?: string;
+  trigger: "manual" | "schedule" | "webhook" | string;
+  payload?: unknown;
+  time?: string;
+}
+
 export interface Run {
   id: string;
   workflow_id: string;
@@ -125,7 +132,8 @@ export interface Run {
   started_at: string | null;
   ended_at: string | null;
   error: string | null;
-  trigger: string | null;
+  /** The trigger record (`{id, trigger, payload, time}`); older servers sent only its kind. */
+  trigger: RunTrigger | string | null;
   nodes?: NodeRun[];
 }
 

@@ -1,7 +1,7 @@
 /** The flow canvas: nodes, wires (checked while dragging), selection, zoom/pan, minimap. */
 import { useCallback, useState, type DragEvent } from "react";
 import {
-  Background, Controls, MiniMap, ReactFlow, SelectionMode, useReactFlow,
+  Background, Controls, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
   type Connection, type Edge, type NodeTypes, type OnConnectEnd, type OnConnectStartParams,
 } from "@xyflow/react";
 import { useEditor } from "./editorStore";
@@ -11,6 +11,9 @@ import { PALETTE_MIME } from "./Palette";
 import type { FlowNode } from "./flowDoc";
 
 const NODE_TYPES: NodeTypes = { workflow: WorkflowNodeView, note: NoteNodeView };
+
+// Wires show their direction; a selected wire is highlighted so Delete's target is clear.
+const DEFAULT_EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 }, style: { strokeWidth: 1.6 } };
 
 const minimapColor = (node: FlowNode) => (node.type === "note" ? "#f6e58d" : "#8aa4c8");
 
@@ -71,6 +74,7 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}

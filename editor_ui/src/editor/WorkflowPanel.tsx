@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { Run, VersionInfo } from "../api/types";
 import { ScheduleEditor } from "../schedule/ScheduleEditor";
-import { formatDuration, formatTime, runDurationSeconds } from "../ui/format";
+import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { useEditor } from "./editorStore";
 import { restoreVersion, showRun } from "./workflowSession";
 
@@ -39,6 +39,7 @@ function DetailsTab() {
       <label>Description
         <textarea rows={3} value={meta.description} onChange={(e) => updateMeta({ description: e.target.value }, "description")} />
       </label>
+      <WebhookInfo workflowId={meta.id} />
       <h4>Problems</h4>
       {problems.length === 0 ? <p className="muted" data-testid="no-problems">No problems.</p> : (
         <ul className="problems" data-testid="workflow-problems">
@@ -79,7 +80,7 @@ function RunsTab() {
             <a href="#" onClick={(e) => { e.preventDefault(); void showRun(run.id); }}>
               <span className={`badge badge-${run.status}`}>{run.status}</span> {formatTime(run.started_at)}
             </a>
-            <small className="muted"> v{run.workflow_version} · {run.trigger ?? "manual"} {formatDuration(runDurationSeconds(run))}</small>
+            <small className="muted"> v{run.workflow_version} · {triggerKind(run.trigger) || "manual"} {formatDuration(runDurationSeconds(run))}</small>
           </li>
         ))}
       </ul>
@@ -112,6 +113,22 @@ function VersionsTab() {
           </li>
         ))}
       </ul>
+    </div>
+  );
+}
+
+function WebhookInfo({ workflowId }: { workflowId: string }) {
+  const [hook, setHook] = useState<{ url: string } | null>(null);
+  useEffect(() => {
+    api.webhook(workflowId).then(setHook, () => setHook(null));
+  }, [workflowId]);
+  if (!hook) return null;
+  const url = hook.url.startsWith("http") ? hook.url : `${window.location.origin}${hook.url}`;
+  return (
+    <div className="webhook">
+      <h4>Webhook trigger</h4>
+      <p className="small muted">POST JSON here to run the saved workflow; the body becomes the trigger payload.</p>
+      <code data-testid="webhook-url">{url}</code>
     </div>
   );
 }

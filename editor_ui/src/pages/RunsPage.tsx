@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { Run, WorkflowListItem } from "../api/types";
 import { hrefFor, navigate } from "../router";
-import { formatDuration, formatTime, runDurationSeconds } from "../ui/format";
+import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { RunChart } from "./RunChart";
 import type { RunPoint } from "./runChart";
 
@@ -76,7 +76,7 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
               <td>{formatTime(r.started_at)}</td>
               <td><a href={hrefFor({ page: "editor", workflowId: r.workflow_id })}>{r.workflow_id}</a> v{r.workflow_version}</td>
               <td><span className={`badge badge-${r.status}`}>{r.status}</span></td>
-              <td>{r.trigger ?? ""}</td>
+              <td>{triggerKind(r.trigger)}</td>
               <td>{formatDuration(runDurationSeconds(r))}</td>
               <td className="error small">{r.error ?? ""}</td>
             </tr>

@@ -24,3 +24,9 @@ export function runDurationSeconds(run: { started_at: string | null; ended_at: s
   if (!run.started_at || !run.ended_at) return null;
   return (new Date(run.ended_at).getTime() - new Date(run.started_at).getTime()) / 1000;
 }
+
+/** What started a run: manual, schedule or webhook. */
+export function triggerKind(trigger: { trigger?: string } | string | null | undefined): string {
+  if (!trigger) return "";
+  return typeof trigger === "string" ? trigger : trigger.trigger ?? "";
+}

@@ -242,3 +242,14 @@ def test_slack_record_without_text_fails_naming_the_record(httpserver):
     with pytest.raises(NodeError) as err:
         run_node("slack.post", {"webhook_url": httpserver.url_for("/slack"), **FAST}, [{"id": "r1", "title": "x"}])
     assert err.value.record_id == "r1" and 'no field "text"' in err.value.message
+
+
+def test_slack_unreachable_webhook_fails_after_bounded_retries_without_the_url():
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(NodeError) as err:
+        run_node("slack.post", {"webhook_url": f"http://127.0.0.1:{port}{SECRET_PATH}", **FAST},
+                 [dict(RECORDS[0])])
+    assert "posting to Slack at http://127.0.0.1" in err.value.message and "refused" in err.value.message
+    assert TOKEN not in str(err.value)

@@ -24,7 +24,8 @@ from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
 
 
 class EnrichConfig(NodeConfig):
-    project: str = Field(..., pattern=NAME_PATTERN, description="The labeling project whose heuristics label the records.")
+    project: str = Field(..., pattern=NAME_PATTERN,
+                         description="The labeling project whose heuristics label the records.")
     tasks: list[str] = Field(default_factory=list,
                              description="Labeling tasks to predict; empty means every task of the project.")
     batch_size: int = Field(default=256, ge=1, le=100_000,

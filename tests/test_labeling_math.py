@@ -86,7 +86,7 @@ def test_exported_weights_predict_what_scikit_learn_predicts(classes):
     x = rng.normal(size=(60, 8))
     y = [f"c{i % classes}" for i in range(60)]
     x[:, 0] += [i % classes for i in range(60)]
-    weights = train_logistic_regression(x, y)
-    reference = LogisticRegression(max_iter=1000).fit(x, y)
+    weights = train_logistic_regression(x, y, c=3.0)
+    reference = LogisticRegression(C=3.0, max_iter=1000).fit(x, y)
     assert weights["classes"] == list(reference.classes_)
     np.testing.assert_allclose(predict_proba(weights, x), reference.predict_proba(x), rtol=1e-6, atol=1e-9)

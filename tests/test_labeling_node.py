@@ -62,7 +62,8 @@ def stock_project(service, store_client, embedder):
 
 def enrich_flow(config: dict, extra_fields: str = ""):
     return workflow([
-        node("scrape", "python.yield", SCRAPE.replace('"headline": headline}', '"headline": headline' + extra_fields + "}")),
+        node("scrape", "python.yield",
+             SCRAPE.replace('"headline": headline}', '"headline": headline' + extra_fields + "}")),
         node("enrich", "labeling.enrich", config=config),
         node("report", "python.aggregate", KERN_AGGREGATE),
     ], [("scrape", "enrich"), ("enrich", "report")], wf_id="stock-news")

@@ -109,8 +109,9 @@ def add_heuristics(service, project):
         "def lf(record):\n"
         "    if 'report' in record['headline'].lower():\n"
         "        return 'neutral'\n"))
-    service.add_labeling_function(project, "sentiment", "shares-up",
-                                  "def lf(record):\n    return 'rather positive' if 'shares' in record['headline'] else None\n")
+    service.add_labeling_function(project, "sentiment", "shares-up", (
+        "def lf(record):\n"
+        "    return 'rather positive' if 'shares' in record['headline'] else None\n"))
     for record_id, label in {"r1": POS, "r2": NEG, "r4": NEG}.items():
         service.set_label(project, "sentiment", record_id, label, user="ada")
 
@@ -143,7 +144,8 @@ def test_weak_supervision_on_the_project_follows_refinerys_rule(service, store_c
     # r3: only "reports", never graded: default precision 0.8 is the margin
     assert results["r3"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * 0.8 + 3)))
     # r1: 0.5 + 1/3 for positive, nothing against it
-    assert (results["r1"]["prediction"], results["r1"]["confidence"]) == (POS, pytest.approx(1 / (1 + math.exp(-7 * 5 / 6 + 3))))
+    assert results["r1"]["prediction"] == POS
+    assert results["r1"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * 5 / 6 + 3)))
     assert results["r5"] == {"prediction": None, "confidence": None, "votes": {}}
     # r2: negative 1.0 against positive 1/3: margin 2/3
     assert results["r2"]["prediction"] == NEG

@@ -24,8 +24,9 @@ import numpy as np
 from .embeddings import DEFAULT_MODEL, ProgressCallback, get_embedder
 from .enrichment import heuristic_from_item
 from .errors import AlreadyExists, HeuristicError, LabelingError, NotFound, StoreUnavailable, UnknownLabel, check_name
-from .heuristics import (ACTIVE_LEARNER, DEFAULT_MIN_CONFIDENCE, KINDS, LABELING_FUNCTION, LOOKUP_LIST, Votes,
-                         out_of_fold_proba, predict_proba, train_logistic_regression, votes_from_proba)
+from .heuristics import (ACTIVE_LEARNER, DEFAULT_LEARNER_C, DEFAULT_MIN_CONFIDENCE, KINDS, LABELING_FUNCTION,
+                         LOOKUP_LIST, Votes, out_of_fold_proba, predict_proba, train_logistic_regression,
+                         votes_from_proba)
 from .lf_code import check_labeling_function
 from .lf_runner import DEFAULT_TIMEOUT_S, run_labeling_functions
 from .repository import LabelingRepository
@@ -86,7 +87,8 @@ class LabelingService:
                              default_precision: float | None = None) -> dict[str, float]:
         current = self._project(project)["weak_supervision"]
         given = {"c": c, "k": k, "default_precision": default_precision}
-        settings = WeakSupervisionSettings(**{**current, **{key: float(v) for key, v in given.items() if v is not None}})
+        changed = {key: float(v) for key, v in given.items() if v is not None}
+        settings = WeakSupervisionSettings(**{**current, **changed})
         self.repo.set_weak_supervision(project, settings.to_dict())
         return settings.to_dict()
 
@@ -217,7 +219,7 @@ class LabelingService:
                        replace: bool = False) -> dict[str, Any]:
         """Create (or with replace=True, update) a heuristic. Configs by kind:
         labeling_function {"code"}; lookup_list {"list", "label"};
-        active_learner {"min_confidence" (default 0.9), "c" (inverse regularisation, default 1.0)}."""
+        active_learner {"min_confidence" (default 0.9), "c" (inverse regularisation, default 100)}."""
         spec = self._task(project, task)
         names = dict(project=project, task=task, heuristic=name)
         check_name("heuristic", name, **names)
@@ -245,7 +247,7 @@ class LabelingService:
                 raise UnknownLabel(f"{label!r} is not a label of the task ({', '.join(spec.labels)})", **names)
             return {"list": list_name, "label": label}
         min_conf = float(config.get("min_confidence", DEFAULT_MIN_CONFIDENCE))
-        c = float(config.get("c", 1.0))
+        c = float(config.get("c", DEFAULT_LEARNER_C))
         if not 0.0 <= min_conf <= 1.0 or c <= 0:
             raise HeuristicError("min_confidence must be within [0, 1] and c positive", **names)
         return {"min_confidence": min_conf, "c": c}
@@ -269,7 +271,8 @@ class LabelingService:
         return self.save_heuristic(project, task, name, LOOKUP_LIST, {"list": list_name, "label": label})
 
     def add_active_learner(self, project: str, task: str, name: str,
-                           min_confidence: float = DEFAULT_MIN_CONFIDENCE, c: float = 1.0) -> dict[str, Any]:
+                           min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                           c: float = DEFAULT_LEARNER_C) -> dict[str, Any]:
         return self.save_heuristic(project, task, name, ACTIVE_LEARNER, {"min_confidence": min_confidence, "c": c})
 
     # -- embeddings -------------------------------------------------------------------
@@ -357,12 +360,12 @@ class LabelingService:
                      project, spec.name, name)
             return item, {}
         x = embeddings[labelled]
-        weights = train_logistic_regression(x, y, config.get("c", 1.0))
+        weights = train_logistic_regression(x, y, config.get("c", DEFAULT_LEARNER_C))
         item["weights"] = weights
         ids = [r["id"] for r in records]
         votes = votes_from_proba(weights["classes"], predict_proba(weights, embeddings), ids,
                                  config["min_confidence"])
-        oof = out_of_fold_proba(x, y, config.get("c", 1.0))
+        oof = out_of_fold_proba(x, y, config.get("c", DEFAULT_LEARNER_C))
         if oof is not None:
             labelled_ids = [ids[i] for i in labelled]
             for record_id in labelled_ids:

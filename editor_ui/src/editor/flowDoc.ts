@@ -4,6 +4,7 @@
  */
 import type { Edge, Node } from "@xyflow/react";
 import type { EdgeSpec, NodeSpec, Workflow } from "../api/types";
+import { cleanWorkflow } from "../api/workflowDoc";
 
 export type WorkflowNodeData = { spec: NodeSpec };
 export type NoteData = { text: string; width?: number; height?: number };
@@ -20,21 +21,6 @@ export interface StoredNote {
   position: { x: number; y: number };
   width?: number;
   height?: number;
-}
-
-export function normalizeNodeSpec(node: Partial<NodeSpec> & { id: string; type: string }): NodeSpec {
-  // Only the model's fields: the server refuses unknown keys.
-  const spec: NodeSpec = {
-    id: node.id,
-    type: node.type,
-    label: node.label ?? "",
-    position: { x: node.position?.x ?? 0, y: node.position?.y ?? 0 },
-    config: node.config ?? {},
-    retries: node.retries ?? 0,
-    timeout_s: node.timeout_s ?? null,
-  };
-  if (node.retry_delay_s !== undefined) spec.retry_delay_s = node.retry_delay_s;
-  return spec;
 }
 
 export function toFlowNode(spec: NodeSpec): WorkflowFlowNode {
@@ -65,20 +51,8 @@ export function isNoteNode(node: FlowNode): node is NoteFlowNode {
 }
 
 export function docToFlow(doc: Workflow): { meta: WorkflowMeta; nodes: WorkflowFlowNode[]; edges: FlowEdge[] } {
-  // Responses may carry more than the document (e.g. `problems`); keep only the model's fields.
-  const { nodes, edges } = doc;
-  const meta: WorkflowMeta = {
-    id: doc.id,
-    name: doc.name ?? "",
-    version: doc.version,
-    description: doc.description ?? "",
-    schedule: doc.schedule ?? { cron: null, timezone: "UTC", enabled: false },
-  };
-  return {
-    meta,
-    nodes: nodes.map((n) => toFlowNode(normalizeNodeSpec(n))),
-    edges: edges.map(toFlowEdge),
-  };
+  const { nodes, edges, ...meta } = cleanWorkflow(doc);
+  return { meta, nodes: nodes.map(toFlowNode), edges: edges.map(toFlowEdge) };
 }
 
 /** The document to save/validate: node positions come from the canvas. */

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { Workflow, WorkflowListItem } from "../api/types";
+import { cleanWorkflow } from "../api/workflowDoc";
 import { navigate } from "../router";
 import { formatTime } from "../ui/format";
 
@@ -48,7 +49,7 @@ export function WorkflowsPage() {
   const duplicate = async (item: WorkflowListItem) => {
     try {
       const doc = await api.getWorkflow(item.id);
-      const copy = { ...doc, id: uniqueId(`${item.id}-copy`), name: `${doc.name || doc.id} (copy)`, version: 1 };
+      const copy = { ...cleanWorkflow(doc), id: uniqueId(`${item.id}-copy`), name: `${doc.name || doc.id} (copy)`, version: 1 };
       await api.createWorkflow(copy);
       refresh();
     } catch (e) {

@@ -1,0 +1,32 @@
+/**
+ * The workflow document exactly as the model (engine/model.py) defines it. API responses
+ * may carry more (e.g. `problems`), and the server refuses unknown keys on save, so
+ * anything sent back is rebuilt from the model's fields only.
+ */
+import type { NodeSpec, Workflow } from "./types";
+
+export function cleanNodeSpec(node: Partial<NodeSpec> & { id: string; type: string }): NodeSpec {
+  const spec: NodeSpec = {
+    id: node.id,
+    type: node.type,
+    label: node.label ?? "",
+    position: { x: node.position?.x ?? 0, y: node.position?.y ?? 0 },
+    config: node.config ?? {},
+    retries: node.retries ?? 0,
+    timeout_s: node.timeout_s ?? null,
+  };
+  if (node.retry_delay_s !== undefined) spec.retry_delay_s = node.retry_delay_s;
+  return spec;
+}
+
+export function cleanWorkflow(doc: Workflow): Workflow {
+  return {
+    id: doc.id,
+    name: doc.name ?? "",
+    version: doc.version,
+    description: doc.description ?? "",
+    nodes: (doc.nodes ?? []).map(cleanNodeSpec),
+    edges: (doc.edges ?? []).map((e) => ({ id: e.id || `${e.source}->${e.target}`, source: e.source, target: e.target })),
+    schedule: doc.schedule ?? { cron: null, timezone: "UTC", enabled: false },
+  };
+}

@@ -7,6 +7,7 @@ so `wirework validate` stays fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from datetime import datetime
@@ -128,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .store_access import local_store_access
 
     app_db = AppDatabase(app_db_path())
+    gc.freeze()  # long-lived imports out of the GC's way while records churn (see engine/worker.py)
     try:
         with local_store_access() as (store_client, secrets):
             summary = run_workflow(workflow, payload, app_db=app_db, observers=[ProgressPrinter(sys.stdout)],

@@ -13,6 +13,7 @@ Job lines:
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -33,6 +34,10 @@ def _warm_up() -> None:
     from . import executor  # noqa: F401
 
     default_registry()
+    # Everything imported so far lives as long as the process: move it out of the
+    # garbage collector's sight, so collections triggered by a run's many new records
+    # do not re-scan Prefect's and pydantic's object graph (bench/engine.py: ~2x).
+    gc.freeze()
 
 
 def _environment(api_url: str, token: str):

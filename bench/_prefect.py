@@ -1,0 +1,28 @@
+"""A throw-away local Prefect server for benchmarks (the same kind `wirework up` starts)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def local_prefect_server() -> Iterator[str]:
+    home = Path(tempfile.mkdtemp(prefix="wirework-bench-"))
+    os.environ["WIREWORK_HOME"] = str(home)
+    from engine.prefect_env import configure_prefect_env
+    from engine.up import free_port, start_prefect_server, stop_process, wait_healthy
+
+    configure_prefect_env()
+    port = free_port()
+    process = start_prefect_server(port, home / "prefect-server.log")
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_healthy(f"{url}/health", process, 180, "the Prefect server")
+        os.environ["PREFECT_API_URL"] = url
+        yield url
+    finally:
+        stop_process(process)

@@ -72,3 +72,20 @@ test("an unsaved edit survives a reload as a local draft", async ({ page, reques
   await expect(node(page, "a")).toContainText("draft label");
   await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
 });
+
+test("sticky notes are kept in this browser without touching the workflow", async ({ page, request }) => {
+  const id = uniqueId("e2e-note");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await expect(node(page, "a")).toBeVisible();
+  await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });
+  await page.keyboard.press("n");
+  const note = page.getByTestId("note-note_1").locator("textarea");
+  await note.fill("remember to add a Slack output");
+  await expect(page.getByTestId("save-state")).toHaveText("saved");
+  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.notes.${wf}`) ?? "", id)).toContain("Slack output");
+  await page.reload();
+  await expect(page.getByTestId("note-note_1").locator("textarea")).toHaveValue("remember to add a Slack output");
+  const saved = await (await request.get(`/api/workflows/${id}`)).json();
+  expect(saved.version).toBe(1);
+});

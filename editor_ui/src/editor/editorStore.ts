@@ -42,6 +42,8 @@ export interface EditorState {
   nodeTypes: Record<string, NodeTypeInfo>;
   /** Bumped on every change to the document (not on selection), to drive validation and autosave. */
   revision: number;
+  /** Bumped when only sticky notes change: they are saved locally, never to the server. */
+  notesRevision: number;
   savedRevision: number;
   problems: Problem[];
   problemsByNode: Record<string, Problem[]>;
@@ -126,6 +128,12 @@ export const useEditor = create<EditorState>()((set, get) => {
     set({ ...patch, revision: get().revision + 1, canUndo: history.canUndo, canRedo: history.canRedo });
   }
 
+  function notesChanged(patch: Partial<EditorState>) {
+    set({ ...patch, notesRevision: get().notesRevision + 1, canUndo: history.canUndo, canRedo: history.canRedo });
+  }
+
+  const isNoteId = (id: string) => get().nodes.some((n) => n.id === id && n.type === "note");
+
   function restore(snapshot: Snapshot) {
     lastCoalesce = null;
     changed({ meta: snapshot.meta, nodes: snapshot.nodes, edges: snapshot.edges });
@@ -137,6 +145,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     edges: [],
     nodeTypes: {},
     revision: 0,
+    notesRevision: 0,
     savedRevision: 0,
     problems: [],
     problemsByNode: {},
@@ -191,9 +200,13 @@ export const useEditor = create<EditorState>()((set, get) => {
       // Removals go through deleteSelection (one undo step, edges included).
       const kept = changes.filter((c) => c.type !== "remove");
       if (kept.length === 0) return;
-      const movesDocument = kept.some((c) => c.type === "position" || c.type === "dimensions" && c.resizing);
+      const moves = kept.filter(
+        (c): c is Extract<NodeChange<FlowNode>, { type: "position" | "dimensions" }> =>
+          c.type === "position" || (c.type === "dimensions" && !!c.resizing),
+      );
       const nodes = applyNodeChanges(kept, get().nodes);
-      if (movesDocument) changed({ nodes });
+      if (moves.some((c) => !isNoteId(c.id))) changed({ nodes });
+      else if (moves.length) notesChanged({ nodes });
       else set({ nodes });
     },
 
@@ -235,13 +248,13 @@ export const useEditor = create<EditorState>()((set, get) => {
     addNote(position) {
       record();
       const id = uniqueNodeId("note", new Set(get().nodes.map((n) => n.id)));
-      changed({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position })] });
+      notesChanged({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position })] });
       return id;
     },
 
     updateNote(id, text) {
       record(`note:${id}`);
-      changed({
+      notesChanged({
         nodes: get().nodes.map((n) => (n.id === id && n.type === "note" ? { ...n, data: { ...n.data, text } } : n)),
       });
     },
@@ -268,7 +281,8 @@ export const useEditor = create<EditorState>()((set, get) => {
       if (!selectedNodes.size && !selectedEdges.size) return;
       record();
       const inspected = get().inspectedNodeId;
-      changed({
+      const onlyNotes = [...selectedNodes].every(isNoteId) && selectedEdges.size === 0;
+      (onlyNotes ? notesChanged : changed)({
         nodes: get().nodes.filter((n) => !selectedNodes.has(n.id)),
         edges: get().edges.filter(
           (e) => !selectedEdges.has(e.id) && !selectedNodes.has(e.source) && !selectedNodes.has(e.target),

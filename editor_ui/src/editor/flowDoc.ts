@@ -37,7 +37,8 @@ export function noteToFlowNode(note: StoredNote): NoteFlowNode {
     type: "note",
     position: { ...note.position },
     data: { text: note.text },
-    style: { width: note.width ?? 200, height: note.height ?? 120 },
+    width: note.width ?? 200,
+    height: note.height ?? 120,
     zIndex: -1,
   };
 }
@@ -74,7 +75,7 @@ export function notesOf(nodes: readonly FlowNode[]): StoredNote[] {
     id: n.id,
     text: n.data.text,
     position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
-    width: typeof n.style?.width === "number" ? n.style.width : n.measured?.width,
-    height: typeof n.style?.height === "number" ? n.style.height : n.measured?.height,
+    width: n.width ?? n.measured?.width,
+    height: n.height ?? n.measured?.height,
   }));
 }

@@ -51,11 +51,12 @@ test: setup editor chromium
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test
 
-bench: setup
+bench: setup editor chromium
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/embeddings.py
 	$(BIN)/python bench/stores.py
+	cd $(EDITOR) && npm run --silent bench
 
 clean:
 	rm -rf $(VENV) .wirework

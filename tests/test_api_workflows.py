@@ -137,3 +137,13 @@ def test_unknown_api_route_is_json_404(api):
 def test_internal_routes_need_the_internal_token(api):
     assert api.get("/api/internal/workflows/hello").status_code == 403
     assert api.get("/api/internal/secrets/anything", headers={"X-Wirework-Internal-Token": "guess"}).status_code == 403
+
+
+def test_get_edit_put_round_trip(api):
+    doc = new_doc()
+    api.post("/api/workflows", json=doc)
+    fetched = api.get(f"/api/workflows/{doc['id']}").json()
+    assert "problems" in fetched
+    fetched["name"] = "renamed"
+    saved = api.put(f"/api/workflows/{doc['id']}", json=fetched)
+    assert saved.status_code == 200 and saved.json()["name"] == "renamed"

@@ -21,6 +21,15 @@ def _with_problems(ctx: ServerContext, workflow) -> dict[str, Any]:
     return doc
 
 
+READ_ONLY_FIELDS = ("problems",)  # added by GET; a GET → edit → PUT round trip must work
+
+
+def _writable(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: v for k, v in doc.items() if k not in READ_ONLY_FIELDS}
+    return doc
+
+
 def _sync_schedule(ctx: ServerContext, workflow) -> None:
     if ctx.schedules is not None:
         ctx.schedules.request_sync(workflow.id)
@@ -33,14 +42,14 @@ def list_workflows(ctx: ServerContext = Depends(get_context)) -> list[dict]:
 
 @router.post("/workflows", status_code=201)
 def create_workflow(doc: dict = WorkflowBody, ctx: ServerContext = Depends(get_context)) -> dict:
-    workflow = ctx.repo.create(parse_workflow(doc))
+    workflow = ctx.repo.create(parse_workflow(_writable(doc)))
     _sync_schedule(ctx, workflow)
     return _with_problems(ctx, workflow)
 
 
 @router.post("/workflows/import", status_code=201)
 def import_workflow(doc: dict = WorkflowBody, ctx: ServerContext = Depends(get_context)) -> dict:
-    workflow = parse_workflow(doc)
+    workflow = parse_workflow(_writable(doc))
     workflow = ctx.repo.create(workflow.model_copy(update={"id": ctx.repo.free_id(workflow.id)}))
     _sync_schedule(ctx, workflow)
     return _with_problems(ctx, workflow)
@@ -57,7 +66,7 @@ def save_workflow(workflow_id: str, doc: dict = WorkflowBody, ctx: ServerContext
         raise ApiError(422, "invalid_workflow", f'the document\'s id "{doc.get("id")}" does not match the URL "{workflow_id}"')
     if "version" not in doc:
         raise ApiError(422, "invalid_workflow", "a save must name the version it is based on (field `version`)")
-    workflow = ctx.repo.save(parse_workflow({**doc, "id": workflow_id}))
+    workflow = ctx.repo.save(parse_workflow({**_writable(doc), "id": workflow_id}))
     _sync_schedule(ctx, workflow)
     return _with_problems(ctx, workflow)
 
@@ -96,7 +105,7 @@ def export_workflow(workflow_id: str, ctx: ServerContext = Depends(get_context))
 
 @router.post("/validate")
 def validate_document(doc: dict = WorkflowBody) -> dict:
-    problems = validate_workflow(parse_workflow(doc))
+    problems = validate_workflow(parse_workflow(_writable(doc)))
     return {"valid": not problems, "problems": [p.to_dict() for p in problems]}
 
 

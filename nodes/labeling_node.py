@@ -65,6 +65,9 @@ class LabelingEnrich(NodeType):
         if not records:
             return []
         enricher = ProjectEnricher(self._bundle(ctx))
+        if enricher.needs_embeddings:
+            ctx.logger.info("active learners need embeddings: %s (loaded once per process)",
+                            enricher.bundle["embedding_model"])
         for record in records:
             if not isinstance(record.get("id"), str):
                 record["id"] = str(record["id"]) if record.get("id") is not None else str(uuid4())

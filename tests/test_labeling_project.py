@@ -43,6 +43,14 @@ def test_new_and_changed_store_records_appear_without_a_manual_sync(service, sto
     assert service.get_project(project)["records"] == 6
 
 
+def test_a_project_whose_store_does_not_exist_yet_is_empty_until_it_does(service, store_client):
+    service.create_project("later", "headlines")
+    assert service.list_records("later") == []
+    store_client.create_store("headlines")
+    store_client.upsert("headlines", [{"id": "a", "headline": "Acme opens a plant"}])
+    assert [r["id"] for r in service.list_records("later")] == ["a"]
+
+
 def test_project_names_are_checked(service):
     with pytest.raises(InvalidName):
         service.create_project("Bad Name", "headlines")

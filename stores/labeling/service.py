@@ -108,8 +108,11 @@ class LabelingService:
         while True:
             try:
                 page = self.store_client.read_since(info["store"], after, limit=SYNC_PAGE)
-            except LabelingError:
-                raise
+            except LookupError:
+                # The store does not exist yet (a flow creates it on its first write):
+                # the project simply has no records so far.
+                log.info('project "%s": store "%s" does not exist yet', project, info["store"])
+                break
             except Exception as exc:
                 raise StoreUnavailable(f'cannot read store "{info["store"]}": {type(exc).__name__}: {exc}',
                                        project=project) from exc

@@ -1,8 +1,8 @@
 """Turning a batch of records into one Arrow table (`id`, `data` JSON text, `ord`).
 
 Serialisation is the main cost of a write (see ENVIRONMENT.md), so records are encoded
-with orjson once each and the JSON bytes are laid into a single Arrow string buffer
-without any per-record Python string copies. Every record is checked first, so a bad
+with orjson once each and the JSON bytes are laid into a single Arrow buffer, typed as
+JSON, without any per-record Python string copies. Every record is checked first, so a bad
 record refuses the whole batch before anything touches the database.
 """
 
@@ -18,6 +18,7 @@ import pyarrow as pa
 from .errors import RecordInvalid
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_JSON_TYPE = pa.json_(pa.large_string())
 
 
 def _json_default(value: Any) -> Any:
@@ -32,29 +33,32 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
-def check_records(store: str, records: Any) -> list[dict[str, Any]]:
-    """The records as a list with unique string ids (the last of equal ids wins)."""
+def check_records(store: str, records: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records with unique string ids (the last of equal ids wins), and those ids."""
     if not isinstance(records, (list, tuple)):
         raise RecordInvalid(store, 0, None, f"batch must be a list of records, got {type(records).__name__}")
+    ids: list[str] = []
+    append = ids.append
     for index, record in enumerate(records):
-        if type(record) is not dict:
-            if not isinstance(record, dict):
-                raise RecordInvalid(store, index, None, f"is a {type(record).__name__}, expected a dict")
+        # One pass does the checks and collects the ids (this loop runs per record).
+        if type(record) is not dict and not isinstance(record, dict):
+            raise RecordInvalid(store, index, None, f"is a {type(record).__name__}, expected a dict")
         record_id = record.get("id")
         if type(record_id) is not str or not record_id:
             problem = "has no \"id\"" if record_id is None else f'has id {record_id!r}: "id" must be a non-empty string'
-            raise RecordInvalid(store, index, None if record_id is None else record_id, problem + "; give every record a string id")
-    ids = {record["id"] for record in records}
-    if len(ids) != len(records):
+            raise RecordInvalid(store, index, record_id, problem + "; give every record a string id")
+        append(record_id)
+    if len(set(ids)) != len(ids):
         # Same as writing the records one after another: the last version of an id wins.
-        records = list({record["id"]: record for record in records}.values())
-    return list(records)
+        by_id = {record["id"]: record for record in records}
+        return list(by_id.values()), list(by_id)
+    return list(records), ids
 
 
 def encode_batch(store: str, records: Any) -> pa.Table:
     """Checked, de-duplicated records as an Arrow table ready for one bulk statement."""
     given = records
-    records = check_records(store, given)
+    records, ids = check_records(store, given)
     dumps = orjson.dumps
     try:
         parts = [dumps(record, _json_default, _OPTIONS) for record in records]
@@ -69,6 +73,9 @@ def encode_batch(store: str, records: Any) -> pa.Table:
     offsets = np.zeros(count + 1, dtype=np.int64)
     if count:
         np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=count), out=offsets[1:])
-    data = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(b"".join(parts)))
-    ids = pa.array([record["id"] for record in records], type=pa.string())
-    return pa.table({"id": ids, "data": data, "ord": pa.array(np.arange(count, dtype=np.int64))})
+    text = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(b"".join(parts)))
+    # Typed as Arrow's canonical JSON extension: DuckDB takes it as JSON without parsing
+    # every document again (measured: half the insert time of a plain string column).
+    data = pa.ExtensionArray.from_storage(_JSON_TYPE, text)
+    return pa.table({"id": pa.array(ids, type=pa.string()), "data": data,
+                     "ord": pa.array(np.arange(count, dtype=np.int64))})

@@ -151,6 +151,14 @@ def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, *, create
                 con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name])
                 rows = [(0,)]
             first_seq = rows[0][0] + 1
+            if first_seq == 1:  # never written to, so empty: a plain bulk insert
+                inserted = con.execute(
+                    f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
+                    f"SELECT id, data, ord + 1, now(), now() FROM {_BATCH_VIEW}").fetchall()[0][0]
+                con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
+                            [count, name]).fetchall()
+                con.execute("COMMIT")
+                return {"inserted": int(inserted), "updated": 0, "unchanged": count - int(inserted)}
             updated = con.execute(
                 f"UPDATE {table} SET data = b.data, seq = b.ord + ?, updated_at = now() FROM {_BATCH_VIEW} b "
                 f"WHERE {table}.id = b.id AND {table}.data::VARCHAR IS DISTINCT FROM b.data",
@@ -162,7 +170,7 @@ def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, *, create
                 [first_seq],
             ).fetchall()[0][0]
             con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
-                        [first_seq + count - 1, name])
+                        [first_seq + count - 1, name]).fetchall()
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)

@@ -3,9 +3,10 @@
 Used by the process that owns the stores (the API server, or `wirework run` with no
 server). Thread-safe: every operation uses a DuckDB cursor of its own from a small pool
 (a DuckDB connection must not be shared between threads; its cursors may run side by
-side), and every write holds one lock, so writes commit one at a time and `seq` values become visible in
-order (an incremental reader can never pass over a record that commits later with a
-lower seq). CPU-heavy encoding of a batch happens before the lock is taken.
+side), and every write holds one lock, so writes commit one at a time and `seq` values
+become visible in order (an incremental reader can never pass over a record that
+commits later with a lower seq). CPU-heavy encoding of a batch happens before the lock
+is taken.
 """
 
 from __future__ import annotations

@@ -8,12 +8,16 @@ import { useEditor } from "./editorStore";
 import { WorkflowNodeView } from "./WorkflowNodeView";
 import { NoteNodeView } from "./NoteNodeView";
 import { PALETTE_MIME } from "./Palette";
+import { CanvasMiniMap } from "./CanvasMiniMap";
 import type { FlowNode } from "./flowDoc";
 
 const NODE_TYPES: NodeTypes = { workflow: WorkflowNodeView, note: NoteNodeView };
 
 // Wires show their direction; a selected wire is highlighted so Delete's target is clear.
 const DEFAULT_EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 }, style: { strokeWidth: 1.6 } };
+
+/** From this many nodes on, the cheaper canvas minimap replaces xyflow's SVG one. */
+const LARGE_WORKFLOW_NODES = 200;
 
 const minimapColor = (node: FlowNode) => (node.type === "note" ? "#f6e58d" : "#8aa4c8");
 
@@ -23,6 +27,7 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
   const onNodesChange = useEditor((s) => s.onNodesChange);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const wireHint = useEditor((s) => s.wireHint);
+  const largeWorkflow = useEditor((s) => s.nodes.length >= LARGE_WORKFLOW_NODES);
   const flow = useReactFlow();
   // Fit an opened workflow once; an empty one keeps zoom 1 (no jump on the first drop).
   const [fitOnOpen] = useState(() => useEditor.getState().nodes.length > 0);
@@ -101,7 +106,7 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
       >
         <Background gap={20} />
         <Controls />
-        <MiniMap<FlowNode> nodeColor={minimapColor} pannable zoomable />
+        {largeWorkflow ? <CanvasMiniMap /> : <MiniMap<FlowNode> nodeColor={minimapColor} pannable zoomable />}
       </ReactFlow>
       {wireHint && <div className="wire-hint" data-testid="wire-hint">{wireHint}</div>}
     </div>

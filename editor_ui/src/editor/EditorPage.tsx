@@ -20,7 +20,8 @@ import { useKeyboardActions } from "./useKeyboardActions";
 
 declare global {
   interface Window {
-    wirework?: { actions: ActionRegistry; editor: typeof useEditor };
+    /** For tests and benchmarks: the same actions the UI runs, the store and the canvas. */
+    wirework?: { actions: ActionRegistry; editor: typeof useEditor; flow: ReturnType<typeof useReactFlow> };
   }
 }
 
@@ -97,8 +98,8 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   );
 
   useEffect(() => {
-    window.wirework = { actions, editor: useEditor };
-  }, [actions]);
+    window.wirework = { actions, editor: useEditor, flow };
+  }, [actions, flow]);
 
   useKeyboardActions(actions, CLIPBOARD_EVENT_ACTIONS, loaded);
 

@@ -281,3 +281,39 @@ def test_a_store_file_held_by_another_process_gives_a_clear_error(data_dir):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_incremental_readers_racing_writers_never_skip_a_record(store_client):
+    """Seqs become visible in commit order, so a reader that follows `last_seq` while
+    other threads write sees every record (at least once)."""
+    store_client.create_store("s")
+    written: set[str] = set()
+    done = threading.Event()
+    seen: set[str] = set()
+
+    def writer(t: int) -> None:
+        for batch in range(15):
+            ids = [f"w{t}-{batch}-{i}" for i in range(40)]
+            store_client.upsert("s", [{"id": i} for i in ids])
+            written.update(ids)
+
+    def reader() -> None:
+        after = 0
+        while True:
+            finished = done.is_set()  # read once more after the writers stopped
+            page = store_client.read_since("s", after, limit=25)
+            seen.update(r["id"] for r in page["records"])
+            after = page["last_seq"]
+            if finished and not page["records"]:
+                return
+
+    writers = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
+    follower = threading.Thread(target=reader)
+    follower.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    follower.join(timeout=60)
+    assert len(written) == 4 * 15 * 40 and seen == written

@@ -1,0 +1,91 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { selectDirty, useEditor } from "../../src/editor/editorStore";
+import type { NodeTypeInfo, Workflow } from "../../src/api/types";
+
+const types: NodeTypeInfo[] = [
+  { type: "store.read", category: "source", title: "Read", description: "", config_schema: { properties: { store: { type: "string", format: "store" } } } },
+  { type: "python.map", category: "transform", title: "Map", description: "",
+    config_schema: { properties: { code: { type: "string", format: "python", default: "def node(record): return record" } } } },
+];
+
+const doc: Workflow = {
+  id: "w", name: "W", version: 4, description: "",
+  nodes: [
+    { id: "src", type: "store.read", label: "", position: { x: 0, y: 0 }, config: { store: "s" }, retries: 0, timeout_s: null },
+    { id: "m", type: "python.map", label: "", position: { x: 200, y: 0 }, config: { code: "x" }, retries: 0, timeout_s: null },
+  ],
+  edges: [],
+  schedule: { cron: null, timezone: "UTC", enabled: false },
+};
+
+const editor = () => useEditor.getState();
+
+beforeEach(() => {
+  editor().setNodeTypes(types);
+  editor().load(doc, []);
+});
+
+describe("editor store", () => {
+  it("loads a document and gives it back unchanged", () => {
+    expect(editor().document()).toEqual(doc);
+    expect(selectDirty(editor())).toBe(false);
+  });
+
+  it("adds a node with its schema's defaults and a fresh id", () => {
+    const id = editor().addNode("python.map", { x: 5, y: 6 });
+    expect(id).toBe("map_1");
+    const added = editor().document().nodes.find((n) => n.id === "map_1")!;
+    expect(added.config).toEqual({ code: "def node(record): return record" });
+    expect(selectDirty(editor())).toBe(true);
+  });
+
+  it("refuses a wire into a source node and accepts a valid one", () => {
+    expect(editor().connect("m", "src")).toBe(false);
+    expect(editor().connect("src", "m")).toBe(true);
+    expect(editor().document().edges).toEqual([{ id: "src->m", source: "src", target: "m" }]);
+  });
+
+  it("undoes and redoes a deletion of a node together with its wires", () => {
+    editor().connect("src", "m");
+    useEditor.setState({ nodes: editor().nodes.map((n) => (n.id === "m" ? { ...n, selected: true } : n)) });
+    editor().deleteSelection();
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src"]);
+    expect(editor().document().edges).toEqual([]);
+    editor().undo();
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src", "m"]);
+    expect(editor().document().edges).toHaveLength(1);
+    editor().redo();
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src"]);
+  });
+
+  it("coalesces typing in one field into a single undo step", () => {
+    for (const code of ["a", "ab", "abc"]) editor().updateNodeSpec("m", { config: { code } }, "config:code");
+    editor().undo();
+    expect(editor().document().nodes[1].config).toEqual({ code: "x" });
+    expect(editor().canUndo).toBe(false);
+  });
+
+  it("sticky notes never enter the document nor make it dirty", () => {
+    const noteId = editor().addNote({ x: 0, y: 0 });
+    editor().updateNote(noteId, "todo");
+    expect(editor().document()).toEqual(doc);
+    expect(selectDirty(editor())).toBe(false);
+    expect(editor().notes()).toEqual([expect.objectContaining({ id: noteId, text: "todo" })]);
+  });
+
+  it("applies live run events to per-node status", () => {
+    editor().startLiveRun("r1");
+    expect(editor().run!.nodes.m.status).toBe("pending");
+    editor().applyRunEvent("node_started", { run_id: "r1", node_id: "m", attempt: 1, records_in: 3 });
+    expect(editor().run!.nodes.m).toMatchObject({ status: "running", records_in: 3 });
+    editor().applyRunEvent("node_finished", {
+      run_id: "r1", node_id: "m", status: "completed", records_in: 3, records_out: 2, duration_s: 0.1,
+      started_at: null, ended_at: null, error: null,
+    });
+    editor().applyRunEvent("node_started", { run_id: "other", node_id: "src" });
+    expect(editor().run!.nodes.m).toMatchObject({ status: "completed", records_out: 2 });
+    expect(editor().run!.nodes.src.status).toBe("pending");
+    editor().applyRunEvent("run_finished", { run_id: "r1", status: "completed", error: null });
+    expect(editor().run!.status).toBe("completed");
+  });
+});

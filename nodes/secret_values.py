@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -99,28 +100,52 @@ def resolve_secret(ctx: NodeContext, name: str, *, node_id: str, purpose: str) -
     return value
 
 
-class _MaskFilter(logging.Filter):
-    def __init__(self, mask: SecretMask):
+class _ActiveMasksFilter(logging.Filter):
+    """Installed once per logger and never removed: nodes run in parallel threads, and
+    adding/removing filters while another thread logs could let a record slip past."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.mask = mask
+        self._lock = threading.Lock()
+        self._masks: dict[int, SecretMask] = {}
+
+    def activate(self, mask: SecretMask) -> int:
+        with self._lock:
+            key = id(mask)
+            self._masks[key] = mask
+            return key
+
+    def deactivate(self, key: int) -> None:
+        with self._lock:
+            self._masks.pop(key, None)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.mask.text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        masks = list(self._masks.values())
+        if masks:
+            message = record.getMessage()
+            masked = message
+            for mask in masks:
+                masked = mask.text(masked)
+            if masked != message:
+                record.msg, record.args = masked, None
         return True
+
+
+_active = _ActiveMasksFilter()
+_installed: set[str] = set()
+_install_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def masked_loggers(mask: SecretMask, names: Iterable[str]) -> Iterator[None]:
     """Mask secrets in records logged directly to the named loggers while inside."""
-    log_filter = _MaskFilter(mask)
-    loggers = [logging.getLogger(name) for name in names]
-    for logger in loggers:
-        logger.addFilter(log_filter)
+    with _install_lock:
+        for name in names:
+            if name not in _installed:
+                logging.getLogger(name).addFilter(_active)
+                _installed.add(name)
+    key = _active.activate(mask)
     try:
         yield
     finally:
-        for logger in loggers:
-            logger.removeFilter(log_filter)
+        _active.deactivate(key)

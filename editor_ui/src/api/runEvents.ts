@@ -1,7 +1,15 @@
 /** Live run events over Server-Sent Events (`/api/runs/{id}/events`). */
 
-export const RUN_EVENT_NAMES = ["run_started", "node_started", "node_finished", "run_finished"] as const;
+// `run_state` (the whole run so far) opens every per-run stream; `run_queued` only comes on /api/events.
+export const RUN_EVENT_NAMES = ["run_state", "run_queued", "run_started", "node_started", "node_finished", "run_finished"] as const;
 export type RunEventName = (typeof RUN_EVENT_NAMES)[number];
+
+/** Statuses of a run that has not ended yet. */
+export const ACTIVE_RUN_STATUSES = new Set(["queued", "pending", "scheduled", "running"]);
+
+export function isActiveRun(status: string | undefined | null): boolean {
+  return !!status && ACTIVE_RUN_STATUSES.has(status);
+}
 
 /**
  * Calls `onEvent` for each event of the run until `run_finished` (or `close()`).
@@ -45,4 +53,22 @@ export function followRunEvents(
       source.close();
     },
   };
+}
+
+/**
+ * Events of every run (`/api/events`), e.g. to notice runs a schedule or webhook started.
+ * EventSource reconnects by itself after a network blip.
+ */
+export function followAllRunEvents(onEvent: (name: RunEventName, payload: Record<string, unknown>) => void): { close(): void } {
+  const source = new EventSource("/api/events");
+  for (const name of RUN_EVENT_NAMES) {
+    source.addEventListener(name, (event) => {
+      try {
+        onEvent(name, JSON.parse((event as MessageEvent).data));
+      } catch {
+        /* a malformed event is skipped */
+      }
+    });
+  }
+  return { close: () => source.close() };
 }

@@ -14,8 +14,9 @@ import type { ActionRegistry } from "./actions";
 import type { Draft } from "./localDrafts";
 import {
   discardDraft, exportDocument, openWorkflow, pasteNodes, restoreDraft, scheduleAutosave, scheduleValidation,
-  selectionAsClipboardText, stopWatchingRun,
+  selectionAsClipboardText, stopWatchingRun, watchWorkflowRuns,
 } from "./workflowSession";
+import { isActiveRun } from "../api/runEvents";
 import { useKeyboardActions } from "./useKeyboardActions";
 
 declare global {
@@ -63,8 +64,10 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
       (found) => alive && setDraft(found),
       (error) => alive && setLoadError(describeError(error)),
     );
+    const otherRuns = watchWorkflowRuns(workflowId);
     return () => {
       alive = false;
+      otherRuns.close();
       stopWatchingRun();
     };
   }, [workflowId]);
@@ -191,7 +194,7 @@ function Toolbar({ actions }: { actions: ActionRegistry }) {
   const problemCount = useEditor((s) => s.problems.length);
   const validating = useEditor((s) => s.validating);
   const run = useEditor((s) => s.run);
-  const running = run?.status === "running";
+  const running = isActiveRun(run?.status);
   const button = (id: string, label: string, extra: { disabled?: boolean; className?: string } = {}) => (
     <button type="button" title={actions.get(id).title} data-action={id} disabled={extra.disabled}
             className={extra.className} onClick={() => void actions.run(id)}>

@@ -402,8 +402,12 @@ export const useEditor = create<EditorState>()((set, get) => {
           },
         });
       } else if (kind === "node_finished") {
-        const node = payload as unknown as NodeRun;
-        set({ run: { ...run, nodes: { ...run.nodes, [node.node_id]: node } } });
+        // Merge: a run settled by the server (crash, cancel) reports only the status.
+        const nodeId = String(payload.node_id);
+        const node = { ...run.nodes[nodeId], ...(payload as Partial<NodeRun>) } as NodeRun;
+        set({ run: { ...run, nodes: { ...run.nodes, [nodeId]: node } } });
+      } else if (kind === "run_state") {
+        get().applyRunDetail(payload as unknown as Run);
       } else if (kind === "run_finished") {
         set({ run: { ...run, status: String(payload.status), error: (payload.error as string | null) ?? null } });
       } else if (kind === "run_started") {

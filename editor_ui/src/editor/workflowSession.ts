@@ -4,7 +4,7 @@
  * system clipboard. Everything here acts on the editor store.
  */
 import { api, ApiError, describeError } from "../api/client";
-import { followRunEvents } from "../api/runEvents";
+import { followAllRunEvents, followRunEvents, isActiveRun } from "../api/runEvents";
 import type { Workflow } from "../api/types";
 import { clipboardToText, copySelection, parseClipboardText, type ClipboardContent } from "../graph/clipboard";
 import { isWorkflowNode } from "./flowDoc";
@@ -155,8 +155,7 @@ async function pollRun(runId: string): Promise<void> {
     const run = store.getState().run;
     if (!run || run.runId !== runId) return;
     await refreshRunDetail(runId);
-    const status = store.getState().run?.status;
-    if (status && !["running", "pending", "scheduled"].includes(status)) return;
+    if (!isActiveRun(store.getState().run?.status)) return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -181,18 +180,32 @@ export async function showRun(runId: string): Promise<void> {
   store.getState().startLiveRun(runId);
   const detail = await api.getRun(runId);
   store.getState().applyRunDetail(detail);
-  if (["running", "pending", "scheduled"].includes(detail.status)) watchRun(runId);
+  if (isActiveRun(detail.status)) watchRun(runId);
 }
 
 export async function cancelRun(): Promise<void> {
   const run = store.getState().run;
-  if (!run || run.status !== "running") return;
+  if (!run || !isActiveRun(run.status)) return;
   try {
     await api.cancelRun(run.runId);
     store.getState().showToast("Cancelling run…");
   } catch (error) {
     store.getState().showToast(`Cancel failed: ${describeError(error)}`, "error");
   }
+}
+
+/**
+ * Show runs of this workflow that something else started (schedule, webhook, another
+ * tab) as they happen, unless the canvas is already following an active run.
+ */
+export function watchWorkflowRuns(workflowId: string): { close(): void } {
+  return followAllRunEvents((name, payload) => {
+    if (name !== "run_queued" && name !== "run_started") return;
+    if (payload.workflow_id !== workflowId || typeof payload.run_id !== "string") return;
+    const current = store.getState().run;
+    if (current && (current.runId === payload.run_id || isActiveRun(current.status))) return;
+    void showRun(payload.run_id).catch(() => undefined);
+  });
 }
 
 export function stopWatchingRun(): void {

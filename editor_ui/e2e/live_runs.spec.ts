@@ -36,3 +36,18 @@ test("cancel stops a running run", async ({ page, request }) => {
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
   await expect(page.locator('[data-action="workflow.run"]')).toBeVisible();
 });
+
+test("run with a JSON payload: source nodes receive it in the trigger record", async ({ page, request }) => {
+  const id = uniqueId("e2e-payload");
+  const doc = flow(id, "def node(record: dict) -> dict:\n    return record\n");
+  doc.nodes[0].config.code = 'def node(record: dict):\n    yield {"id": "p1", "city": record["payload"]["city"]}\n';
+  await createWorkflowViaApi(request, doc);
+  await page.goto(`/#/workflows/${id}`);
+  await page.locator('[data-action="workflow.runWithPayload"]').click();
+  await page.getByTestId("run-payload").fill('{"city": "Lisbon"}');
+  await page.getByTestId("run-payload-dialog").getByRole("button", { name: "Run" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("completed", { timeout: 60_000 });
+  await node(page, "work").click();
+  await page.getByTestId("tab-output").click();
+  await expect(page.getByTestId("records-table")).toContainText("Lisbon");
+});

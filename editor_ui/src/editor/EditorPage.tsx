@@ -7,13 +7,13 @@ import { Canvas } from "./Canvas";
 import { Palette } from "./Palette";
 import { NodePanel } from "./NodePanel";
 import { WorkflowPanel } from "./WorkflowPanel";
-import { ConflictDialog, DraftDialog, HelpDialog } from "./dialogs";
+import { ConflictDialog, DraftDialog, HelpDialog, RunPayloadDialog } from "./dialogs";
 import { selectDirty, useEditor } from "./editorStore";
 import { CLIPBOARD_EVENT_ACTIONS, createEditorActions } from "./editorActions";
 import type { ActionRegistry } from "./actions";
 import type { Draft } from "./localDrafts";
 import {
-  discardDraft, exportDocument, openWorkflow, pasteNodes, restoreDraft, scheduleAutosave, scheduleValidation,
+  discardDraft, exportDocument, openWorkflow, pasteNodes, restoreDraft, runWorkflow, scheduleAutosave, scheduleValidation,
   selectionAsClipboardText, stopWatchingRun, watchWorkflowRuns,
 } from "./workflowSession";
 import { isActiveRun } from "../api/runEvents";
@@ -47,6 +47,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [payloadOpen, setPayloadOpen] = useState(false);
   const meta = useEditor((s) => s.meta);
   const loaded = meta?.id === workflowId;
   const inspectedNodeId = useEditor((s) => s.inspectedNodeId);
@@ -90,6 +91,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
         fitView: () => flow.fitView({ padding: 0.2, duration: 200 }),
         centerOfView: () => centerOf(flow),
         openHelp: () => setHelpOpen(true),
+        openRunWithPayload: () => setPayloadOpen(true),
         focusPaletteSearch: () => paletteSearch.current?.querySelector("input")?.focus(),
         exportJson: () => {
           const doc = exportDocument();
@@ -174,6 +176,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
         />
       )}
       {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
+      {payloadOpen && <RunPayloadDialog onRun={(payload) => void runWorkflow(payload)} onClose={() => setPayloadOpen(false)} />}
       <Toast />
     </div>
   );
@@ -219,7 +222,12 @@ function Toolbar({ actions }: { actions: ActionRegistry }) {
       {button("workflow.export", "Export")}
       {button("help.shortcuts", "?")}
       {button("workflow.save", "Save", { className: dirty ? "primary" : "" })}
-      {running ? button("workflow.cancelRun", "Cancel run", { className: "danger" }) : button("workflow.run", "▶ Run", { className: "primary" })}
+      {running ? button("workflow.cancelRun", "Cancel run", { className: "danger" }) : (
+        <>
+          {button("workflow.run", "▶ Run", { className: "primary" })}
+          {button("workflow.runWithPayload", "Run with…")}
+        </>
+      )}
       {run && <span className={`badge badge-${run.status}`} data-testid="run-status">{run.status}</span>}
     </div>
   );

@@ -82,3 +82,27 @@ export function HelpDialog({ actions, onClose }: { actions: ActionRegistry; onCl
     </Modal>
   );
 }
+
+/** Ask for the trigger payload of a manual run (what a webhook would POST). */
+export function RunPayloadDialog({ onRun, onClose }: { onRun: (payload: unknown) => void; onClose: () => void }) {
+  const [text, setText] = useState('{\n  \n}');
+  let problem: string | null = null;
+  let payload: unknown = null;
+  try {
+    payload = text.trim() ? JSON.parse(text) : null;
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+  }
+  return (
+    <Modal title="Run with a payload" onClose={onClose} testId="run-payload-dialog">
+      <p className="muted small">Source nodes receive it as <code>record["payload"]</code> of the trigger record.</p>
+      <textarea rows={8} style={{ width: "100%", fontFamily: "monospace" }} value={text}
+                onChange={(e) => setText(e.target.value)} data-testid="run-payload" />
+      {problem && <p className="error small">Not JSON: {problem}</p>}
+      <div className="modal-actions">
+        <button type="button" onClick={onClose}>Cancel</button>
+        <button type="button" className="primary" disabled={!!problem} onClick={() => { onRun(payload); onClose(); }}>Run</button>
+      </div>
+    </Modal>
+  );
+}

@@ -12,6 +12,7 @@ export interface EditorUiHooks {
   fitView(): void;
   centerOfView(): { x: number; y: number };
   openHelp(): void;
+  openRunWithPayload(): void;
   focusPaletteSearch(): void;
   exportJson(): void;
   importJson(): void;
@@ -22,6 +23,7 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
   return new ActionRegistry([
     { id: "workflow.save", title: "Save", shortcut: "mod+s", global: true, run: () => void saveWorkflow() },
     { id: "workflow.run", title: "Run now (saves first)", shortcut: "mod+enter", global: true, run: () => runWorkflow() },
+    { id: "workflow.runWithPayload", title: "Run with a JSON payload…", shortcut: "mod+shift+enter", global: true, run: () => ui.openRunWithPayload() },
     { id: "workflow.cancelRun", title: "Cancel the running run", run: () => cancelRun() },
     { id: "edit.undo", title: "Undo", shortcut: "mod+z", run: () => editor().undo() },
     { id: "edit.redo", title: "Redo", shortcut: "mod+shift+z", altShortcuts: ["mod+y"], run: () => editor().redo() },

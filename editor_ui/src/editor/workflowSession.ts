@@ -161,12 +161,12 @@ async function pollRun(runId: string): Promise<void> {
 }
 
 /** Run the workflow as saved: unsaved changes are saved first (a run names a version). */
-export async function runWorkflow(): Promise<void> {
+export async function runWorkflow(payload: unknown = null): Promise<void> {
   const state = store.getState();
   if (!state.meta) return;
   if (selectDirty(state) && !(await saveWorkflow())) return;
   try {
-    const { run_id } = await api.startRun(state.meta.id, null);
+    const { run_id } = await api.startRun(state.meta.id, payload);
     store.getState().startLiveRun(run_id);
     watchRun(run_id);
   } catch (error) {

@@ -41,13 +41,19 @@ CREATE TABLE IF NOT EXISTS secrets (
 
 def load_or_create_key(path: Path) -> Fernet:
     """The data folder's secret key; created once, readable by its owner only."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        # Written in full under a temporary name, then linked into place: a process
+        # starting at the same moment sees either no key or the whole key, never half.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            tmp.unlink()
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         os.chmod(path, 0o600)  # tighten a key file someone copied in with looser permissions

@@ -89,3 +89,18 @@ test("sticky notes are kept in this browser without touching the workflow", asyn
   const saved = await (await request.get(`/api/workflows/${id}`)).json();
   expect(saved.version).toBe(1);
 });
+
+test("a draft restored after the server moved on raises the conflict on save", async ({ page, request }) => {
+  const id = uniqueId("e2e-stale-draft");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await node(page, "a").click();
+  await page.getByTestId("node-label").fill("offline edit");
+  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.draft.${wf}`) !== null, id)).toBe(true);
+  expect((await request.put(`/api/workflows/${id}`, { data: { ...twoNodes(id), name: "Moved on" } })).status()).toBe(200);
+  await page.reload();
+  await page.getByTestId("draft-restore").click();
+  await expect(node(page, "a")).toContainText("offline edit");
+  await page.locator('[data-action="workflow.save"]').click();
+  await expect(page.getByTestId("conflict-dialog")).toBeVisible();
+});

@@ -2,7 +2,7 @@
 import { useCallback, useState, type DragEvent } from "react";
 import {
   Background, Controls, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
-  type Connection, type Edge, type NodeTypes, type OnConnectEnd, type OnConnectStartParams,
+  type Connection, type Edge, type NodeTypes, type OnConnectEnd,
 } from "@xyflow/react";
 import { useEditor } from "./editorStore";
 import { WorkflowNodeView } from "./WorkflowNodeView";
@@ -21,7 +21,7 @@ const LARGE_WORKFLOW_NODES = 200;
 
 const minimapColor = (node: FlowNode) => (node.type === "note" ? "#f6e58d" : "#8aa4c8");
 
-export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReactFlow>) => void }) {
+export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const onNodesChange = useEditor((s) => s.onNodesChange);
@@ -42,7 +42,7 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
     useEditor.getState().connect(connection.source, connection.target);
   }, []);
 
-  const onConnectStart = useCallback((_: unknown, __: OnConnectStartParams) => useEditor.getState().setWireHint(null), []);
+  const onConnectStart = useCallback(() => useEditor.getState().setWireHint(null), []);
   // A refused wire: say why once the user lets go over the refusing node.
   const onConnectEnd: OnConnectEnd = useCallback((_, state) => {
     const editor = useEditor.getState();
@@ -89,7 +89,6 @@ export function Canvas({ onReady }: { onReady?: (flow: ReturnType<typeof useReac
         onNodeDragStart={() => useEditor.getState().beginGesture()}
         onNodeClick={(_, node) => useEditor.getState().inspect(node.type === "workflow" ? node.id : null)}
         onPaneClick={() => useEditor.getState().inspect(null)}
-        onInit={(instance) => onReady?.(instance as unknown as ReturnType<typeof useReactFlow>)}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}

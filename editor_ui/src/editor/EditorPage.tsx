@@ -192,6 +192,12 @@ function centerOf(flow: ReturnType<typeof useReactFlow>) {
 function Toolbar({ actions }: { actions: ActionRegistry }) {
   const meta = useEditor((s) => s.meta)!;
   const dirty = useEditor(selectDirty);
+  useEffect(() => {
+    document.title = `${dirty ? "• " : ""}${meta.name || meta.id} — wirework`;
+    return () => {
+      document.title = "wirework";
+    };
+  }, [dirty, meta.name, meta.id]);
   const canUndo = useEditor((s) => s.canUndo);
   const canRedo = useEditor((s) => s.canRedo);
   const problemCount = useEditor((s) => s.problems.length);

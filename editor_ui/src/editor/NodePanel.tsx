@@ -41,7 +41,8 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
 
   const fieldContext = useMemo<ConfigFieldContext>(() => {
     const lineMarks: Record<string, LineMark[]> = {};
-    const codeFields = schema ? Object.keys(specialWidgets(schema)).filter((f) => specialWidgets(schema)[f] === "code") : [];
+    const widgets = schema ? specialWidgets(schema) : {};
+    const codeFields = Object.keys(widgets).filter((field) => widgets[field] === "code");
     for (const problem of problems ?? []) {
       if (problem.line === null || problem.line === undefined) continue;
       const field = problem.field ?? codeFields[0];

@@ -24,11 +24,14 @@ export async function openWorkflow(id: string): Promise<Draft | null> {
   return null;
 }
 
-/** Replace the canvas with a local draft (one undo step back to the server version). */
+/**
+ * Replace the canvas with a local draft. It keeps the version it was edited from, so if
+ * the server moved on meanwhile, saving it raises the conflict dialog instead of
+ * overwriting the newer version unseen.
+ */
 export function restoreDraft(draft: Draft): void {
   const state = store.getState();
-  const current = state.document();
-  state.load({ ...draft.doc, version: current.version }, state.notes());
+  state.load({ ...draft.doc, version: draft.baseVersion }, state.notes());
   // A restored draft is unsaved work: mark it dirty so Save and autosave see it.
   store.setState({ savedRevision: store.getState().revision - 1 });
 }

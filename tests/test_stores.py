@@ -317,3 +317,10 @@ def test_incremental_readers_racing_writers_never_skip_a_record(store_client):
     done.set()
     follower.join(timeout=60)
     assert len(written) == 4 * 15 * 40 and seen == written
+
+
+def test_an_empty_batch_is_a_no_op(store_client):
+    assert store_client.upsert("s", [], create=True) == {"inserted": 0, "updated": 0, "unchanged": 0}
+    store_client.upsert("s", [{"id": "a"}])
+    assert store_client.upsert("s", []) == {"inserted": 0, "updated": 0, "unchanged": 0}
+    assert store_client.read("s") == [{"id": "a"}]

@@ -176,6 +176,24 @@ def test_weak_supervision_on_the_project_follows_refinerys_rule(service, store_c
     assert majority["r4"]["prediction"] == POS  # two heads against one
 
 
+def test_the_bundle_labels_records_as_the_project_does(service, store_client):
+    from stores.labeling import ProjectEnricher
+
+    project = make_project(service, store_client)
+    add_heuristics(service, project)
+    bundle = service.enrichment_bundle(project, ["sentiment"])
+    stats = service.heuristic_statistics(project, "sentiment")["heuristics"]
+    task = bundle["tasks"][0]
+    assert task["precision"] == {h["name"]: {label: s["precision"] for label, s in h["per_label"].items()}
+                                 for h in stats}
+    assert task["precision"]["up-words"][POS] == 0.5
+    assert next(h for h in task["heuristics"] if h["name"] == "up-words")["terms"] == ["beats", "jump"]
+    records = [{"id": k, "headline": v} for k, v in HEADLINES.items()]
+    predicted = ProjectEnricher(bundle).predict(records)
+    expected = service.weak_supervision(project, "sentiment")["results"]
+    assert {rid: p["sentiment"] for rid, p in predicted.items()} == expected
+
+
 ACTIVE = {  # no company appears twice: MiniLM would group headlines by company first
     "p1": "Profit soars to a record high and shares rally",
     "p2": "Earnings beat every forecast as revenue surges",

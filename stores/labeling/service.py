@@ -16,6 +16,7 @@ a timeout (lf_runner.py), never here; active learners may load the embedding mod
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ class LabelingService:
         self._embedder_factory = embedder_factory
         self.isolate_user_code = isolate_user_code
         self.user_code_timeout_s = user_code_timeout_s
+        # One sync at a time: two threads paging the same store would race on synced_seq.
+        self._sync_lock = threading.Lock()
 
     def close(self) -> None:
         self.repo.close()
@@ -101,6 +104,10 @@ class LabelingService:
     # -- sync from the shared store --------------------------------------------------------
     def sync(self, project: str) -> dict[str, int]:
         """Pull records written to the project's store since the last sync (by `seq`)."""
+        with self._sync_lock:
+            return self._sync(project)
+
+    def _sync(self, project: str) -> dict[str, int]:
         info = self._project(project)
         if self.store_client is None:
             raise StoreUnavailable("no store client: cannot sync the project from its store", project=project)

@@ -43,6 +43,16 @@ def test_new_and_changed_store_records_appear_without_a_manual_sync(service, sto
     assert service.get_project(project)["records"] == 6
 
 
+def test_sync_pages_through_a_store_larger_than_one_page(service, store_client, monkeypatch):
+    import stores.labeling.service as service_module
+
+    monkeypatch.setattr(service_module, "SYNC_PAGE", 2)
+    project = make_project(service, store_client)
+    assert service.sync(project) == {"added": 5, "updated": 0, "synced_seq": 5}
+    store_client.upsert("headlines", [{"id": "r1", "headline": "Acme shares soar"}])
+    assert service.sync(project) == {"added": 0, "updated": 1, "synced_seq": 6}
+
+
 def test_a_project_whose_store_does_not_exist_yet_is_empty_until_it_does(service, store_client):
     service.create_project("later", "headlines")
     assert service.list_records("later") == []

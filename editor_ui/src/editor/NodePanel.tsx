@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api } from "../api/client";
 import { ConfigForm } from "../forms/ConfigForm";
 import { FieldContext, type ConfigFieldContext, type LineMark } from "../forms/fieldContext";
-import { configWithDefaults, specialWidgets } from "../forms/schemaForm";
+import { configWithDefaults, errorTreeFor, specialWidgets } from "../forms/schemaForm";
 import { useEditor } from "./editorStore";
 import { isWorkflowNode } from "./flowDoc";
 import { NodeRunView } from "./NodeRunView";
@@ -55,6 +55,8 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
     return { lineMarks, ...names };
   }, [problems, nodeRun, schema, names]);
 
+  const errorTree = useMemo(() => errorTreeFor(problems ?? []), [problems]);
+
   if (!spec) return null;
   const config = schema ? configWithDefaults(schema, spec.config) : spec.config;
 
@@ -98,6 +100,7 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
                 key={nodeId}
                 schema={schema}
                 config={config}
+                errors={errorTree}
                 onChange={(next, field) => updateNodeSpec(nodeId, { config: next }, `config:${field ?? ""}`)}
               />
             </FieldContext.Provider>

@@ -2,9 +2,9 @@
 import { useMemo } from "react";
 import Form from "@rjsf/core";
 import { customizeValidator } from "@rjsf/validator-ajv8";
-import type { RegistryWidgetsType, RJSFSchema } from "@rjsf/utils";
+import type { ErrorSchema, RegistryWidgetsType, RJSFSchema } from "@rjsf/utils";
 import type { JsonSchema } from "../api/types";
-import { uiSchemaFor, WIDGET_FOR_FORMAT } from "./schemaForm";
+import { uiSchemaFor, WIDGET_FOR_FORMAT, type ErrorTree } from "./schemaForm";
 import { CodeWidget } from "./CodeWidget";
 import { SecretWidget, StoreWidget } from "./PickerWidgets";
 
@@ -15,9 +15,11 @@ const validator = customizeValidator({
 
 const WIDGETS: RegistryWidgetsType = { codeWidget: CodeWidget, secretWidget: SecretWidget, storeWidget: StoreWidget };
 
-export function ConfigForm({ schema, config, onChange }: {
+export function ConfigForm({ schema, config, errors, onChange }: {
   schema: JsonSchema;
   config: Record<string, unknown>;
+  /** Server problems per field, shown under each field. */
+  errors: ErrorTree;
   onChange: (config: Record<string, unknown>, field: string | undefined) => void;
 }) {
   const uiSchema = useMemo(() => uiSchemaFor(schema), [schema]);
@@ -28,6 +30,7 @@ export function ConfigForm({ schema, config, onChange }: {
       formData={config}
       validator={validator}
       widgets={WIDGETS}
+      extraErrors={errors as ErrorSchema}
       liveValidate={false}
       showErrorList={false}
       noHtml5Validate

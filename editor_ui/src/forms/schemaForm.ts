@@ -64,3 +64,26 @@ export function configWithDefaults(schema: JsonSchema, config: Record<string, un
   }
   return filled;
 }
+
+export interface ErrorTree {
+  __errors?: string[];
+  [field: string]: ErrorTree | string[] | undefined;
+}
+
+/**
+ * Server problems about config fields (`field` is a dotted path such as `fields.0.selector`)
+ * as an rjsf error schema, so each message shows under its own field. Problems that name
+ * a code line are left to the code editor.
+ */
+export function errorTreeFor(problems: readonly { field?: string | null; line?: number | null; message: string }[]): ErrorTree {
+  const tree: ErrorTree = {};
+  for (const problem of problems) {
+    if (!problem.field || (problem.line !== null && problem.line !== undefined)) continue;
+    let branch = tree;
+    for (const part of problem.field.split(".")) {
+      branch = (branch[part] ??= {}) as ErrorTree;
+    }
+    (branch.__errors ??= []).push(problem.message);
+  }
+  return tree;
+}

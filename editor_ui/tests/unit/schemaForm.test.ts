@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configWithDefaults, fieldFormat, specialWidgets, uiSchemaFor } from "../../src/forms/schemaForm";
+import { configWithDefaults, errorTreeFor, fieldFormat, specialWidgets, uiSchemaFor } from "../../src/forms/schemaForm";
 import type { JsonSchema } from "../../src/api/types";
 
 // Shaped like pydantic's model_json_schema() output.
@@ -40,6 +40,21 @@ describe("schema → form", () => {
   it("fills defaults for unset fields only", () => {
     expect(configWithDefaults(schema, { limit: 3 })).toEqual({
       code: "def node(record: dict) -> dict:\n    return record\n", token: null, limit: 3,
+    });
+  });
+});
+
+describe("errorTreeFor", () => {
+  it("puts each field problem under its (nested) field, leaving code-line problems out", () => {
+    expect(errorTreeFor([
+      { field: "store", message: "Field required" },
+      { field: "fields.0.selector", message: "bad selector" },
+      { field: "store", message: "second" },
+      { field: "code", line: 2, message: "invalid syntax" },
+      { message: "no field" },
+    ])).toEqual({
+      store: { __errors: ["Field required", "second"] },
+      fields: { 0: { selector: { __errors: ["bad selector"] } } },
     });
   });
 });

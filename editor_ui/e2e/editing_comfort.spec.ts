@@ -104,3 +104,17 @@ test("a draft restored after the server moved on raises the conflict on save", a
   await page.locator('[data-action="workflow.save"]').click();
   await expect(page.getByTestId("conflict-dialog")).toBeVisible();
 });
+
+test("the right-click menu runs the same named actions", async ({ page, request }) => {
+  const id = uniqueId("e2e-menu");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await node(page, "b").click({ button: "right" });
+  const menu = page.getByTestId("context-menu");
+  await expect(menu).toContainText("Ctrl+D");
+  await menu.locator('[data-action="edit.duplicate"]').click();
+  await expect(menu).toBeHidden();
+  await expect(node(page, "map_1")).toContainText("B");
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(node(page, "map_1")).toHaveCount(0);
+});

@@ -21,7 +21,7 @@ const LARGE_WORKFLOW_NODES = 200;
 
 const minimapColor = (node: FlowNode) => (node.type === "note" ? "#f6e58d" : "#8aa4c8");
 
-export function Canvas() {
+export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void }) {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const onNodesChange = useEditor((s) => s.onNodesChange);
@@ -89,12 +89,21 @@ export function Canvas() {
         onNodeDragStart={() => useEditor.getState().beginGesture()}
         onNodeClick={(_, node) => useEditor.getState().inspect(node.type === "workflow" ? node.id : null)}
         onPaneClick={() => useEditor.getState().inspect(null)}
+        onPaneContextMenu={(event) => {
+          event.preventDefault();
+          onContextMenu({ x: event.clientX, y: event.clientY }, false);
+        }}
+        onNodeContextMenu={(event, node) => {
+          event.preventDefault();
+          if (!node.selected) useEditor.getState().selectOnly(node.id);
+          onContextMenu({ x: event.clientX, y: event.clientY }, true);
+        }}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         selectionOnDrag
         selectionMode={SelectionMode.Partial}
-        panOnDrag={[1, 2]}
+        panOnDrag={[1]}
         panOnScroll
         zoomOnPinch
         minZoom={0.05}

@@ -9,7 +9,8 @@ import { NodePanel } from "./NodePanel";
 import { WorkflowPanel } from "./WorkflowPanel";
 import { ConflictDialog, DraftDialog, HelpDialog, RunPayloadDialog } from "./dialogs";
 import { selectDirty, useEditor } from "./editorStore";
-import { CLIPBOARD_EVENT_ACTIONS, createEditorActions } from "./editorActions";
+import { CLIPBOARD_EVENT_ACTIONS, createEditorActions, NODE_MENU, PANE_MENU } from "./editorActions";
+import { ContextMenu, type ContextMenuState } from "./ContextMenu";
 import type { ActionRegistry } from "./actions";
 import type { Draft } from "./localDrafts";
 import {
@@ -48,6 +49,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [payloadOpen, setPayloadOpen] = useState(false);
+  const [menu, setMenu] = useState<ContextMenuState | null>(null);
   const meta = useEditor((s) => s.meta);
   const loaded = meta?.id === workflowId;
   const inspectedNodeId = useEditor((s) => s.inspectedNodeId);
@@ -160,7 +162,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
         <div ref={paletteSearch}>
           <Palette onAdd={(type) => useEditor.getState().addNode(type, centerOf(flow))} />
         </div>
-        <Canvas />
+        <Canvas onContextMenu={(at, onNode) => setMenu({ ...at, actionIds: onNode ? NODE_MENU : PANE_MENU })} />
         <aside className="side-panel">
           {inspectedNodeId ? <NodePanel key={inspectedNodeId} nodeId={inspectedNodeId} /> : <WorkflowPanel />}
         </aside>
@@ -175,6 +177,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
           onDiscard={() => { discardDraft(); setDraft(null); }}
         />
       )}
+      {menu && <ContextMenu menu={menu} actions={actions} onClose={() => setMenu(null)} />}
       {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
       {payloadOpen && <RunPayloadDialog onRun={(payload) => void runWorkflow(payload)} onClose={() => setPayloadOpen(false)} />}
       <Toast />

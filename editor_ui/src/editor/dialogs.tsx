@@ -77,7 +77,7 @@ export function HelpDialog({ actions, onClose }: { actions: ActionRegistry; onCl
           ))}
         </tbody>
       </table>
-      <p className="muted small">Drag on the empty canvas to select; middle/right-drag, scroll or Space+drag to pan; Ctrl+scroll to zoom.</p>
+      <p className="muted small">Drag on the empty canvas to select; scroll, middle-drag or Space+drag to pan; Ctrl+scroll to zoom; right-click for a menu.</p>
       <div className="modal-actions"><button type="button" onClick={onClose}>Close</button></div>
     </Modal>
   );

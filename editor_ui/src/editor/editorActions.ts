@@ -5,7 +5,7 @@
 import { ActionRegistry } from "./actions";
 import { useEditor } from "./editorStore";
 import {
-  cancelRun, copyNodes, pasteNodes, runWorkflow, saveWorkflow,
+  cancelRun, copyNodes, duplicateNodes, pasteNodes, runWorkflow, saveWorkflow,
 } from "./workflowSession";
 
 export interface EditorUiHooks {
@@ -31,6 +31,7 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
     { id: "edit.copy", title: "Copy selected nodes (as JSON)", shortcut: "mod+c", run: () => copyNodes(false) },
     { id: "edit.cut", title: "Cut selected nodes", shortcut: "mod+x", run: () => copyNodes(true) },
     { id: "edit.paste", title: "Paste nodes", shortcut: "mod+v", run: () => pasteNodes() },
+    { id: "edit.duplicate", title: "Duplicate selected nodes", shortcut: "mod+d", run: () => duplicateNodes() },
     { id: "edit.delete", title: "Delete selection", shortcut: "delete", altShortcuts: ["backspace"], run: () => editor().deleteSelection() },
     { id: "edit.selectAll", title: "Select all", shortcut: "mod+a", run: () => editor().selectAll() },
     { id: "canvas.autoLayout", title: "Auto-layout", shortcut: "shift+l", run: () => { editor().autoLayout(); setTimeout(ui.fitView, 0); } },
@@ -45,3 +46,7 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
 
 /** Actions whose shortcut is served by the browser's copy/cut/paste events instead of keydown. */
 export const CLIPBOARD_EVENT_ACTIONS = new Set(["edit.copy", "edit.cut", "edit.paste"]);
+
+/** What the right-click menu offers on a node (selection) and on the empty canvas. */
+export const NODE_MENU = ["edit.copy", "edit.cut", "edit.duplicate", "edit.delete", "workflow.run"];
+export const PANE_MENU = ["edit.paste", "canvas.addNote", "edit.selectAll", "canvas.autoLayout", "canvas.fitView", "help.shortcuts"];

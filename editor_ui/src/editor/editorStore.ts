@@ -74,6 +74,7 @@ export interface EditorState {
   updateMeta(patch: Partial<WorkflowMeta>, coalesceKey?: string): void;
   deleteSelection(): void;
   selectAll(): void;
+  selectOnly(nodeId: string): void;
   selectedNodeIds(): Set<string>;
   pasteContent(content: ClipboardContent, offset: { x: number; y: number }): void;
   autoLayout(): void;
@@ -295,6 +296,13 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({
         nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })),
         edges: get().edges.map((e) => (e.selected ? e : { ...e, selected: true })),
+      });
+    },
+
+    selectOnly(nodeId) {
+      set({
+        nodes: get().nodes.map((n) => (n.id === nodeId ? { ...n, selected: true } : n.selected ? { ...n, selected: false } : n)),
+        edges: deselected(get().edges),
       });
     },
 

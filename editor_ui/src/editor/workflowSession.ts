@@ -254,6 +254,14 @@ export async function pasteNodes(text?: string): Promise<void> {
   store.getState().pasteContent(content, { x: 40, y: 40 });
 }
 
+/** Copy the selected nodes (and the wires between them) next to themselves, without the clipboard. */
+export function duplicateNodes(): void {
+  const state = store.getState();
+  const doc = state.document();
+  const content = copySelection(doc.nodes, doc.edges, state.selectedNodeIds());
+  state.pasteContent(content, { x: 40, y: 40 });
+}
+
 export function exportDocument(): Workflow {
   return store.getState().document();
 }

@@ -80,14 +80,18 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
               {problems.map((p, i) => <li key={i}>{p.field ? <b>{p.field}: </b> : null}{p.message}{p.line ? ` (line ${p.line})` : ""}</li>)}
             </ul>
           ) : null}
+          <label>Label
+            <input value={spec.label} placeholder={spec.id} data-testid="node-label"
+                   onChange={(e) => updateNodeSpec(nodeId, { label: e.target.value }, "label")} />
+          </label>
           <div className="node-settings">
-            <label>Label
-              <input value={spec.label} placeholder={spec.id} data-testid="node-label"
-                     onChange={(e) => updateNodeSpec(nodeId, { label: e.target.value }, "label")} />
-            </label>
             <label>Retries
               <input type="number" min={0} max={10} value={spec.retries}
                      onChange={(e) => updateNodeSpec(nodeId, { retries: Math.max(0, Number(e.target.value) || 0) }, "retries")} />
+            </label>
+            <label>Retry delay (s)
+              <input type="number" min={0} value={spec.retry_delay_s ?? 0}
+                     onChange={(e) => updateNodeSpec(nodeId, { retry_delay_s: Math.max(0, Number(e.target.value) || 0) }, "retryDelay")} />
             </label>
             <label>Timeout (s)
               <input type="number" min={0} value={spec.timeout_s ?? ""} placeholder="none"

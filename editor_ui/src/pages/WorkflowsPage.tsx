@@ -21,6 +21,7 @@ export function WorkflowsPage() {
   const [workflows, setWorkflows] = useState<WorkflowListItem[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState("");
+  const [filter, setFilter] = useState("");
   const importInput = useRef<HTMLInputElement>(null);
 
   const refresh = useCallback(() => {
@@ -88,11 +89,13 @@ export function WorkflowsPage() {
                onChange={(e) => { void importFile(e.target.files?.[0]); e.target.value = ""; }} />
       </form>
       {error && <p className="error" data-testid="page-error">{error}</p>}
+      <input type="search" placeholder="Filter workflows…" value={filter} onChange={(e) => setFilter(e.target.value)}
+             aria-label="Filter workflows" style={{ marginBottom: 8, minWidth: 260 }} />
       {workflows === null ? <p className="muted">Loading…</p> : workflows.length === 0 ? <p className="muted">No workflows yet.</p> : (
         <table className="list">
           <thead><tr><th>Name</th><th>Version</th><th>Updated</th><th>Schedule</th><th>Last run</th><th /></tr></thead>
           <tbody>
-            {workflows.map((w) => (
+            {workflows.filter((w) => `${w.id} ${w.name} ${w.description}`.toLowerCase().includes(filter.toLowerCase())).map((w) => (
               <tr key={w.id} data-testid={`workflow-row-${w.id}`}>
                 <td><a href={`#/workflows/${encodeURIComponent(w.id)}`}>{w.name || w.id}</a><br /><small className="muted">{w.id}</small></td>
                 <td>v{w.version}</td>

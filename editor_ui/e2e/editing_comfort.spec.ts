@@ -118,3 +118,21 @@ test("the right-click menu runs the same named actions", async ({ page, request 
   await page.keyboard.press("ControlOrMeta+z");
   await expect(node(page, "map_1")).toHaveCount(0);
 });
+
+test("rubber-band selection, then auto-layout and delete act on the selection", async ({ page, request }) => {
+  const id = uniqueId("e2e-band");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await page.locator('[data-action="canvas.autoLayout"]').click();
+  const a = (await node(page, "a").boundingBox())!;
+  const b = (await node(page, "b").boundingBox())!;
+  expect(b.x).toBeGreaterThan(a.x + a.width);
+  await page.mouse.move(a.x - 30, Math.min(a.y, b.y) - 30);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width + 30, Math.max(a.y + a.height, b.y + b.height) + 30, { steps: 8 });
+  await page.mouse.up();
+  await expect(page.locator(".react-flow__node.selected")).toHaveCount(2);
+  await page.keyboard.press("Delete");
+  await expect(page.locator(".react-flow__node")).toHaveCount(0);
+  await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
+});

@@ -17,7 +17,8 @@ from ..event_hub import EventHub
 from ..run_launcher import RunLauncher
 from ..run_service import RunService
 from ..workflow_repo import WorkflowRepository
-from . import routes_hooks, routes_internal, routes_meta, routes_runs, routes_workflows
+from . import (routes_hooks, routes_internal, routes_labeling, routes_meta, routes_runs, routes_stores,
+               routes_workflows)
 from .context import ServerContext, ServerSettings
 from .errors import install_error_handlers
 
@@ -42,9 +43,11 @@ def build_context(settings: ServerSettings) -> ServerContext:
     db = AppDatabase(settings.data_home / "app.duckdb")
     hub = EventHub()
     runs = RunService(db, hub)
-    ctx = ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs,
-                        stores=_open_stores(settings))
-    return ctx
+    stores = _open_stores(settings)
+    from stores.labeling import LABELING_DB_FILE, LabelingService
+
+    return ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs, stores=stores,
+                         labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores))
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -74,6 +77,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:
                 ctx.runs.launcher.shutdown()
+            if ctx.labeling is not None:
+                ctx.labeling.close()
             if ctx.stores is not None and hasattr(ctx.stores, "close"):
                 ctx.stores.close()
             ctx.db.close()
@@ -83,25 +88,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     if settings.api_token:
         _require_token(app, settings.api_token)
-    for module in (routes_meta, routes_workflows, routes_runs, routes_hooks, routes_internal):
-        app.include_router(module.router)
-    _include_optional_routers(app)
+    for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
+                   routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal):
+        app.include_router(router)
     _serve_editor(app, settings.editor_dist)
     return app
-
-
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routers of parts that may not be present in every build (stores, labeling)."""
-    import importlib
-
-    for name in ("engine.api.routes_stores", "engine.api.routes_labeling"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.include_router(module.router)
 
 
 def _seed_sample_flows(ctx: ServerContext) -> None:

@@ -42,6 +42,7 @@ class ServerContext:
     runs: RunService
     stores: Any = None  # the in-process StoreClient (stores/)
     schedules: Any = None  # engine.schedules.ScheduleSync
+    labeling: Any = None  # stores.labeling.LabelingService
 
 
 def get_context(request: Request) -> ServerContext:

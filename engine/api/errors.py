@@ -17,6 +17,8 @@ from stores import (
     FileNotFound, FilePathRefused, SecretNotFound, StoreClientClosed, StoreError, StoreExists, StoreNotFound,
 )
 
+from stores.labeling import LabelingError
+
 from ..model import WorkflowFileError
 from ..run_service import RunNotFound
 from ..validation import WorkflowInvalid
@@ -99,6 +101,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _store_error(request: Request, exc: StoreError):
         status, error = store_error_status(exc)
         return error_response(status, error, str(exc))
+
+    @app.exception_handler(LabelingError)
+    async def _labeling_error(request: Request, exc: LabelingError):
+        body = exc.to_dict()
+        kind = {404: "not_found", 409: "already_exists"}.get(exc.status, "invalid_request")
+        extra = {k: v for k, v in body.items() if k not in ("error", "detail") and v is not None}
+        return error_response(exc.status if exc.status < 500 else 503, kind, body["detail"], **extra)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -103,7 +103,7 @@ def validate_workflow(workflow: Workflow, registry: NodeRegistry | None = None) 
         except UnknownNodeType as exc:
             problems.append(Problem("unknown_type", str(exc), node=node.id))
             continue
-        if node_type.category == "source" and node.id in graph and graph.in_degree(node.id) > 0:
+        if node_type.input_mode() == "none" and node.id in graph and graph.in_degree(node.id) > 0:
             problems.append(Problem("source_has_input", f'"{node.type}" is a source and cannot have inputs', node=node.id))
         try:
             instance = instantiate(node_type, node.id, node.config)

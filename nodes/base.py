@@ -121,6 +121,11 @@ class NodeType:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Config: ClassVar[type[NodeConfig]] = NodeConfig
+    # What the node does with incoming edges: "records" (it receives them), "order" (it
+    # runs after its upstream nodes but does not read their records — e.g. a store read
+    # that must follow a store write in the same run) or "none" (no inputs allowed).
+    # None means: "none" for sources, "records" otherwise.
+    inputs: ClassVar[str | None] = None
 
     def __init__(self, config: NodeConfig, node_id: str = ""):
         self.config = config
@@ -134,11 +139,16 @@ class NodeType:
         raise NotImplementedError
 
     @classmethod
+    def input_mode(cls) -> str:
+        return cls.inputs or ("none" if cls.category == "source" else "records")
+
+    @classmethod
     def describe(cls) -> dict[str, Any]:
         """The node type as the API and the editor see it (schema drives the form)."""
         return {
             "type": cls.type,
             "category": cls.category,
+            "inputs": cls.input_mode(),
             "title": cls.title or cls.type,
             "description": cls.description,
             "config_schema": cls.Config.model_json_schema(),

@@ -74,8 +74,10 @@ class StoreRead(NodeType):
     type = "store.read"
     category = "source"
     title = "Store: read"
-    description = "Reads records from a shared store: all, filtered, the first N, or only new ones (incremental)."
+    description = ("Reads records from a shared store: all, filtered, the first N, or only new ones (incremental). "
+                   "Wire a node into it to read only after that node finished (e.g. after a store write).")
     Config = StoreReadConfig
+    inputs = "order"
     config: StoreReadConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:

@@ -135,3 +135,10 @@ def test_next_run_times():
 
     times = next_run_times("0 * * * *", "UTC", 3, start=datetime(2026, 1, 1, 10, 30, tzinfo=timezone.utc))
     assert [t.hour for t in times] == [11, 12, 13]
+
+
+def test_store_read_may_follow_a_node_for_ordering_only():
+    wf = workflow([node("write", "store.write", config={"store": "news"}),
+                   node("read", "store.read", config={"store": "news", "mode": "incremental"})],
+                  [("write", "read")])
+    assert validate_workflow(wf) == []

@@ -14,6 +14,9 @@ test("restore an older version from the history", async ({ page, request }) => {
   await page.getByTestId("tab-versions").click();
   const history = page.getByTestId("versions");
   await expect(history.getByRole("listitem")).toHaveCount(2);
+  await history.getByRole("listitem").filter({ hasText: "v1" }).getByRole("button", { name: "View" }).click();
+  await expect(page.getByTestId("version-view")).toContainText('"name": "First name"');
+  await page.keyboard.press("Escape");
   page.once("dialog", (dialog) => dialog.accept());
   await history.getByRole("listitem").filter({ hasText: "v1" }).getByRole("button", { name: "Restore" }).click();
   await expect(page.getByTestId("workflow-version")).toHaveText("v3");

@@ -1,7 +1,9 @@
 /** The side panel when no node is inspected: workflow details, problems, schedule, runs, versions. */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
-import type { Run, VersionInfo } from "../api/types";
+import type { Run, VersionInfo, Workflow } from "../api/types";
+import { cleanWorkflow } from "../api/workflowDoc";
+import { Modal } from "../ui/Modal";
 import { ScheduleEditor } from "../schedule/ScheduleEditor";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { useEditor } from "./editorStore";
@@ -92,6 +94,7 @@ function VersionsTab() {
   const workflowId = useEditor((s) => s.meta!.id);
   const version = useEditor((s) => s.meta!.version);
   const [versions, setVersions] = useState<VersionInfo[]>([]);
+  const [viewing, setViewing] = useState<Workflow | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.listVersions(workflowId).then((v) => setVersions([...v].sort((a, b) => b.version - a.version)), (e) => setError(describeError(e)));
@@ -99,10 +102,19 @@ function VersionsTab() {
   return (
     <div data-testid="versions">
       {error && <p className="error">{error}</p>}
+      {viewing && (
+        <Modal title={`Version ${viewing.version}`} onClose={() => setViewing(null)} testId="version-view">
+          <pre className="json">{JSON.stringify(cleanWorkflow(viewing), null, 2)}</pre>
+          <div className="modal-actions"><button type="button" onClick={() => setViewing(null)}>Close</button></div>
+        </Modal>
+      )}
       <ul className="run-list">
         {versions.map((v) => (
           <li key={v.version}>
             <b>v{v.version}</b> <small className="muted">{formatTime(v.saved_at)}</small>
+            <button type="button" className="small" onClick={() => {
+              api.getVersion(workflowId, v.version).then((doc) => setViewing(doc), (e) => setError(describeError(e)));
+            }}>View</button>
             {v.version === version ? <small> (current)</small> : (
               <button type="button" className="small" onClick={() => {
                 if (confirm(`Restore version ${v.version}? It becomes a new version; unsaved changes are dropped.`)) {

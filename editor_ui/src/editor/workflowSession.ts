@@ -7,7 +7,6 @@ import { api, ApiError, describeError } from "../api/client";
 import { followAllRunEvents, followRunEvents, isActiveRun } from "../api/runEvents";
 import type { Workflow } from "../api/types";
 import { clipboardToText, copySelection, parseClipboardText, type ClipboardContent } from "../graph/clipboard";
-import { isWorkflowNode } from "./flowDoc";
 import { clearDraft, loadDraft, loadNotes, sameContent, saveDraft, saveNotes, type Draft } from "./localDrafts";
 import { selectDirty, useEditor } from "./editorStore";
 
@@ -264,10 +263,6 @@ export function duplicateNodes(): void {
 
 export function exportDocument(): Workflow {
   return store.getState().document();
-}
-
-export function workflowNodeCount(): number {
-  return store.getState().nodes.filter(isWorkflowNode).length;
 }
 
 /** The selection as clipboard JSON (null when nothing is selected), for the browser's copy event. */

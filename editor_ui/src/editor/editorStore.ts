@@ -1,7 +1,7 @@
 /**
  * The open workflow's editing state: canvas nodes/edges, workflow fields, undo history,
  * validation problems, the live run and the save state. Mutations here are the verbs
- * the named actions (actions.ts) call; components only read and call them.
+ * the named actions (editorActions.ts) call; components only read and call them.
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { create } from "zustand";

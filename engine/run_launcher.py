@@ -1,7 +1,9 @@
 """Starting, cancelling and watching flow-run worker processes (lives in the API process).
 
 One warm spare worker is always waiting (see engine/worker.py); a run takes it and a
-new spare starts in the background. A watcher thread per run notices when its process
+new spare starts in the background. At most `max_concurrent` runs execute at once (a
+burst of webhooks must not fork-bomb a 2-core machine); the others wait, in order, with
+status "queued". A watcher thread per run notices when its process
 ends: a process that ended without reporting the end of its run is reported as
 crashed (or cancelled, if we killed it on request) — a run is never left "running".
 """
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -34,12 +37,14 @@ class WorkerExit:
 
 class RunLauncher:
     def __init__(self, api_url: str, internal_token: str, env: dict[str, str],
-                 on_exit: Callable[[WorkerExit], None]):
+                 on_exit: Callable[[WorkerExit], None], max_concurrent: int = 4):
         self._env = {**env, API_URL_ENV: api_url, TOKEN_ENV: internal_token}
         self._on_exit = on_exit
+        self.max_concurrent = max(1, max_concurrent)
         self._lock = threading.Lock()
         self._spare: subprocess.Popen | None = None
-        self._running: dict[str, subprocess.Popen] = {}
+        self._running: dict[str, subprocess.Popen | None] = {}  # None: reserved, starting
+        self._queue: deque[tuple[str, dict[str, Any]]] = deque()
         self._cancelled: set[str] = set()
         self._closed = False
 
@@ -66,12 +71,29 @@ class RunLauncher:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the server is shutting down")
+            if len(self._running) >= self.max_concurrent:
+                self._queue.append((run_id, job))
+                return
+            self._running[run_id] = None  # reserve the slot before leaving the lock
+        self._start(run_id, job)
+
+    def queued(self) -> list[str]:
+        with self._lock:
+            return [run_id for run_id, _ in self._queue]
+
+    def _start(self, run_id: str, job: dict[str, Any]) -> None:
+        with self._lock:
             process, self._spare = self._spare, None
             if process is None or process.poll() is not None:
                 process = self._spawn()
             self._running[run_id] = process
-        process.stdin.write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
-        process.stdin.close()
+            cancelled_while_starting = run_id in self._cancelled
+        try:
+            if not cancelled_while_starting:  # else an empty job: the worker exits at once
+                process.stdin.write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
+            process.stdin.close()
+        except OSError:  # the worker died before taking the job: the watcher reports it
+            log.warning("worker %s for run %s died before taking its job", process.pid, run_id)
         threading.Thread(target=self._refill, name="wirework-spare", daemon=True).start()
         threading.Thread(target=self._watch, args=(run_id, process), name=f"wirework-watch-{run_id[:8]}",
                          daemon=True).start()
@@ -82,10 +104,16 @@ class RunLauncher:
             self._running.pop(run_id, None)
             cancelled = run_id in self._cancelled
             self._cancelled.discard(run_id)
+            following = None
+            if self._queue and not self._closed:
+                following = self._queue.popleft()
+                self._running[following[0]] = None
         try:
             self._on_exit(WorkerExit(run_id, returncode, cancelled))
         except Exception:
             log.exception("handling the end of run %s failed", run_id)
+        if following is not None:
+            self._start(*following)
 
     def is_running(self, run_id: str) -> bool:
         with self._lock:
@@ -97,18 +125,31 @@ class RunLauncher:
             return process.pid if process else None
 
     def cancel(self, run_id: str) -> bool:
+        """Stop a running run (its process group) or drop a queued one; False if unknown."""
         with self._lock:
-            process = self._running.get(run_id)
-            if process is None:
-                return False
-            self._cancelled.add(run_id)
+            for index, (queued_id, _) in enumerate(self._queue):
+                if queued_id == run_id:
+                    del self._queue[index]
+                    break
+            else:
+                if run_id not in self._running:
+                    return False
+                self._cancelled.add(run_id)
+                process = self._running[run_id]
+                queued_id = None
+                if process is None:  # still starting: _start stops it once it exists
+                    return True
+        if queued_id is not None:
+            self._on_exit(WorkerExit(run_id, 0, cancelled=True))
+            return True
         _terminate_group(process, CANCEL_GRACE_S)
         return True
 
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
-            processes = list(self._running.values())
+            self._queue.clear()  # still "queued" in the app database: settled at the next start
+            processes = [p for p in self._running.values() if p is not None]
             spare, self._spare = self._spare, None
         if spare is not None:
             try:

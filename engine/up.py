@@ -144,7 +144,8 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
 
         settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
                                   editor_dist=editor_dist(), seed_dir=seed_dir,
-                                  api_token=os.environ.get("WIREWORK_API_TOKEN"))
+                                  api_token=os.environ.get("WIREWORK_API_TOKEN"),
+                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")))
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         server = _quiet_exit_server()(config)
         server.run()  # handles SIGINT/SIGTERM: stops accepting, runs the app's shutdown

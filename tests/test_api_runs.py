@@ -149,3 +149,22 @@ def test_running_an_invalid_workflow_is_refused_with_the_node(api):
 
 def test_cancel_unknown_run_is_404(api):
     assert api.post("/api/runs/nope/cancel").status_code == 404
+
+
+def test_runs_beyond_the_concurrency_limit_wait_in_order_and_can_be_cancelled(prefect_api_url, tmp_path):
+    from tests.server_harness import ServerProcess
+
+    server = ServerProcess(tmp_path / "home", prefect_api_url, flows=None,
+                           extra_env={"WIREWORK_MAX_CONCURRENT_RUNS": "1"}).start()
+    try:
+        with server.client() as api:
+            wf = create(api, [py("nap", "python.map", "def node(r):\n    import time\n    time.sleep(2)\n    return r\n")])
+            first, second, third = (api.post(f"/api/workflows/{wf}/runs", json={}).json()["run_id"] for _ in range(3))
+            assert api.get(f"/api/runs/{second}").json()["status"] == "queued"
+            assert api.post(f"/api/runs/{third}/cancel").json()["status"] == "cancelled"
+            done_first, done_second = wait_for_run(api, first), wait_for_run(api, second)
+            assert done_first["status"] == done_second["status"] == "completed"
+            assert done_second["started_at"] >= done_first["ended_at"]  # one at a time
+            assert api.get(f"/api/runs/{third}").json()["status"] == "cancelled"
+    finally:
+        assert server.stop() == 0

@@ -61,7 +61,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
         if settings.run_workers:
             launcher = RunLauncher(settings.api_url, settings.internal_token, _worker_env(settings),
-                                   on_exit=ctx.runs.on_worker_exit)
+                                   on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs)
             ctx.runs.launcher = launcher
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:

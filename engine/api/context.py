@@ -26,6 +26,7 @@ class ServerSettings:
     webhook_max_bytes: int = 1_000_000
     seed_dir: Path | None = None  # sample flows imported on the first start
     api_token: str | None = None  # required on /api when set (binding beyond localhost)
+    max_concurrent_runs: int = 4
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
 
     @property

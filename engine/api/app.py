@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ..app_db import AppDatabase
+from ..demo import api_router as demo_api_router, bootstrap_demo, site_router as demo_site_router
 from ..event_hub import EventHub
 from ..run_launcher import RunLauncher
 from ..run_service import RunService
@@ -56,6 +57,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         ctx = build_context(settings)
         app.state.wirework = ctx
         _seed_sample_flows(ctx)
+        if settings.seed_dir is not None:  # the samples include the stock-news demo flow
+            bootstrap_demo(ctx)
         crashed = ctx.runs.settle_orphans()
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
@@ -89,7 +92,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if settings.api_token:
         _require_token(app, settings.api_token)
     for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
-                   routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal):
+                   routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal,
+                   demo_site_router, demo_api_router):  # all before the editor's catch-all
         app.include_router(router)
     _serve_editor(app, settings.editor_dist)
     return app

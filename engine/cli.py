@@ -81,20 +81,28 @@ def _print_summary(summary, out: TextIO) -> None:
             print(f'  node "{result.node_id}" failed: {_describe_error(result.error)}', file=out)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def _load_valid(path: str):
+    """The workflow in `path`, or None after printing every problem it has to stderr."""
     from .validation import validate_workflow
 
     try:
-        workflow = load_workflow(args.file)
+        workflow = load_workflow(path)
     except WorkflowFileError as exc:
         for problem in exc.problems:
             print(f"✗ {exc.source}: {problem}", file=sys.stderr)
-        return EXIT_INVALID
+        return None
     problems = validate_workflow(workflow)
     for problem in problems:
         print(f"✗ {workflow.id}: {problem}", file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {path}", file=sys.stderr)
+        return None
+    return workflow
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    workflow = _load_valid(args.file)
+    if workflow is None:
         return EXIT_INVALID
     print(f"✓ {args.file}: workflow \"{workflow.id}\" is valid ({len(workflow.nodes)} nodes, {len(workflow.edges)} edges)")
     return EXIT_OK
@@ -102,18 +110,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .prefect_env import configure_prefect_env
-    from .validation import validate_workflow
 
-    try:
-        workflow = load_workflow(args.file)
-    except WorkflowFileError as exc:
-        for problem in exc.problems:
-            print(f"✗ {exc.source}: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    problems = validate_workflow(workflow)
-    if problems:
-        for problem in problems:
-            print(f"✗ {workflow.id}: {problem}", file=sys.stderr)
+    workflow = _load_valid(args.file)
+    if workflow is None:
         return EXIT_INVALID
     try:
         payload = json.loads(args.payload) if args.payload else None

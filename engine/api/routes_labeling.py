@@ -179,6 +179,38 @@ def weak_supervision(project: str, task: str, method: str = Query("refinery", pa
     return svc.weak_supervision(project, task, method)
 
 
+# -- labeling view: status, what to label next, previews and training jobs ----------------
+@router.get("/projects/{project}/status")
+def project_status(project: str, svc=Depends(labeling_of)) -> dict:
+    return svc.status(project)
+
+
+@router.get("/projects/{project}/tasks/{task}/suggestions")
+def suggestions(project: str, task: str, filter: str = Query("suggested"), limit: int = Query(50, ge=1, le=1000),
+                max_confidence: float = Query(0.8, ge=0.0, le=1.0), exclude: list[str] = Query(default=[]),
+                svc=Depends(labeling_of)) -> dict:
+    return svc.suggestions(project, task, filter, limit, max_confidence, exclude)
+
+
+@router.post("/projects/{project}/tasks/{task}/preview")
+def preview_labeling_function(project: str, task: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
+    size = body.get("sample_size", 20)
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise ApiError(422, "invalid_request", "`sample_size` must be an integer")
+    name = _str(body, "name", required=False) or "preview"
+    return svc.preview_labeling_function(project, task, _str(body, "code"), size, name)
+
+
+@router.post("/projects/{project}/tasks/{task}/training", status_code=202)
+def start_training(project: str, task: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
+    return svc.start_training(project, task, _str(body, "heuristic"))
+
+
+@router.get("/projects/{project}/training/{job_id}")
+def training_job(project: str, job_id: str, svc=Depends(labeling_of)) -> dict:
+    return svc.training_job(project, job_id)
+
+
 # -- for worker processes ---------------------------------------------------------------------
 @internal.post("/projects/{project}/bundle")
 def enrichment_bundle(project: str, body: dict | None = Body(None), ctx: ServerContext = Depends(require_internal)) -> dict:

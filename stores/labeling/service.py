@@ -32,11 +32,15 @@ from .lf_code import check_labeling_function
 from .lf_runner import DEFAULT_TIMEOUT_S, run_labeling_functions
 from .repository import LabelingRepository
 from .statistics import heuristic_statistics
+from .suggestions import DEFAULT_MAX_CONFIDENCE, FILTERS, record_item, select
 from .tasks import TaskSpec, text_hash
+from .training_jobs import JobProgress, TrainingJobs
 from .weak_supervision import (WeakSupervisionSettings, majority_vote, precision_table, refinery_vote,
                                votes_by_record)
 
 SYNC_PAGE = 5000
+PREVIEW_MAX_SAMPLE = 500
+PREVIEW_TIMEOUT_S = 30.0
 log = logging.getLogger("wirework.labeling")
 
 
@@ -55,6 +59,7 @@ class LabelingService:
         self.user_code_timeout_s = user_code_timeout_s
         # One sync at a time: two threads paging the same store would race on synced_seq.
         self._sync_lock = threading.Lock()
+        self.training_jobs = TrainingJobs()
 
     def close(self) -> None:
         self.repo.close()
@@ -399,29 +404,139 @@ class LabelingService:
 
     def weak_supervision(self, project: str, task: str, method: str = "refinery") -> dict[str, Any]:
         """Labels for every project record from its heuristics' votes.
-        method "refinery" (precision × confidence, margin, sigmoid) or "majority"."""
+        method "refinery" (precision × confidence, margin, sigmoid) or "majority".
+        `agreement` compares the weak labels with the manual ones where both exist."""
         if method not in ("refinery", "majority"):
-            raise LabelingError(f"unknown method {method!r} (refinery or majority)", project=project, task=task)
+            raise LabelingError(f"unknown method {method!r} (use refinery or majority)", project=project, task=task)
         evaluated = self._evaluate(project, task)
+        results = self._weak_results(project, evaluated, method)
+        distribution = {label: 0 for label in evaluated["spec"].labels}
+        for result in results.values():
+            if result["prediction"] is not None:
+                distribution[result["prediction"]] += 1
+        manual = evaluated["manual"]
+        compared = [rid for rid in manual if results.get(rid, {}).get("prediction") is not None]
+        agreed = sum(1 for rid in compared if results[rid]["prediction"] == manual[rid])
+        return {"project": project, "task": task, "method": method, "distribution": distribution,
+                "settings": self._project(project)["weak_supervision"],
+                "agreement": {"manual_labels": len(manual), "compared": len(compared), "agreed": agreed,
+                              "rate": agreed / len(compared) if compared else None},
+                "results": results}
+
+    def _weak_results(self, project: str, evaluated: dict[str, Any], method: str = "refinery") -> dict[str, Any]:
+        """{record_id: {"prediction", "confidence", "votes"}} for every evaluated record."""
         settings = WeakSupervisionSettings(**self._project(project)["weak_supervision"])
         spec = evaluated["spec"]
         precision = precision_table(heuristic_statistics(evaluated["votes"], evaluated["manual"],
                                                          len(evaluated["records"]), spec.labels))
         by_record = votes_by_record(evaluated["votes"])
         results: dict[str, Any] = {}
-        distribution = {label: 0 for label in spec.labels}
         for record in evaluated["records"]:
             record_votes = by_record.get(record["id"], {})
             if method == "refinery":
                 label, confidence = refinery_vote(record_votes, precision, settings)
             else:
                 label, confidence = majority_vote(record_votes)
-            if label is not None:
-                distribution[label] += 1
             results[record["id"]] = {"prediction": label, "confidence": confidence,
                                      "votes": {h: v[0] for h, v in record_votes.items()}}
-        return {"project": project, "task": task, "method": method, "distribution": distribution,
-                "results": results}
+        return results
+
+    # -- what to label next -------------------------------------------------------------
+    def status(self, project: str) -> dict[str, Any]:
+        """Sync status: records synced, and per task how many are labelled, unlabelled and
+        embedded (a cached vector whose text still matches the record)."""
+        self.sync(project)
+        info = self._project(project)
+        records = self.repo.records(project)
+        tasks = []
+        for task in self.repo.tasks(project):
+            spec = TaskSpec.from_dict(task)
+            labeled = len(self.repo.labels(project, spec.name))
+            wanted = [(r["id"], text_hash(spec.text_of(r))) for r in records]
+            embedded = len(self.repo.cached_embeddings(project, spec.fields_key, info["embedding_model"], wanted))
+            tasks.append({"task": spec.name, "labeled": labeled, "unlabeled": len(records) - labeled,
+                          "embedded": embedded})
+        return {"project": project, "store": info["store"], "synced_seq": info["synced_seq"],
+                "records": len(records), "tasks": tasks}
+
+    def suggestions(self, project: str, task: str, filter: str = "suggested", limit: int = 50,
+                    max_confidence: float = DEFAULT_MAX_CONFIDENCE,
+                    exclude: list[str] | None = None) -> dict[str, Any]:
+        """Records of a filter in label-next order, each with its manual label, its
+        heuristics' votes and its weak-supervision result (see suggestions.py)."""
+        if filter not in FILTERS:
+            raise LabelingError(f"unknown filter {filter!r} (use one of {', '.join(FILTERS)})",
+                                project=project, task=task)
+        if not 0.0 <= max_confidence <= 1.0:
+            raise LabelingError("max_confidence must be within [0, 1]", project=project, task=task)
+        evaluated = self._evaluate(project, task)
+        results = self._weak_results(project, evaluated)
+        by_record = votes_by_record(evaluated["votes"])
+        manual = {row["record_id"]: row for row in self.repo.labels(project, task)}
+        items = [record_item(r, manual.get(r["id"]), by_record.get(r["id"], {}), results[r["id"]])
+                 for r in evaluated["records"]]
+        chosen = select(items, filter, limit, max_confidence, set(exclude or ()))
+        total = len(select(items, filter, len(items), max_confidence))
+        return {"project": project, "task": task, "filter": filter, "total": total, "records": chosen}
+
+    # -- trying a labeling function before saving it ----------------------------------------
+    def preview_labeling_function(self, project: str, task: str, code: str, sample_size: int = 20,
+                                  name: str = "preview") -> dict[str, Any]:
+        """Run unsaved labeling-function code on a sample of the project's records, always
+        in a child process with a timeout (it is user code). The sample is the manually
+        labelled records first (so the preview can show hits and misses), then others in
+        record order. Returns the votes and, where a manual label exists, whether it matched."""
+        spec = self._task(project, task)
+        names = dict(project=project, task=task, heuristic=name)
+        check_name("heuristic", name, **names)
+        if not isinstance(code, str) or not code.strip():
+            raise HeuristicError('a labeling function needs code defining `def lf(record)`', **names)
+        if not 1 <= sample_size <= PREVIEW_MAX_SAMPLE:
+            raise LabelingError(f"sample_size must be within 1..{PREVIEW_MAX_SAMPLE}", **names)
+        check_labeling_function(code, **names)
+        self.sync(project)
+        manual = {row["record_id"]: row["label"] for row in self.repo.labels(project, task)}
+        labelled = self.repo.records(project, ids=sorted(manual), limit=sample_size) if manual else []
+        rest = [r for r in self.repo.records(project, limit=sample_size + len(labelled)) if r["id"] not in manual]
+        sample = (labelled + rest)[:sample_size]
+        votes = run_labeling_functions(project, spec, [(name, code)], sample,
+                                       min(self.user_code_timeout_s, PREVIEW_TIMEOUT_S))[name]
+        rows = []
+        for record in sample:
+            vote = votes.get(record["id"], (None, None))[0]
+            label = manual.get(record["id"])
+            rows.append({"id": record["id"], "text": spec.text_of(record), "vote": vote, "manual": label,
+                         "correct": None if vote is None or label is None else vote == label})
+        graded = [row for row in rows if row["correct"] is not None]
+        return {"project": project, "task": task, "sample_size": len(sample), "hits": len(votes),
+                "graded": len(graded), "correct": sum(1 for row in graded if row["correct"]), "records": rows}
+
+    # -- training active learners in the background ------------------------------------------
+    def start_training(self, project: str, task: str, heuristic: str) -> dict[str, Any]:
+        """Embed the task's records (progress reported) and train the active learner on
+        the manual labels, in a background job; returns the job to poll with `training_job`."""
+        self._task(project, task)
+        row = next((h for h in self.repo.heuristics(project, task) if h["name"] == heuristic), None)
+        names = dict(project=project, task=task, heuristic=heuristic)
+        if row is None:
+            raise NotFound("no such heuristic", **names)
+        if row["kind"] != ACTIVE_LEARNER:
+            raise HeuristicError(f"only active learners are trained; this one is a {row['kind']}", **names)
+
+        def work(progress: JobProgress) -> dict[str, Any]:
+            progress.phase("embedding")
+            embedded = self.compute_embeddings(project, task, progress)
+            progress.phase("training", total=1)
+            stats = self.heuristic_statistics(project, task)
+            progress(1, 1)
+            learner = next(h for h in stats["heuristics"] if h["name"] == heuristic)
+            return {"embeddings": embedded, "manual_labels": stats["manual_labels"], "statistics": learner}
+
+        return self.training_jobs.start(names, work)
+
+    def training_job(self, project: str, job_id: str) -> dict[str, Any]:
+        self._project(project)
+        return self.training_jobs.get(job_id, project)
 
     # -- what the labeling.enrich node needs ------------------------------------------------
     def enrichment_bundle(self, project: str, tasks: list[str] | None = None) -> dict[str, Any]:

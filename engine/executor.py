@@ -26,7 +26,7 @@ from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, defaul
 
 from . import node_logs
 from .deadline import NodeTimeout, call_with_deadline
-from .model import Workflow, parse_workflow
+from .model import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
 from .run_events import SAMPLE_SIZE, NodeResult, ObserverGroup, RunInfo, RunObserver, utcnow
 from .validation import build_graph, ensure_valid, instantiate
 
@@ -139,7 +139,8 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
     try:
         with node_logs.capture(log):
-            output = call_with_deadline(lambda: node.run(ctx, records), spec.timeout_s, f'node "{node_id}"')
+            output = call_with_deadline(lambda: node.run(ctx, records), spec.timeout_s or DEFAULT_NODE_TIMEOUT_S,
+                                        f'node "{node_id}"')
     except Exception as exc:
         final = attempt > spec.retries
         if isinstance(exc, NodeError):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 # Node ids are referenced by edges and shown in the editor; keep them URL-safe.
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+DEFAULT_NODE_TIMEOUT_S = 3600.0
 
 
 class Position(BaseModel):
@@ -37,6 +38,7 @@ class NodeSpec(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     retries: int = Field(default=0, ge=0, le=10)
     retry_delay_s: float = Field(default=0.0, ge=0.0, le=3600.0)
+    # None: the engine's default (DEFAULT_NODE_TIMEOUT_S), so runaway user code always ends.
     timeout_s: float | None = Field(default=None, gt=0.0, le=86400.0)
 
     @property

@@ -120,6 +120,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"✗ --payload is not valid JSON: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    from .paths import data_home
+    from .server_file import running_server
+
+    server_url = running_server(data_home())
+    if server_url is not None:
+        from .remote_run import run_on_server
+
+        summary = run_on_server(server_url, workflow, payload, ProgressPrinter(sys.stdout), sys.stdout)
+        _print_summary(summary, sys.stdout)
+        return EXIT_OK if summary.status == "completed" else EXIT_FAILED
+
     configure_prefect_env()
     print(f"starting {workflow.id} (Prefect import and server start can take a few seconds)…", flush=True)
     from .app_db import AppDatabase

@@ -101,3 +101,23 @@ def test_run_passes_payload_to_sources(wirework_cmd, cli_env, tmp_path, wirework
         assert db.get_run(run["id"])["nodes"][0]["sample"] == [{"id": "e", "ticker": "ACME"}]
     finally:
         db.close()
+
+
+@pytest.mark.slow
+def test_run_goes_through_a_running_server_that_owns_the_data_folder(wirework_cmd, server, tmp_path):
+    import os
+
+    wf = workflow([
+        node("src", "python.yield", "def node(r):\n    for i in range(4):\n        yield {'id': str(i)}\n"),
+        node("boom", "python.map", "def node(record):\n    return {'x': 1 / (int(record['id']) - 2)}\n"),
+    ], [("src", "boom")], wf_id="remote-cli")
+    env = {**os.environ, "WIREWORK_HOME": str(server.home)}
+    env.pop("PREFECT_API_URL", None)
+    result = run_cli(wirework_cmd, ["run", write(tmp_path, wf)], env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"running on the wirework server at {server.url}" in result.stdout
+    assert "✓ src" in result.stdout and "1 → 4 records" in result.stdout
+    assert "✗ boom" in result.stdout and 'record "2", line 2' in result.stdout
+    with server.client() as api:
+        [run] = api.get("/api/runs", params={"workflow_id": "remote-cli"}).json()
+        assert run["status"] == "failed"

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 
+from .. import server_file
 from ..app_db import AppDatabase
 from ..demo import api_router as demo_api_router, bootstrap_demo, site_router as demo_site_router
 from ..event_hub import EventHub
@@ -72,10 +73,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
             ctx.schedules = ScheduleSync(ctx)
             ctx.schedules.start()
+        server_file.announce(settings.data_home, settings.api_url)
         print(f"wirework is up: editor at {settings.api_url}/  (API docs at {settings.api_url}/docs)", flush=True)
         try:
             yield
         finally:
+            server_file.withdraw(settings.data_home)
             if ctx.schedules is not None:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:

@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from ..model import parse_workflow
 from ..run_service import ACTIVE_STATUSES, RunNotFound
 from .context import ServerContext, get_context
 from .errors import ApiError
@@ -37,6 +38,16 @@ def start_run(workflow_id: str, body: dict[str, Any] | None = Body(None), ctx: S
     workflow = ctx.repo.get(workflow_id)
     run_id = ctx.runs.start(workflow, "manual", (body or {}).get("payload"))
     return {"run_id": run_id}
+
+
+@router.post("/runs", status_code=202)
+def run_document(body: dict = Body(...), ctx: ServerContext = Depends(get_context)) -> dict:
+    """Run a workflow document as given, without saving it (`wirework run FILE` while a
+    server is up; the history keeps the document's id and version)."""
+    if not isinstance(body.get("workflow"), dict):
+        raise ApiError(422, "invalid_request", "expected {\"workflow\": {...}, \"payload\": ...}")
+    workflow = parse_workflow(body["workflow"], source="workflow")
+    return {"run_id": ctx.runs.start(workflow, "manual", body.get("payload"))}
 
 
 @router.get("/runs")

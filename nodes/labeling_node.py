@@ -24,9 +24,10 @@ from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
 
 
 class EnrichConfig(NodeConfig):
-    project: str = Field(..., pattern=NAME_PATTERN,
+    # The formats are editor hints: the form shows pickers of existing projects and their tasks.
+    project: str = Field(..., pattern=NAME_PATTERN, json_schema_extra={"format": "labeling-project"},
                          description="The labeling project whose heuristics label the records.")
-    tasks: list[str] = Field(default_factory=list,
+    tasks: list[str] = Field(default_factory=list, json_schema_extra={"format": "labeling-tasks"},
                              description="Labeling tasks to predict; empty means every task of the project.")
     batch_size: int = Field(default=256, ge=1, le=100_000,
                             description="Records labelled (and embedded) per batch.")

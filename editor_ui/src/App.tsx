@@ -3,6 +3,7 @@ import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { StoresPage } from "./pages/StoresPage";
 import { SecretsPage } from "./pages/SecretsPage";
 import { RunsPage } from "./pages/RunsPage";
+import { LabelingPage } from "./labeling/LabelingPage";
 import { hrefFor, useRoute, type Route } from "./router";
 
 const NAV: { label: string; route: Route }[] = [
@@ -10,6 +11,7 @@ const NAV: { label: string; route: Route }[] = [
   { label: "Runs", route: { page: "runs" } },
   { label: "Stores", route: { page: "stores" } },
   { label: "Secrets", route: { page: "secrets" } },
+  { label: "Labeling", route: { page: "labeling" } },
 ];
 
 export function App() {
@@ -33,6 +35,7 @@ export function App() {
         {route.page === "stores" && <StoresPage storeName={route.storeName} />}
         {route.page === "secrets" && <SecretsPage />}
         {route.page === "runs" && <RunsPage workflowId={route.workflowId} />}
+        {route.page === "labeling" && <LabelingPage project={route.project} tab={route.tab ?? "overview"} />}
       </main>
     </div>
   );

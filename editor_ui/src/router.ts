@@ -6,7 +6,11 @@ export type Route =
   | { page: "editor"; workflowId: string }
   | { page: "stores"; storeName?: string }
   | { page: "secrets" }
-  | { page: "runs"; workflowId?: string };
+  | { page: "runs"; workflowId?: string }
+  | { page: "labeling"; project?: string; tab?: LabelingTab };
+
+export type LabelingTab = "overview" | "label" | "heuristics" | "weak-supervision";
+const LABELING_TABS: readonly string[] = ["overview", "label", "heuristics", "weak-supervision"];
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
@@ -14,6 +18,10 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "stores") return { page: "stores", storeName: parts[1] };
   if (parts[0] === "secrets") return { page: "secrets" };
   if (parts[0] === "runs") return { page: "runs", workflowId: parts[1] };
+  if (parts[0] === "labeling") {
+    const tab = LABELING_TABS.includes(parts[2]) ? (parts[2] as LabelingTab) : undefined;
+    return { page: "labeling", project: parts[1], tab: parts[1] ? tab ?? "overview" : undefined };
+  }
   return { page: "workflows" };
 }
 
@@ -27,6 +35,9 @@ export function hrefFor(route: Route): string {
       return "#/secrets";
     case "runs":
       return route.workflowId ? `#/runs/${encodeURIComponent(route.workflowId)}` : "#/runs";
+    case "labeling":
+      if (!route.project) return "#/labeling";
+      return `#/labeling/${encodeURIComponent(route.project)}/${route.tab ?? "overview"}`;
     default:
       return "#/";
   }

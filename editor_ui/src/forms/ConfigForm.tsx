@@ -7,13 +7,17 @@ import type { JsonSchema } from "../api/types";
 import { uiSchemaFor, WIDGET_FOR_FORMAT, type ErrorTree } from "./schemaForm";
 import { CodeWidget } from "./CodeWidget";
 import { SecretWidget, StoreWidget } from "./PickerWidgets";
+import { LabelingProjectWidget, LabelingTasksWidget } from "../labeling/LabelingPickers";
 
 // Our own formats are editor hints, not constraints: every string passes.
 const validator = customizeValidator({
   customFormats: Object.fromEntries(Object.keys(WIDGET_FOR_FORMAT).map((f) => [f, () => true])),
 });
 
-const WIDGETS: RegistryWidgetsType = { codeWidget: CodeWidget, secretWidget: SecretWidget, storeWidget: StoreWidget };
+const WIDGETS: RegistryWidgetsType = {
+  codeWidget: CodeWidget, secretWidget: SecretWidget, storeWidget: StoreWidget,
+  labelingProjectWidget: LabelingProjectWidget, labelingTasksWidget: LabelingTasksWidget,
+};
 
 export function ConfigForm({ schema, config, errors, onChange }: {
   schema: JsonSchema;
@@ -30,6 +34,7 @@ export function ConfigForm({ schema, config, errors, onChange }: {
       formData={config}
       validator={validator}
       widgets={WIDGETS}
+      formContext={{ config }}
       extraErrors={errors as ErrorSchema}
       liveValidate={false}
       showErrorList={false}

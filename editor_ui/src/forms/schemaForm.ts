@@ -1,17 +1,20 @@
 /**
  * Maps a node type's config JSON Schema (pydantic output) to what the form shows:
  * which widget each field gets. `format: python` → code editor, `format: secret` →
- * secret picker, `format: store` → store picker. Pydantic writes optional fields as
+ * secret picker, `format: store` → store picker, `format: labeling-project` / `labeling-tasks`
+ * → pickers of labeling projects and of the chosen project's tasks. Pydantic writes optional fields as
  * `anyOf: [{...}, {type: "null"}]`, so the format is looked for inside those too.
  */
 import type { JsonSchema } from "../api/types";
 
-export type FieldWidget = "code" | "secret" | "store";
+export type FieldWidget = "code" | "secret" | "store" | "labelingProject" | "labelingTasks";
 
 export const WIDGET_FOR_FORMAT: Record<string, FieldWidget> = {
   python: "code",
   secret: "secret",
   store: "store",
+  "labeling-project": "labelingProject",
+  "labeling-tasks": "labelingTasks",
 };
 
 function resolveRef(schema: JsonSchema, root: JsonSchema): JsonSchema {

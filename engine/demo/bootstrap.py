@@ -77,11 +77,10 @@ def _project(labeling) -> None:
         labeling.create_task(PROJECT, TASK, LABELS, ["headline"])
     labeling.sync(PROJECT)
     labelled = {row["record_id"] for row in labeling.manual_labels(PROJECT, TASK)}
-    # Straight to the repository: the service's set_label re-syncs the store on every
-    # call (360 syncs), and these labels are known-good (the generator's own).
-    for example in headlines():
-        if example["id"] not in labelled:
-            labeling.repo.set_label(PROJECT, TASK, example["id"], example["label"], LABELED_BY)
+    # One bulk write straight to the repository: the service's set_label re-syncs the
+    # store on every call, and these labels are known-good (the generator's own).
+    missing = {e["id"]: e["label"] for e in headlines() if e["id"] not in labelled}
+    labeling.repo.set_labels(PROJECT, TASK, missing, LABELED_BY)
     existing = {h["name"] for h in labeling.list_heuristics(PROJECT, TASK)}
     for list_name, terms in lookup_lists().items():
         labeling.set_lookup_list(PROJECT, list_name, terms)

@@ -214,6 +214,14 @@ class LabelingRepository:
                   [project, task, record_id, label, user, at])
         return at.isoformat()
 
+    def set_labels(self, project: str, task: str, labels: dict[str, str], user: str) -> str:
+        """Many manual labels ({record id: label}) in one statement (one row at a time costs ~6 ms each)."""
+        at = utcnow()
+        if labels:
+            self._run("INSERT OR REPLACE INTO manual_labels SELECT ?, ?, unnest(?), unnest(?), ?, ?",
+                      [project, task, list(labels), list(labels.values()), user, at])
+        return at.isoformat()
+
     def clear_label(self, project: str, task: str, record_id: str) -> bool:
         with self._lock:
             found = self._con.execute("SELECT 1 FROM manual_labels WHERE project = ? AND task = ? AND record_id = ?",

@@ -12,7 +12,7 @@ export function jobProgressText(job: TrainingJob): string {
   if (job.state === "completed" && job.result) {
     const s = job.result.statistics;
     return `trained on ${job.result.manual_labels} manual labels · ${job.result.embeddings.computed} texts embedded ` +
-      `(${job.result.embeddings.cached} cached) · votes on ${s.coverage} records · precision ${percent(s.precision)}`;
+      `(${job.result.embeddings.cached} cached) · votes on ${s.coverage} records · precision ${percent(s.precision, 1)}`;
   }
   if (job.phase === "embedding") return job.total ? `embedding texts: ${job.done} / ${job.total}` : "embedding texts…";
   if (job.phase === "training") return "training the classifier…";

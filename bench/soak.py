@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -179,7 +180,7 @@ def wait_run(client: httpx.Client, run_id: str, timeout_s: float = 600) -> dict:
 _COUNT = re.compile(r"^(\d+) new stock news articles")
 
 
-def soak(runs: int, schedule: bool, seed: int) -> dict:
+def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
     rng = random.Random(seed)
     home = Path(tempfile.mkdtemp(prefix="wirework-soak-"))
     process, url = start_server(home)
@@ -228,6 +229,8 @@ def soak(runs: int, schedule: bool, seed: int) -> dict:
         sampler.join()
         client.close()
         stop_server(process)
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
 
     def series(kind: str) -> dict:
         values = [s[kind] for _, s in sampler.samples]
@@ -253,7 +256,7 @@ def soak(runs: int, schedule: bool, seed: int) -> dict:
         "checks": checks,
         "ok": all(v for k, v in checks.items() if k.startswith(("store_", "slack_counts"))) and
               set(statuses) == {"completed"},
-        "data_folder": str(home),
+        "data_folder": str(home) if keep else None,
     }
 
 
@@ -262,8 +265,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--schedule", action="store_true", help="also enable an every-minute cron during the soak")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the data folder (printed) for a look afterwards")
     args = parser.parse_args()
-    result = soak(args.runs, args.schedule, args.seed)
+    result = soak(args.runs, args.schedule, args.seed, args.keep)
     print(json.dumps(result, indent=2))
     return 0 if result["ok"] else 1
 

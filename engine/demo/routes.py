@@ -51,6 +51,19 @@ def get_demo(request: Request) -> Demo:
     return demo
 
 
+def require_token_if_set(request: Request) -> None:
+    """The site's controls change state: once the server needs an API token (bound beyond
+    this machine), they need it too. Pages and the Slack stand-in stay open, like the
+    sites they imitate (a flow posts to the inbox without credentials, as to Slack)."""
+    import hmac
+
+    token = get_context(request).settings.api_token
+    if token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(401, "unauthorized", "send the API token as `Authorization: Bearer <token>`")
+
+
 # -- the news site ------------------------------------------------------------------------
 @site_router.get("/news", include_in_schema=False)
 @site_router.get("/news/", response_class=HTMLResponse, summary="Demo news: a list page (newest first)")
@@ -74,7 +87,8 @@ def news_article(slug: str, demo: Demo = Depends(get_demo)) -> HTMLResponse:
     return HTMLResponse(article_html(article))
 
 
-@site_router.post("/news/publish", summary="Demo news: publish new articles now")
+@site_router.post("/news/publish", summary="Demo news: publish new articles now",
+                  dependencies=[Depends(require_token_if_set)])
 def news_publish(body: dict[str, Any] | None = Body(None), demo: Demo = Depends(get_demo)) -> dict:
     count = (body or {}).get("count", 1)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 100:
@@ -83,7 +97,8 @@ def news_publish(body: dict[str, Any] | None = Body(None), demo: Demo = Depends(
     return {"published": numbers, "total": demo.newsroom.total()}
 
 
-@site_router.post("/news/fault", summary="Demo news: make list pages answer garbage (failure drills)")
+@site_router.post("/news/fault", summary="Demo news: make list pages answer garbage (failure drills)",
+                  dependencies=[Depends(require_token_if_set)])
 def news_fault(body: dict[str, Any] = Body(...), demo: Demo = Depends(get_demo)) -> dict:
     try:
         demo.newsroom.set_fault(body.get("mode"))

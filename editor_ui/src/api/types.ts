@@ -56,9 +56,14 @@ export interface JsonSchema {
   [key: string]: unknown;
 }
 
+/** What a node type accepts on its input: records, a wire for run order only (e.g.
+ * store.read after a store.write), or nothing (`GET /api/node-types`, nodes/base.py). */
+export type InputMode = "records" | "order" | "none";
+
 export interface NodeTypeInfo {
   type: string;
   category: Category;
+  inputs?: InputMode;
   title: string;
   description: string;
   config_schema: JsonSchema;

@@ -2,12 +2,14 @@
 import { memo } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useEditor } from "./editorStore";
+import { inputModeOf } from "../graph/rules";
 import type { WorkflowFlowNode } from "./flowDoc";
 import { formatDuration } from "../ui/format";
 
 function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode>) {
   const spec = data.spec;
   const category = useEditor((s) => s.nodeTypes[spec.type]?.category);
+  const inputs = useEditor((s) => inputModeOf(s.nodeTypes[spec.type]));
   const problems = useEditor((s) => s.problemsByNode[id]);
   const status = useEditor((s) => s.run?.nodes[id]);
   const hasProblem = !!problems?.length;
@@ -18,7 +20,7 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
   if (status) classes.push(`status-${status.status}`);
   return (
     <div className={classes.join(" ")} title={title} data-testid={`node-${id}`} data-status={status?.status ?? ""}>
-      {category !== "source" && <Handle type="target" position={Position.Left} />}
+      {inputs !== "none" && <Handle type="target" position={Position.Left} />}
       <div className="wf-node-title">{spec.label || spec.id}</div>
       <div className="wf-node-type">{spec.type}</div>
       {status && (

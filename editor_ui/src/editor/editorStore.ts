@@ -5,8 +5,8 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { create } from "zustand";
-import type { Category, NodeRun, NodeSpec, NodeTypeInfo, Problem, Run, Workflow } from "../api/types";
-import { connectionProblem } from "../graph/rules";
+import type { Category, InputMode, NodeRun, NodeSpec, NodeTypeInfo, Problem, Run, Workflow } from "../api/types";
+import { connectionProblem, inputModeOf } from "../graph/rules";
 import { UndoStack } from "../graph/undoStack";
 import { idStemForType, uniqueNodeId } from "../graph/nodeIds";
 import { layoutLeftToRight } from "../graph/layout";
@@ -61,6 +61,8 @@ export interface EditorState {
   document(): Workflow;
   notes(): StoredNote[];
   categoryOf(nodeId: string): Category | undefined;
+  /** The node's input mode; node types that predate `inputs` follow their category. */
+  inputsOf(nodeId: string): InputMode | undefined;
   connectionProblem(source: string | null | undefined, target: string | null | undefined): string | null;
 
   onNodesChange(changes: NodeChange<FlowNode>[]): void;
@@ -193,8 +195,14 @@ export const useEditor = create<EditorState>()((set, get) => {
       return get().nodeTypes[node.data.spec.type]?.category ?? "transform";
     },
 
+    inputsOf(nodeId) {
+      const node = get().nodes.find((n) => n.id === nodeId);
+      if (!node || !isWorkflowNode(node)) return undefined;
+      return inputModeOf(get().nodeTypes[node.data.spec.type]);
+    },
+
     connectionProblem(source, target) {
-      return connectionProblem(get().edges, source, target, (id) => get().categoryOf(id));
+      return connectionProblem(get().edges, source, target, (id) => get().inputsOf(id));
     },
 
     onNodesChange(changes) {

@@ -3,7 +3,13 @@
  * The server validates the whole graph again; these checks exist so that an invalid
  * wire is refused at the moment it is drawn, with the reason shown.
  */
-import type { Category } from "../api/types";
+import type { InputMode, NodeTypeInfo } from "../api/types";
+
+/** A node type's input mode, from `inputs` or, for servers that do not send it, its category. */
+export function inputModeOf(nodeType: Pick<NodeTypeInfo, "category" | "inputs"> | undefined): InputMode {
+  if (nodeType?.inputs) return nodeType.inputs;
+  return nodeType?.category === "source" ? "none" : "records";
+}
 
 export interface Wire {
   source: string;
@@ -37,18 +43,20 @@ export function wouldCreateCycle(edges: readonly Wire[], source: string, target:
 
 /**
  * Why the connection `source → target` is not allowed, or null when it is.
- * `categoryOf` maps a node id to its node type's category (undefined for unknown ids).
+ * `inputsOf` maps a node id to its node type's input mode (undefined for unknown ids):
+ * only "none" refuses a wire, so a source such as store.read ("order") may still be
+ * wired after another node to run after it.
  */
 export function connectionProblem(
   edges: readonly Wire[],
   source: string | null | undefined,
   target: string | null | undefined,
-  categoryOf: (nodeId: string) => Category | undefined,
+  inputsOf: (nodeId: string) => InputMode | undefined,
 ): string | null {
   if (!source || !target) return "a wire needs both ends";
   if (source === target) return "a node cannot feed itself";
-  if (categoryOf(source) === undefined || categoryOf(target) === undefined) return "unknown node";
-  if (categoryOf(target) === "source") return "a source node takes no input";
+  if (inputsOf(source) === undefined || inputsOf(target) === undefined) return "unknown node";
+  if (inputsOf(target) === "none") return "this node takes no input";
   if (edges.some((e) => e.source === source && e.target === target)) return "these nodes are already wired";
   if (wouldCreateCycle(edges, source, target)) return "this wire would make a cycle";
   return null;

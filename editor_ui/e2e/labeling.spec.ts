@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, setCode, test, uniqueId } from "./fixtures";
+import { createWorkflowViaApi, expect, node, setCode, test, uniqueId } from "./fixtures";
 
 const DEMO = fileURLToPath(new URL("../../stores/labeling/demo/", import.meta.url));
 const LABELS = ["rather positive", "neutral", "rather negative"];
@@ -155,4 +155,32 @@ test("label a project end to end: keyboard, heuristics, active learner, weak sup
   await expect(page.getByTestId("record-votes")).toBeVisible();
   await expect(page.getByTestId("record-reason")).toHaveText("heuristics disagree");
   await shot(page, "06-labeling-disagreement");
+});
+
+test("the labeling.enrich node's form picks a project and its tasks from lists", async ({ page, request }) => {
+  const id = uniqueId("pick").replace(/-/g, "_");
+  const project = `picked_${id}`;
+  expect((await request.post("/api/labeling/projects", { data: { name: project, store: `store_${id}` } })).status()).toBe(201);
+  for (const [task, labels] of [["sentiment", LABELS], ["topic", ["earnings", "deals"]]] as const) {
+    const created = await request.post(`/api/labeling/projects/${project}/tasks`, { data: { name: task, labels, text_fields: ["headline"] } });
+    expect(created.status()).toBe(201);
+  }
+  const workflow = uniqueId("enrich");
+  await createWorkflowViaApi(request, { id: workflow, name: workflow, nodes: [
+    { id: "enrich", type: "labeling.enrich", position: { x: 100, y: 100 }, config: { project: "placeholder-none" } },
+  ], edges: [] });
+  await page.goto(`/#/workflows/${workflow}`);
+  await node(page, "enrich").click();
+  const projectPicker = page.getByTestId("labeling-project-picker").locator("select");
+  await expect(projectPicker).toHaveValue("placeholder-none");
+  await expect(projectPicker.locator("option", { hasText: "(no such project)" })).toHaveCount(1);
+  await projectPicker.selectOption(project);
+  const tasks = page.getByTestId("labeling-tasks-picker");
+  await expect(tasks).toContainText("every task is predicted");
+  await tasks.getByLabel(/topic/).check();
+  await shot(page, "07-enrich-node-pickers");
+  await expect.poll(() => page.evaluate(() => {
+    const w = window as unknown as { wirework: { editor: { getState(): { document(): { nodes: { config: Record<string, unknown> }[] } } } } };
+    return w.wirework.editor.getState().document().nodes[0].config;
+  })).toMatchObject({ project, tasks: ["topic"] });
 });

@@ -92,3 +92,15 @@ def test_no_demo_without_sample_flows(tmp_path):
     with TestClient(create_app(ServerSettings(data_home=tmp_path, run_workers=False))) as c:
         assert c.get("/api/labeling/projects").json() == []
         assert not (tmp_path / "demo-created").exists()
+
+
+def test_the_inbox_secret_follows_the_port_but_a_real_slack_url_stays(tmp_path, monkeypatch):
+    monkeypatch.setenv("WIREWORK_DEMO_NEWS_EVERY_S", "0")
+    home = tmp_path / "home"
+    with app_client(home, port=8401):
+        pass
+    with app_client(home, port=8402) as c:
+        assert c.app.state.wirework.stores.get_secret("slack-webhook") == "http://127.0.0.1:8402/demo/slack/news"
+        c.app.state.wirework.stores.set_secret("slack-webhook", "https://hooks.slack.com/services/T0/B0/x")
+    with app_client(home, port=8403) as c:
+        assert c.app.state.wirework.stores.get_secret("slack-webhook") == "https://hooks.slack.com/services/T0/B0/x"

@@ -12,12 +12,14 @@ its object already exists, so a half-finished first start completes on the next 
   computed here (loading the model takes ~10 s): the first enrichment computes and
   caches them;
 - the secret `slack-webhook` = `http://127.0.0.1:<port>/demo/slack/news`, the local
-  demo inbox; replace it with a real Slack incoming-webhook URL to post to Slack.
+  demo inbox; replace it with a real Slack incoming-webhook URL to post to Slack. While
+  it still points at a local inbox, later starts on another port move it along.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from stores.labeling.demo import LABELS, headlines, lookup_lists
@@ -41,7 +43,10 @@ def inbox_url(api_url: str, channel: str = INBOX_CHANNEL) -> str:
 def bootstrap_demo(ctx) -> bool:
     """Create the demo objects on the first start; True when it did something."""
     marker = ctx.settings.data_home / MARKER
-    if marker.exists() or ctx.stores is None or ctx.labeling is None:
+    if ctx.stores is None or ctx.labeling is None:
+        return False
+    if marker.exists():
+        _follow_port(ctx)
         return False
     started = time.perf_counter()
     try:
@@ -59,6 +64,19 @@ def bootstrap_demo(ctx) -> bool:
     log.info("demo set up in %.2f s: project %s, store %s, secret %s", time.perf_counter() - started, PROJECT,
              EXAMPLES_STORE, SLACK_SECRET)
     return True
+
+
+def _follow_port(ctx) -> None:
+    """Still the preset local inbox, but the server moved (`--port`): point it at this server.
+    A real Slack URL (anything else) is left alone."""
+    try:
+        current = ctx.stores.get_secret(SLACK_SECRET)
+    except LookupError:
+        return
+    wanted = inbox_url(ctx.settings.api_url)
+    if current != wanted and re.fullmatch(r"http://(127\.0\.0\.1|localhost):\d+/demo/slack/" + INBOX_CHANNEL, current):
+        ctx.stores.set_secret(SLACK_SECRET, wanted)
+        log.info('secret "%s" follows the server to %s', SLACK_SECRET, ctx.settings.api_url)
 
 
 def _examples_store(stores) -> None:

@@ -2,7 +2,9 @@
  * The story a new user follows after `make run` (README: "From `make run` to a Slack
  * message"): open the stock-news sample flow, run it, and read the sentiment summary in
  * the local Slack inbox, with the counts the labeling step produced. The screenshots it
- * takes are the README tutorial's (docs/screenshots/, committed).
+ * takes are the README tutorial's: with WIREWORK_DOCS_SCREENSHOTS=1 they replace the
+ * committed ones in docs/screenshots/; otherwise they go to the test's output folder, so
+ * an ordinary `make test` leaves the working tree clean.
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,9 +14,13 @@ const FLOW = "stock_news_sentiment";
 const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 const LABELS = ["rather positive", "neutral", "rather negative"] as const;
 
+function shot(name: string): string {
+  return process.env.WIREWORK_DOCS_SCREENSHOTS ? `${SHOTS}${name}` : test.info().outputPath(name);
+}
+
 test("open the stock-news flow, run it, and the Slack summary arrives in the local inbox", async ({ page, request }) => {
   test.setTimeout(240_000);
-  mkdirSync(SHOTS, { recursive: true });
+  if (process.env.WIREWORK_DOCS_SCREENSHOTS) mkdirSync(SHOTS, { recursive: true });
   // New articles for this run, whatever else ran before (e.g. the hourly schedule).
   const published = await request.post("/demo/news/publish", { data: { count: 3 } });
   expect(published.status()).toBe(200);
@@ -24,7 +30,7 @@ test("open the stock-news flow, run it, and the Slack summary arrives in the loc
   const row = page.getByTestId(`workflow-row-${FLOW}`);
   await expect(row).toContainText("Stock news sentiment to Slack");
   await expect(row).toContainText("0 * * * *");
-  await page.screenshot({ path: `${SHOTS}01-workflows.png` });
+  await page.screenshot({ path: shot("01-workflows.png") });
 
   // 2. The flow in the editor: scrape → store → only new → label → count → Slack.
   await row.getByRole("link", { name: "Stock news sentiment to Slack" }).click();
@@ -33,7 +39,7 @@ test("open the stock-news flow, run it, and the Slack summary arrives in the loc
   for (const id of ["scrape", "save", "new_articles", "sentiment", "count", "slack"]) {
     await expect(node(page, id)).toBeVisible();
   }
-  await page.screenshot({ path: `${SHOTS}02-flow.png` });
+  await page.screenshot({ path: shot("02-flow.png") });
 
   // 3. Run it and watch every node finish (the first enrichment loads the embedding model).
   await page.locator('[data-action="workflow.run"]').click();
@@ -42,7 +48,7 @@ test("open the stock-news flow, run it, and the Slack summary arrives in the loc
   await node(page, "count").click();
   await page.getByTestId("tab-output").click();
   await expect(page.getByTestId("records-table")).toContainText("new stock news articles");
-  await page.screenshot({ path: `${SHOTS}03-run-completed.png` });
+  await page.screenshot({ path: shot("03-run-completed.png") });
 
   // What the labeling step decided, from the run's own record of the enrichment.
   const [run] = await (await request.get(`/api/runs?workflow_id=${FLOW}&limit=1`)).json();
@@ -63,5 +69,5 @@ test("open the stock-news flow, run it, and the Slack summary arrives in the loc
   const newest = page.locator("#messages li.message").first();
   await expect(newest.locator(".channel")).toHaveText("#news");
   await expect(newest.locator(".text")).toContainText(expected);
-  await page.screenshot({ path: `${SHOTS}04-inbox.png` });
+  await page.screenshot({ path: shot("04-inbox.png") });
 });

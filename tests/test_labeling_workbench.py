@@ -4,7 +4,6 @@ training jobs of active learners with progress (real shipped model on CPU)."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -188,3 +187,31 @@ def test_weak_supervision_reports_agreement_with_manual_labels(service, store_cl
     service.set_label(project, "sentiment", "r3", NEU, "ann")  # no weak label: not compared
     agreement = service.weak_supervision(project, "sentiment")["agreement"]
     assert agreement == {"manual_labels": 3, "compared": 2, "agreed": 1, "rate": 0.5}
+
+
+def test_a_job_reports_its_phase_and_progress_while_it_runs():
+    import threading
+
+    from stores.labeling.training_jobs import TrainingJobs
+
+    jobs, release = TrainingJobs(), threading.Event()
+
+    def work(progress):
+        progress.phase("embedding")
+        progress(128, 360)
+        release.wait(10)
+        return {"ok": True}
+
+    job = jobs.start({"project": "news", "task": "sentiment", "heuristic": "learner"}, work)
+    deadline = time.monotonic() + 10
+    while jobs.get(job["id"])["done"] != 128 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    running = jobs.get(job["id"])
+    assert (running["state"], running["phase"], running["done"], running["total"]) == ("running", "embedding", 128, 360)
+    release.set()
+    while jobs.get(job["id"])["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    finished = jobs.get(job["id"])
+    assert finished["state"] == "completed" and finished["result"] == {"ok": True} and finished["finished_at"]
+    with pytest.raises(NotFound):
+        jobs.get(job["id"], project="another-project")

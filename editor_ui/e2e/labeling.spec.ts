@@ -67,6 +67,13 @@ test("label a project end to end: keyboard, heuristics, active learner, weak sup
   const card = page.getByTestId("record-card");
   await expect(card).toBeVisible();
   await shot(page, "01-labeling-view");
+  await page.keyboard.press("?");
+  const help = page.getByTestId("help-dialog");
+  await expect(help).toContainText("Label as “neutral” and show the next record");
+  await expect(help).toContainText("labeling.skip");
+  await shot(page, "01b-labeling-shortcuts");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
   let labelled = 0;
   let skippedOnce = false;
   while (labelled < 20) {

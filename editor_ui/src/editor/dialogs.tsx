@@ -62,7 +62,10 @@ export function DraftDialog({ draft, onRestore, onDiscard }: { draft: Draft; onR
   );
 }
 
-export function HelpDialog({ actions, onClose }: { actions: ActionRegistry; onClose: () => void }) {
+const CANVAS_HELP = "Drag on the empty canvas to select; scroll, middle-drag or Space+drag to pan; Ctrl+scroll to zoom; right-click for a menu.";
+
+/** Every action of a registry with its shortcuts; `note` replaces the canvas tips (e.g. in the labeling view). */
+export function HelpDialog({ actions, onClose, note = CANVAS_HELP }: { actions: ActionRegistry; onClose: () => void; note?: string }) {
   const mac = navigator.platform.toLowerCase().includes("mac");
   return (
     <Modal title="Keyboard shortcuts and actions" onClose={onClose} testId="help-dialog">
@@ -77,7 +80,7 @@ export function HelpDialog({ actions, onClose }: { actions: ActionRegistry; onCl
           ))}
         </tbody>
       </table>
-      <p className="muted small">Drag on the empty canvas to select; scroll, middle-drag or Space+drag to pan; Ctrl+scroll to zoom; right-click for a menu.</p>
+      <p className="muted small">{note}</p>
       <div className="modal-actions"><button type="button" onClick={onClose}>Close</button></div>
     </Modal>
   );

@@ -104,7 +104,8 @@ function ProjectWorkspace({ name, tab }: { name: string; tab: LabelingTab }) {
         </nav>
         {project && (project.tasks?.length ?? 0) > 0 && (
           <label className="inline task-picker">Task
-            <select value={taskName} onChange={(e) => setTaskName(e.target.value)} data-testid="task-picker">
+            <select value={taskName} data-testid="task-picker"
+                    onChange={(e) => { setTaskName(e.target.value); e.target.blur(); /* number keys label again */ }}>
               {project.tasks!.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
             </select>
           </label>

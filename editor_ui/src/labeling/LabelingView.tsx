@@ -127,7 +127,8 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
       ) : (
         <QueueTable queue={queue} task={task} onPick={(id) => { update(jumpTo(queueRef.current, id)); setMode("record"); }} />
       )}
-      {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
+      {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)}
+                              note="Labels are saved as you press a key; the next record is the next suggestion of the chosen filter. Shortcuts are off while typing in a field." />}
     </div>
   );
 }

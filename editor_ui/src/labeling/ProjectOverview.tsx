@@ -1,6 +1,7 @@
 /** A project's sync status (records, labelled, unlabelled, embedded per task) and its tasks, with a form for a new task. */
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { describeError } from "../api/client";
+import { hrefFor } from "../router";
 import { labelingApi } from "./labelingApi";
 import type { LabelingProject, ProjectStatus } from "./types";
 
@@ -35,7 +36,11 @@ export function ProjectOverview({ project, onChanged }: { project: LabelingProje
         )}
       </section>
       <section className="card">
-        <h2>Tasks</h2>
+        <div className="card-title"><h2>Tasks</h2>
+          {(project.tasks?.length ?? 0) > 0 && (
+            <a className="button primary-link" href={hrefFor({ page: "labeling", project: project.name, tab: "label" })}>Start labeling →</a>
+          )}
+        </div>
         <table className="list">
           <thead><tr><th>Task</th><th>Labels (keys)</th><th>Text fields</th><th /></tr></thead>
           <tbody>

@@ -9,6 +9,7 @@ record refuses the whole batch before anything touches the database.
 from __future__ import annotations
 
 import decimal
+import uuid
 from typing import Any
 
 import numpy as np
@@ -59,13 +60,12 @@ def encode_batch(store: str, records: Any) -> pa.Table:
     """Checked, de-duplicated records as an Arrow table ready for one bulk statement."""
     given = records
     records, ids = check_records(store, given)
-    dumps = orjson.dumps
     try:
-        parts = [dumps(record, _json_default, _OPTIONS) for record in records]
+        parts = _dump_each(records)
     except (TypeError, orjson.JSONEncodeError):
         for index, record in enumerate(given):  # report the index in the batch as given
             try:
-                dumps(record, _json_default, _OPTIONS)
+                orjson.dumps(record, _json_default, _OPTIONS)
             except (TypeError, orjson.JSONEncodeError) as exc:
                 raise RecordInvalid(store, index, record["id"], f"is not JSON-serialisable ({exc})") from None
         raise
@@ -79,3 +79,28 @@ def encode_batch(store: str, records: Any) -> pa.Table:
     data = pa.ExtensionArray.from_storage(_JSON_TYPE, text)
     return pa.table({"id": pa.array(ids, type=pa.string()), "data": data,
                      "ord": pa.array(np.arange(count, dtype=np.int64))})
+
+
+def _dump_each(records: list[dict[str, Any]]) -> list[bytes]:
+    """Each record's JSON, from one orjson call over the whole batch.
+
+    One `dumps` per record costs a fresh output buffer per record (about one page fault
+    each on a cold heap: ~0.26 s CPU for 100k records against ~0.15 s this way). So the
+    batch is dumped once with a random marker string between records and split on it.
+    The marker sits only between top-level records, where user data cannot put the same
+    bytes unnoticed: if the split does not give exactly one piece per record (the data
+    contains the marker), it falls back to one `dumps` per record.
+    """
+    count = len(records)
+    if count < 2:
+        return [orjson.dumps(record, _json_default, _OPTIONS) for record in records]
+    marker = f"wirework-record-boundary-{uuid.uuid4().hex}"
+    interleaved: list[Any] = [marker] * (2 * count - 1)
+    interleaved[0::2] = records
+    whole = orjson.dumps(interleaved, _json_default, _OPTIONS)
+    parts = whole.split(b',"' + marker.encode() + b'",')
+    if len(parts) != count:
+        return [orjson.dumps(record, _json_default, _OPTIONS) for record in records]
+    parts[0] = parts[0][1:]  # the list's "[" and "]"
+    parts[-1] = parts[-1][:-1]
+    return parts

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import orjson
+
 import pytest
 
 from stores import (
@@ -324,3 +326,24 @@ def test_an_empty_batch_is_a_no_op(store_client):
     store_client.upsert("s", [{"id": "a"}])
     assert store_client.upsert("s", []) == {"inserted": 0, "updated": 0, "unchanged": 0}
     assert store_client.read("s") == [{"id": "a"}]
+
+
+def test_records_containing_the_batch_encoders_kind_of_marker_still_store_exactly(store_client):
+    """The batch is encoded in one orjson call split on a random marker; data that looks
+    like a marker (or holds lists of strings between objects) must not confuse it."""
+    records = [{"id": f"r{i}", "list": [{"a": 1}, "wirework-record-boundary-0", {"b": 2}],
+                "text": ',"wirework-record-boundary-x",'} for i in range(3)]
+    store_client.upsert("s", records, create=True)
+    assert store_client.read("s") == records
+
+
+def test_the_batch_encoder_falls_back_when_data_holds_its_marker(monkeypatch):
+    import uuid
+
+    from stores.batch import _dump_each
+
+    fixed = uuid.UUID(int=7)
+    marker = f"wirework-record-boundary-{fixed.hex}"
+    records = [{"id": "a", "x": [{"k": 1}, marker, {"k": 2}]}, {"id": "b"}, {"id": "c", "y": marker}]
+    monkeypatch.setattr(uuid, "uuid4", lambda: fixed)  # the encoder picks the marker the data holds
+    assert [orjson.loads(part) for part in _dump_each(records)] == records

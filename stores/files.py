@@ -24,7 +24,7 @@ import duckdb
 import orjson
 
 from .errors import FileFormatUnsupported, FileNotFound, FilePathRefused
-from .filters import where_sql
+from .filters import matching_rows
 from .names import table_of
 from . import spreadsheets
 
@@ -112,25 +112,25 @@ def export(con: duckdb.DuckDBPyConnection, store: str, path: Path, fmt: str,
            where: dict[str, Any] | None = None) -> int:
     """Write the store's records (oldest first) to `path`; returns the number written."""
     table = table_of(store)
-    condition, params = where_sql(store, where)
+    source, params = matching_rows(store, table, where)
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = con.execute(f"SELECT count(*) FROM {table} WHERE {condition}", params).fetchall()[0][0]
+    count = con.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0]
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         if fmt == "xlsx":
             records = [orjson.loads(data) for (data,) in con.execute(
-                f"SELECT data FROM {table} WHERE {condition} ORDER BY seq", params).fetchall()]
+                f"SELECT data FROM {source} ORDER BY seq", params).fetchall()]
             spreadsheets.write_rows(tmp, store, records)
         elif fmt == "jsonl":
             # Stored JSON has no raw newlines (they are escaped), so a CSV writer with no
             # quoting and an unused delimiter writes each record's JSON text as one line.
             con.execute(
-                f"COPY (SELECT data::VARCHAR FROM {table} WHERE {condition} ORDER BY seq) TO ? "
+                f"COPY (SELECT data::VARCHAR FROM {source} ORDER BY seq) TO ? "
                 "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f')",
                 [*params, str(tmp)],
             )
         else:
-            structure = con.execute(f"SELECT json_group_structure(data) FROM {table} WHERE {condition}", params).fetchall()[0][0]
+            structure = con.execute(f"SELECT json_group_structure(data) FROM {source}", params).fetchall()[0][0]
             if structure is None:
                 select = "SELECT NULL::VARCHAR AS id WHERE false"
                 select_params: list[Any] = []
@@ -139,7 +139,7 @@ def export(con: duckdb.DuckDBPyConnection, store: str, path: Path, fmt: str,
                 if fmt == "csv":
                     # CSV has no nesting: nested values go out as JSON text.
                     shape = {key: ("JSON" if isinstance(value, (dict, list)) else value) for key, value in shape.items()}
-                select = f"SELECT unnest(json_transform(data, ?)) FROM {table} WHERE {condition} ORDER BY seq"
+                select = f"SELECT unnest(json_transform(data, ?)) FROM {source} ORDER BY seq"
                 select_params = [orjson.dumps(shape).decode(), *params]
             options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
             con.execute(f"COPY ({select}) TO ? ({options})", [*select_params, str(tmp)])

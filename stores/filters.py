@@ -1,5 +1,5 @@
 """Equality filters on JSON fields: `{"meta.lang": "en", "score": 3}` → a parameterised
-WHERE clause. Field paths are dotted; each part is quoted into a JSONPath passed as a
+query of the matching rows. Field paths are dotted; each part is quoted into a JSONPath passed as a
 parameter, and values are parameters too, so nothing from the filter reaches the SQL text.
 """
 
@@ -24,34 +24,40 @@ def json_path(store: str, field: str) -> str:
     return "$." + ".".join(f'"{part}"' for part in parts)
 
 
-def where_sql(store: str, where: dict[str, Any] | None) -> tuple[str, list[Any]]:
-    """SQL condition (always valid, `TRUE` when empty) and its parameters."""
+def matching_rows(store: str, table: str, where: dict[str, Any] | None) -> tuple[str, list[Any]]:
+    """A FROM-clause source of the store's rows (`data`, `seq`) that match `where`, and
+    its parameters. All filter fields come out of one `json_extract` call, so each
+    document is parsed once however many fields the filter names."""
     if not where:
-        return "TRUE", []
+        return table, []
     if not isinstance(where, dict):
         raise FilterInvalid(f'store "{store}": a filter must be an object of field → value, got {type(where).__name__}')
+    paths: list[str] = []
     clauses: list[str] = []
     params: list[Any] = []
-    for field, value in where.items():
-        path = json_path(store, field)
+    for index, (field, value) in enumerate(where.items(), start=1):
+        paths.append(json_path(store, field))
+        v = f"_v[{index}]"
         if value is None:
-            clauses.append("coalesce(json_type(data, ?), 'NULL') = 'NULL'")
-            params.append(path)
+            clauses.append(f"coalesce(json_type({v}), 'NULL') = 'NULL'")
         elif isinstance(value, bool):
-            clauses.append("json_type(data, ?) = 'BOOLEAN' AND data ->> ? = ?")
-            params += [path, path, "true" if value else "false"]
+            clauses.append(f"json_type({v}) = 'BOOLEAN' AND {v}::VARCHAR = ?")
+            params.append("true" if value else "false")
         elif isinstance(value, (int, float)):
-            clauses.append("json_type(data, ?) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND TRY_CAST(data ->> ? AS DOUBLE) = ?")
-            params += [path, path, float(value)]
+            clauses.append(f"json_type({v}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND TRY_CAST({v}::VARCHAR AS DOUBLE) = ?")
+            params.append(float(value))
         elif isinstance(value, str):
-            clauses.append("json_type(data, ?) = 'VARCHAR' AND data ->> ? = ?")
-            params += [path, path, value]
+            clauses.append(f"json_type({v}) = 'VARCHAR' AND {v} ->> '$' = ?")
+            params.append(value)
         elif isinstance(value, (list, dict)):
-            clauses.append("json_extract(data, ?) = CAST(? AS JSON)")
-            params += [path, orjson.dumps(value).decode()]
+            clauses.append(f"{v} = CAST(? AS JSON)")
+            params.append(orjson.dumps(value).decode())
         else:
             raise FilterInvalid(
                 f'store "{store}": filter value for "{field}" must be JSON (string, number, bool, null, list or object), '
                 f"got {type(value).__name__}"
             )
-    return " AND ".join(f"({clause})" for clause in clauses), params
+    condition = " AND ".join(f"({clause})" for clause in clauses)
+    source = (f"(SELECT data, seq FROM (SELECT data, seq, json_extract(data, ?::VARCHAR[]) AS _v FROM {table}) "
+              f"WHERE {condition})")
+    return source, [paths, *params]

@@ -143,8 +143,7 @@ class LocalStoreClient:
         with self._connection() as con:
             con.execute("BEGIN")  # one snapshot, so total and page agree
             try:
-                total = shared.count(con, name, where)
-                records = shared.query(con, name, where, limit, offset)
+                records, total = shared.page(con, name, where, limit, offset)
             finally:
                 con.execute("COMMIT")
         return {"records": records, "total": total, "offset": offset, "limit": limit}

@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 
 from .errors import StoreExists, StoreNotFound
-from .filters import where_sql
+from .filters import matching_rows
 from .names import check_name, table_of
 
 CATALOG_SCHEMA = """
@@ -202,8 +202,8 @@ def query(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | Non
           limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Records in write order (seq), filtered on JSON fields."""
     require(con, name)
-    condition, params = where_sql(name, where)
-    sql = f"SELECT data FROM {table_of(name)} WHERE {condition} ORDER BY seq"
+    source, params = matching_rows(name, table_of(name), where)
+    sql = f"SELECT data FROM {source} ORDER BY seq"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
@@ -215,8 +215,20 @@ def query(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | Non
 
 def count(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | None = None) -> int:
     require(con, name)
-    condition, params = where_sql(name, where)
-    return con.execute(f"SELECT count(*) FROM {table_of(name)} WHERE {condition}", params).fetchall()[0][0]
+    source, params = matching_rows(name, table_of(name), where)
+    return con.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0]
+
+
+def page(con: duckdb.DuckDBPyConnection, name: str, where: dict[str, Any] | None, limit: int,
+         offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching records and the number of all matches, in one scan."""
+    require(con, name)
+    source, params = matching_rows(name, table_of(name), where)
+    rows = con.execute(f"SELECT data, count(*) OVER () FROM {source} ORDER BY seq LIMIT ? OFFSET ?",
+                       [*params, int(limit), int(offset)]).fetchall()
+    if not rows:  # an empty page (past the end, or limit 0) still needs the total
+        return [], count(con, name, where)
+    return [orjson.loads(data) for data, _ in rows], int(rows[0][1])
 
 
 def since(con: duckdb.DuckDBPyConnection, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:

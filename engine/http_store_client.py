@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import orjson
 
+from stores.batch import dumps_batch
+
 from .http_reporting import INTERNAL_TOKEN_HEADER
 from .model import Workflow
 
@@ -29,8 +31,10 @@ class HttpStoreClient:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
-        content = orjson.dumps(json) if json is not None else None
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+              content: bytes | None = None) -> Any:
+        if json is not None:
+            content = orjson.dumps(json)
         headers = {"Content-Type": "application/json"} if content is not None else None
         response = self._client.request(method, path, content=content, params=params, headers=headers)
         if response.status_code >= 400:
@@ -57,8 +61,18 @@ class HttpStoreClient:
     def drop_store(self, name: str) -> None:
         self._call("DELETE", f"/api/stores/{name}")
 
-    def upsert(self, name: str, records: list[dict[str, Any]]) -> dict[str, int]:
-        return self._call("POST", f"/api/stores/{name}/records", json=records)
+    def upsert(self, name: str, records: list[dict[str, Any]], *, create: bool = False) -> dict[str, int]:
+        """All or nothing; `create` makes the store in the same transaction as the batch."""
+        params = {"create": "true"} if create else None
+        # Checked and encoded here, so a bad record is named before anything is sent.
+        return self._call("POST", f"/api/stores/{name}/records", content=dumps_batch(name, records), params=params)
+
+    def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
+               offset: int = 0) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if where:
+            params["where"] = orjson.dumps(where).decode()
+        return self._call("GET", f"/api/stores/{name}/records", params=params)
 
     def read(self, name: str, *, where: dict[str, Any] | None = None, limit: int | None = None,
              offset: int = 0) -> list[dict[str, Any]]:

@@ -87,3 +87,17 @@ def test_flow_in_a_worker_reads_and_writes_stores_over_http_incrementally(api):
     assert read["records_out"] == 1  # only the record written since the last successful run
     assert api.get(f"/api/stores/{target}").json()["count"] == 6
 
+
+
+def test_a_refused_batch_in_a_worker_leaves_no_empty_store(api):
+    store, wf = name("fresh"), name("bad-batch")
+    doc = {"id": wf, "nodes": [
+        {"id": "gen", "type": "python.yield",
+         "config": {"code": "def node(r):\n    yield {'id': 'ok'}\n    yield {'id': 'bad', 'v': complex(1, 2)}\n"}},
+        {"id": "write", "type": "store.write", "config": {"store": store}},
+    ], "edges": [{"source": "gen", "target": "write"}]}
+    api.post("/api/workflows", json=doc).raise_for_status()
+    run = wait_for_run(api, api.post(f"/api/workflows/{wf}/runs", json={}).json()["run_id"])
+    write = next(n for n in run["nodes"] if n["node_id"] == "write")
+    assert run["status"] == "failed" and store in write["error"]["message"] and "bad" in write["error"]["message"]
+    assert api.get(f"/api/stores/{store}").status_code == 404

@@ -188,13 +188,14 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
     sampler.start()
     started = time.monotonic()
     client = httpx.Client(base_url=url, timeout=120)
+    ok = False
     try:
         doc = client.get(f"/api/workflows/{FLOW}").json()
         doc["schedule"] = {**doc["schedule"], "cron": "* * * * *" if schedule else doc["schedule"]["cron"],
                            "enabled": schedule}
         client.put(f"/api/workflows/{FLOW}", json=doc).raise_for_status()
         hook = client.get(f"/api/workflows/{FLOW}/webhook").json()["url"]
-        trigger_lateness, durations, statuses, marks = [], [], {}, []
+        trigger_lateness, durations, statuses, marks, failures = [], [], {}, [], []
         triggered: set[str] = set()
         for index in range(runs):
             new = rng.choice([0, 1, 2, 3, 4])
@@ -205,6 +206,10 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
             triggered.add(run_id)
             run = wait_run(client, run_id)
             statuses[run["status"]] = statuses.get(run["status"], 0) + 1
+            if run["status"] != "completed":
+                failures.append({"run": index + 1, "run_id": run_id, "status": run["status"], "error": run["error"],
+                                 "nodes": {n["node_id"]: n["status"] for n in run["nodes"]},
+                                 "node_errors": {n["node_id"]: n["error"] for n in run["nodes"] if n["error"]}})
             trigger_lateness.append(_parse_time(run["started_at"]).timestamp() - sent)
             if run["ended_at"]:
                 durations.append((_parse_time(run["ended_at"]) - _parse_time(run["started_at"])).total_seconds())
@@ -224,12 +229,15 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
         messages = client.get("/api/demo/inbox", params={"channel": "news", "limit": 1000}).json()["messages"]
         counted = sum(int(m.group(1)) for m in (_COUNT.match(x["text"] or "") for x in messages) if m)
         wall = time.monotonic() - started
+        checks_ok = (len(stored) == len(set(stored)) and sorted(set(stored)) == sorted(set(served))
+                     and (counted == len(set(served)) if not schedule else counted >= len(set(served))))
+        ok = checks_ok and set(statuses) == {"completed"}
     finally:
         sampler.stop.set()
         sampler.join()
         client.close()
         stop_server(process)
-        if not keep:
+        if not keep and ok:  # a failed soak keeps its data folder (server log included) for a look
             shutil.rmtree(home, ignore_errors=True)
 
     def series(kind: str) -> dict:
@@ -254,9 +262,9 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
         "rss": {kind: series(kind) for kind in ("api", "prefect", "workers")},
         "rss_over_time": marks,
         "checks": checks,
-        "ok": all(v for k, v in checks.items() if k.startswith(("store_", "slack_counts"))) and
-              set(statuses) == {"completed"},
-        "data_folder": str(home) if keep else None,
+        "failures": failures,
+        "ok": ok,
+        "data_folder": str(home) if keep or not ok else None,
     }
 
 

@@ -7,6 +7,7 @@ to the editor.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ import orjson
 from .run_events import NodeResult, RunInfo
 
 INTERNAL_TOKEN_HEADER = "X-Wirework-Internal-Token"
+SEND_ATTEMPTS = 4
 
 
 def encode_event(event: str, data: dict[str, Any]) -> bytes:
@@ -34,8 +36,21 @@ class HttpRunObserver:
         self._client.close()
 
     def _send(self, event: str, data: dict[str, Any]) -> None:
+        # Every event is idempotent on the server (insert-or-replace / update by key), so a
+        # request that timed out while the API was busy is simply sent again: a run must
+        # not end as "crashed" because one report was slow.
         run_id = data["run_id"]
-        response = self._client.post(f"/api/internal/runs/{run_id}/events", content=encode_event(event, data))
+        body = encode_event(event, data)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                response = self._client.post(f"/api/internal/runs/{run_id}/events", content=body)
+                if response.status_code < 500:
+                    response.raise_for_status()
+                    return
+            except httpx.TransportError:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+            time.sleep(0.5 * attempt)
         response.raise_for_status()
 
     def run_started(self, info: RunInfo) -> None:

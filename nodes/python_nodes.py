@@ -13,7 +13,7 @@ from uuid import uuid4
 from pydantic import Field
 
 from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record
-from .user_code import UserFunction, compile_problems, load_user_function
+from .user_code import UserFunction, compile_problems, load_user_function, run_generator
 
 _MAP_EXAMPLE = '''def node(record: dict) -> dict:
     record["length"] = len(str(record))
@@ -110,24 +110,8 @@ class PythonYield(_PythonNode):
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         fn = self._function()
-        out: list[Record] = []
-        record: Record = {}
-        try:
-            for record in records:
-                produced = fn.func(record)
-                if produced is None:
-                    continue
-                if isinstance(produced, dict):
-                    produced = [produced]
-                for item in produced:
-                    out.append(_as_record(item, fn, record.get("id"), None))
-                    if len(out) % 1000 == 0:
-                        ctx.check_cancelled()
-        except NodeError:
-            raise
-        except Exception as exc:
-            raise fn.error_from(exc, record.get("id")) from exc
-        return out
+        return run_generator(fn, records, lambda item, source_id: _as_record(item, fn, source_id, None),
+                             ctx.check_cancelled)
 
 
 class PythonAggregate(_PythonNode):

@@ -32,7 +32,7 @@ from .payload_template import TemplateError, get_path
 from .scrape_parse import (
     FieldSpec, base_url, extract_fields, is_absolute_url, item_id, next_page_url, selector_problem,
 )
-from .user_code import compile_problems, load_user_function
+from .user_code import compile_problems, load_user_function, run_generator
 from .web_fetch import DEFAULT_USER_AGENT, FetchError, FetchSettings, PageFetcher
 
 _CODE_EXAMPLE = '''def node(record: dict):
@@ -279,22 +279,7 @@ class HttpScrape(NodeType):
         # `fetch(url) -> str`: the polite fetcher, for code that wants it; plain
         # `requests` code is untouched.
         fn.func.__globals__.setdefault("fetch", fetcher.get_text)
-        out: list[Record] = []
-        record: Record = {}
-        try:
-            for record in records:
-                produced = fn.func(record)
-                if produced is None:
-                    continue
-                for item in [produced] if isinstance(produced, dict) else produced:
-                    out.append(self._code_item(item, record.get("id")))
-                    if len(out) % 100 == 0:
-                        ctx.check_cancelled()
-        except NodeError:
-            raise
-        except Exception as exc:
-            raise fn.error_from(exc, record.get("id")) from exc
-        return out
+        return run_generator(fn, records, self._code_item, ctx.check_cancelled, check_every=100)
 
     def _code_item(self, item: Any, source_id: str | None) -> Record:
         if not isinstance(item, dict):

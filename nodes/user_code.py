@@ -86,3 +86,26 @@ def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT) -> Use
     function.func = func
     function.is_generator = bool(getattr(func, "__code__", None) and func.__code__.co_flags & 0x20)
     return function
+
+
+def run_generator(fn: UserFunction, records: list[dict], to_record: Callable[[Any, str | None], dict],
+                  check_cancelled: Callable[[], None], check_every: int = 1000) -> list[dict]:
+    """Call a Kern-style `def node(record)` generator on each record (a returned dict or
+    list is accepted too) and collect `to_record(item, source_record_id)` for every item;
+    an exception in user code becomes a NodeError at the user's line and record."""
+    out: list[dict] = []
+    record: dict = {}
+    try:
+        for record in records:
+            produced = fn.func(record)
+            if produced is None:
+                continue
+            for item in [produced] if isinstance(produced, dict) else produced:
+                out.append(to_record(item, record.get("id")))
+                if len(out) % check_every == 0:
+                    check_cancelled()
+    except NodeError:
+        raise
+    except Exception as exc:
+        raise fn.error_from(exc, record.get("id")) from exc
+    return out

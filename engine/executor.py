@@ -23,6 +23,7 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, wait
 
 from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, default_registry
+from nodes.secret_values import SecretMask
 
 from . import node_logs
 from .deadline import NodeTimeout, call_with_deadline
@@ -94,6 +95,9 @@ class ActiveRun:
         self.cancel_event = threading.Event()
         self.lock = threading.Lock()
         self.success_actions: dict[str, list] = {}  # node id -> actions of its last successful attempt
+        # Every secret any node of this run resolved: a value a node passes on in its records
+        # is masked in what downstream nodes leave behind (error, logs, sample) too.
+        self.mask = SecretMask()
 
     def inputs_of(self, node_id: str) -> list[Record]:
         """Fan-in: concatenation of upstream outputs in edge order; roots get the trigger."""
@@ -134,7 +138,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     ctx = NodeContext(
         workflow_id=active.workflow.id, run_id=active.run_id, node_id=node_id, logger=logger,
         trigger=active.trigger, store_client=env.store_client, secrets=env.secrets,
-        cancel_event=active.cancel_event,
+        cancel_event=active.cancel_event, mask=active.mask,
     )
     node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
     try:
@@ -149,13 +153,22 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         else:
             error = {"type": type(exc).__name__, "message": str(exc), "node": node_id,
                      "record_id": None, "line": None, "source_line": None}
+        mask = ctx.mask
+        if mask:
+            error = _masked_error(error, mask)
         if not final:
             log.write(f"attempt {attempt} failed: {error['type']}: {error['message']}; retrying\n")
         env.observer.node_finished(NodeResult(
             run_id=active.run_id, node_id=node_id, status="failed" if final else "retrying",
             attempts=attempt, started_at=active.first_started[node_id], ended_at=utcnow(),
-            records_in=len(records), logs=log.text(), error=error,
+            records_in=len(records), logs=mask.text(log.text()) if mask else log.text(), error=error,
         ))
+        if mask:
+            # Prefect keeps the exception's text as the task and flow state message (and logs
+            # its traceback, causes included): what leaves the task is the masked error only.
+            raise NodeError(error["message"], node_id=node_id, record_id=error.get("record_id"),
+                            user_line=error.get("line"), source_line=error.get("source_line"),
+                            exception_type=error["type"]) from None
         if isinstance(exc, (NodeError, NodeTimeout)):
             raise
         raise NodeError(f"{type(exc).__name__}: {exc}", node_id=node_id, exception_type=type(exc).__name__) from exc
@@ -165,12 +178,27 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     with active.lock:
         active.finished.add(node_id)
         active.success_actions[node_id] = list(ctx.success_actions)
+    # Output records themselves are not masked (a node may pass a secret on on purpose,
+    # e.g. to a header); what the run keeps of them — the sample — is. Empty mask: no cost.
+    mask = ctx.mask
+    sample, logs = snapshot(output), log.text()
+    if mask:
+        sample, logs = mask.value(sample), mask.text(logs)
     env.observer.node_finished(NodeResult(
         run_id=active.run_id, node_id=node_id, status="completed", attempts=attempt,
         started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
-        records_out=len(output), sample=snapshot(output), logs=log.text(),
+        records_out=len(output), sample=sample, logs=logs,
     ))
     return len(output)
+
+
+def _masked_error(error: dict[str, Any], mask: Any) -> dict[str, Any]:
+    """The error dict with the run's secrets masked in its texts (node id and line kept)."""
+    masked = dict(error)
+    for key in ("message", "source_line", "type", "record_id"):
+        if isinstance(masked.get(key), str):
+            masked[key] = mask.text(masked[key])
+    return masked
 
 
 node_task = task(_execute_node, name="node", cache_policy=NO_CACHE, persist_result=False, log_prints=False)

@@ -1,6 +1,8 @@
 """Node types: the registry and the base classes node authors build on."""
 
-from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record, RunCancelled
+from .base import (
+    ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record, RunCancelled,
+)
 from .registry import NodeRegistry, UnknownNodeType, default_registry
 
 __all__ = [
@@ -8,6 +10,7 @@ __all__ = [
     "NodeConfig",
     "NodeContext",
     "NodeError",
+    "NodeReferences",
     "NodeRegistry",
     "NodeType",
     "Record",

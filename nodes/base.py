@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from .secret_values import SecretMask
 
 Category = Literal["source", "transform", "sink"]
 Record = dict[str, Any]
@@ -84,12 +87,48 @@ class RunCancelled(Exception):
     """Raised inside a node when its run was cancelled."""
 
 
+@dataclass(frozen=True)
+class NodeReferences:
+    """The named things a node reaches while it runs: secrets, stores, labeling projects.
+
+    A run is issued a token that can read exactly the union of its nodes' references, so
+    a node type must list every name it passes to the store client (`NodeType.references`).
+    """
+
+    secrets: frozenset[str] = frozenset()
+    stores: frozenset[str] = frozenset()
+    projects: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *, secrets: Any = (), stores: Any = (), projects: Any = ()) -> "NodeReferences":
+        """From iterables of names; empty names (unset optional fields) are left out."""
+        return cls(frozenset(n for n in secrets if n), frozenset(n for n in stores if n),
+                   frozenset(n for n in projects if n))
+
+    def __or__(self, other: "NodeReferences") -> "NodeReferences":
+        return NodeReferences(self.secrets | other.secrets, self.stores | other.stores,
+                              self.projects | other.projects)
+
+    def __bool__(self) -> bool:
+        return bool(self.secrets or self.stores or self.projects)
+
+
+def _new_mask() -> "SecretMask":
+    # Imported here: secret_values imports this module (NodeContext, NodeError).
+    from .secret_values import SecretMask
+
+    return SecretMask()
+
+
 @dataclass
 class NodeContext:
     """What a node may use while it runs.
 
     `store_client` is the only way to reach stores (in-process or over HTTP);
-    `secrets` resolves secret names to values without logging them.
+    `secrets` resolves secret names to values without logging them. `mask` holds every
+    secret value this node resolved (`secret_values.resolve_secret` registers them): the
+    engine applies it to the node's error, logs and output sample, and to the exception
+    Prefect records.
     """
 
     workflow_id: str
@@ -104,6 +143,7 @@ class NodeContext:
     # Work to do only if the whole run succeeds (e.g. advancing an incremental cursor,
     # so a failed run re-reads the same records next time). Filled by nodes, run by the engine.
     success_actions: list[Callable[[], None]] = field(default_factory=list)
+    mask: "SecretMask" = field(default_factory=_new_mask)
 
     def on_run_success(self, action: Callable[[], None]) -> None:
         self.success_actions.append(action)
@@ -134,6 +174,12 @@ class NodeType:
     def check(self) -> list[ConfigProblem]:
         """Problems beyond the schema (compile user code, parse selectors...)."""
         return []
+
+    def references(self) -> NodeReferences:
+        """Every secret, store and labeling project this node reaches, from its validated
+        config. The run's token can read exactly these and nothing else, so a node type
+        that reaches a name through the store client must list it here."""
+        return NodeReferences()
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         raise NotImplementedError

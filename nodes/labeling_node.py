@@ -20,7 +20,7 @@ from stores.labeling import HeuristicError, LabelingError, ProjectEnricher
 from stores.labeling.access import BUNDLE_ROUTE
 from stores.labeling.errors import NAME_PATTERN
 
-from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
+from .base import NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 
 
 class EnrichConfig(NodeConfig):
@@ -41,6 +41,10 @@ class LabelingEnrich(NodeType):
                    "labeling project's heuristics and weak supervision.")
     Config = EnrichConfig
     config: EnrichConfig
+
+    def references(self) -> NodeReferences:
+        # The bundle is read through the project (its bound store is the project's business).
+        return NodeReferences.of(projects=[self.config.project])
 
     def _bundle(self, ctx: NodeContext) -> dict:
         """The project's enrichment bundle through the store client (see stores/labeling/access.py)."""

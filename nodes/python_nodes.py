@@ -2,18 +2,23 @@
 
 Signatures match Kern AI's workflow so pasted code runs unmodified:
 `def node(record: dict) -> dict` (None drops), `def node(record: dict)` as a generator,
-and `def node(records: list[dict]) -> dict | list[dict]`.
+and `def node(records: list[dict]) -> dict | list[dict]`. The secrets a node declares in
+its `secrets` field are resolved when it runs and read by the code as `secrets["name"]`
+(a read-only module global; only the declared ones, masked in everything the run keeps).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 from pydantic import Field
 
-from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record
-from .user_code import UserFunction, compile_problems, load_user_function, run_generator
+from stores import NAME_PATTERN
+
+from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
+from .secret_values import resolve_secret
+from .user_code import UserFunction, UserSecrets, compile_problems, load_user_function, run_generator
 
 _MAP_EXAMPLE = '''def node(record: dict) -> dict:
     record["length"] = len(str(record))
@@ -35,16 +40,28 @@ def _code_field(example: str) -> Any:
     return Field(default=example, min_length=1, json_schema_extra={"format": "python"})
 
 
+SecretName = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+def _secrets_field() -> Any:
+    return Field(default_factory=list, title="Secrets",
+                 description='Names of the secrets the code may read, as secrets["name"] (a read-only mapping '
+                             "holding only these; their values are masked in logs, errors and samples).")
+
+
 class MapConfig(NodeConfig):
     code: str = _code_field(_MAP_EXAMPLE)
+    secrets: list[SecretName] = _secrets_field()
 
 
 class YieldConfig(NodeConfig):
     code: str = _code_field(_YIELD_EXAMPLE)
+    secrets: list[SecretName] = _secrets_field()
 
 
 class AggregateConfig(NodeConfig):
     code: str = _code_field(_AGGREGATE_EXAMPLE)
+    secrets: list[SecretName] = _secrets_field()
 
 
 def _as_record(value: Any, fn: UserFunction, source_id: str | None, fallback_id: str | None) -> Record:
@@ -68,8 +85,17 @@ class _PythonNode(NodeType):
     def check(self) -> list[ConfigProblem]:
         return compile_problems(self.config.code, self.node_id)
 
-    def _function(self) -> UserFunction:
-        return load_user_function(self.config.code, self.node_id)
+    def references(self) -> NodeReferences:
+        return NodeReferences.of(secrets=self.config.secrets)
+
+    def _secrets(self, ctx: NodeContext) -> UserSecrets:
+        """The declared secrets, resolved now (each registered in `ctx.mask` by resolve_secret)."""
+        values = {name: resolve_secret(ctx, name, node_id=self.node_id, purpose=f'secrets["{name}"] in the code')
+                  for name in dict.fromkeys(self.config.secrets)}
+        return UserSecrets(values, self.node_id)
+
+    def _function(self, ctx: NodeContext) -> UserFunction:
+        return load_user_function(self.config.code, self.node_id, secrets=self._secrets(ctx))
 
 
 class PythonMap(_PythonNode):
@@ -80,7 +106,7 @@ class PythonMap(_PythonNode):
     Config = MapConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        fn = self._function()
+        fn = self._function(ctx)
         func = fn.func
         out: list[Record] = []
         append = out.append
@@ -109,7 +135,7 @@ class PythonYield(_PythonNode):
     Config = YieldConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        fn = self._function()
+        fn = self._function(ctx)
         return run_generator(fn, records, lambda item, source_id: _as_record(item, fn, source_id, None),
                              ctx.check_cancelled)
 
@@ -122,7 +148,7 @@ class PythonAggregate(_PythonNode):
     Config = AggregateConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        fn = self._function()
+        fn = self._function(ctx)
         try:
             result = fn.func(records)
         except Exception as exc:

@@ -24,11 +24,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
-from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record
+from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 from .delivery import Per, groups, output_record, per_field, resolve_destination
 from .http_retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from .payload_template import TemplateError, get_path, parse_template, render
-from .secret_values import SecretMask, masked_loggers
+from .secret_values import SecretMask, context_mask, masked_loggers
 
 MAX_BLOCKS_PER_MESSAGE = 50  # Slack rejects more with "invalid_blocks"
 
@@ -139,6 +139,9 @@ class SlackPost(NodeType):
                                           field="text_field"))
         return problems
 
+    def references(self) -> NodeReferences:
+        return NodeReferences.of(secrets=[self.config.webhook_secret])
+
     def _blocks_template(self) -> list[Any] | None:
         if not self.config.blocks_template:
             return None
@@ -176,7 +179,7 @@ class SlackPost(NodeType):
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         c = self.config
-        mask = SecretMask()
+        mask = context_mask(ctx)  # shared with the engine, which masks error, logs and sample
         destination = resolve_destination(ctx, node_id=self.node_id, secret_name=c.webhook_secret,
                                           raw_url=c.webhook_url, mask=mask, purpose="the Slack webhook URL",
                                           always_mask=True)

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from stores import NAME_PATTERN, StoreError, StoreExists
 
-from .base import NodeConfig, NodeContext, NodeError, NodeType, Record
+from .base import NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 
 ReadMode = Literal["all", "filter", "limit", "incremental"]
 
@@ -80,6 +80,9 @@ class StoreRead(NodeType):
     inputs = "order"
     config: StoreReadConfig
 
+    def references(self) -> NodeReferences:
+        return NodeReferences.of(stores=[self.config.store])
+
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         client = _client(ctx, self.node_id)
         c = self.config
@@ -121,6 +124,9 @@ class StoreWrite(NodeType):
                    "logs how many were inserted, updated and unchanged.")
     Config = StoreWriteConfig
     config: StoreWriteConfig
+
+    def references(self) -> NodeReferences:
+        return NodeReferences.of(stores=[self.config.store])
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         client = _client(ctx, self.node_id)

@@ -4,12 +4,15 @@ Owns: turning a code string into the callable it defines (`def node(...)`), with
 compile errors reported at the user's line, and mapping an exception raised inside
 user code back to the user's line and source text. Code written for Kern AI's
 workflow (imports inside the function body, `def node(record: dict)`) runs as is.
+Code may also read the secrets its node declares through the module-global, read-only
+mapping `secrets` (`UserSecrets`); an undeclared name is a KeyError saying how to declare it.
 """
 
 from __future__ import annotations
 
 import linecache
 import traceback
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,6 +38,45 @@ def compile_problems(code: str, node_id: str, entry: str = ENTRY_POINT) -> list[
     if entry not in names:
         return [ConfigProblem(f"the code must define a function `def {entry}(...)`", field="code", line=1)]
     return []
+
+
+class UserSecrets(Mapping):
+    """The `secrets` global of user code: read-only, holding only the node's declared secrets.
+
+    Its repr names the secrets but never shows a value (values printed anyway are masked
+    by the engine)."""
+
+    __slots__ = ("_values", "_node_id")
+
+    def __init__(self, values: Mapping[str, str] | None = None, node_id: str = ""):
+        self._values = dict(values or {})
+        self._node_id = node_id
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._values[name]
+        except (KeyError, TypeError):
+            declared = ", ".join(f'"{n}"' for n in self._values) or "none"
+            # Double quotes only: KeyError shows its message through repr().
+            raise KeyError(f'the secret "{name}" is not declared by node "{self._node_id}" (declared: {declared}); '
+                           f'add "{name}" to the Secrets field of this node to read it as secrets["{name}"]') from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            return name in self._values
+        except TypeError:
+            return False
+
+    def __repr__(self) -> str:
+        return f"<secrets: {', '.join(self._values) or 'none declared'}>"
+
+    __str__ = __repr__
 
 
 @dataclass
@@ -64,8 +106,10 @@ class UserFunction:
         )
 
 
-def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT) -> UserFunction:
-    """Execute the module body of user code and return its entry function."""
+def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT,
+                       secrets: UserSecrets | None = None) -> UserFunction:
+    """Execute the module body of user code and return its entry function. With `secrets`,
+    the code sees it as the module global `secrets` (its own `import secrets` still wins)."""
     filename = code_filename(node_id)
     # Register the source so tracebacks (and our error mapping) can show user lines.
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
@@ -75,6 +119,8 @@ def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT) -> Use
         raise NodeError(f"SyntaxError: {exc.msg}", node_id=node_id, user_line=exc.lineno,
                         exception_type="SyntaxError") from None
     namespace: dict[str, Any] = {"__name__": f"wirework_node_{node_id}"}
+    if secrets is not None:
+        namespace["secrets"] = secrets
     function = UserFunction(func=lambda *a: None, node_id=node_id, filename=filename, is_generator=False)
     try:
         exec(compiled, namespace)

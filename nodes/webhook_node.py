@@ -17,11 +17,11 @@ from typing import Any, Literal
 import requests
 from pydantic import Field
 
-from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, Record
+from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 from .delivery import Per, groups, output_record, per_field, resolve_destination, summarise_body
 from .http_retry import HttpFailure, RetryPolicy, request_with_retries
 from .payload_template import TemplateError, get_path, parse_template, render
-from .secret_values import SecretMask, masked_loggers, resolve_secret
+from .secret_values import SecretMask, context_mask, masked_loggers, resolve_secret
 from .web_fetch import DEFAULT_USER_AGENT
 
 # Loggers that print request lines (urllib3 logs "POST /path" at debug level).
@@ -81,6 +81,9 @@ class WebhookPost(NodeType):
                 problems.append(ConfigProblem(str(exc), field="template"))
         return problems
 
+    def references(self) -> NodeReferences:
+        return NodeReferences.of(secrets=[self.config.target, self.config.auth_secret])
+
     def _payload(self, group: list[Record], template: Any) -> Any:
         c = self.config
         if c.body == "record":
@@ -94,7 +97,7 @@ class WebhookPost(NodeType):
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         c = self.config
-        mask = SecretMask()
+        mask = context_mask(ctx)  # shared with the engine, which masks error, logs and sample
         destination = resolve_destination(ctx, node_id=self.node_id, secret_name=c.target, raw_url=c.url, mask=mask,
                                           purpose="the webhook URL")
         template = parse_template(c.template) if c.body == "template" else None
@@ -135,15 +138,16 @@ class WebhookPost(NodeType):
         except HttpFailure as failure:
             detail = failure.reason
             if failure.response is not None:
-                detail += f"; response body: {failure.response.text[:500]!r}"
+                # Masked before it is cut: a cut through a secret would leave its start unmasked.
+                detail += f"; response body: {mask.text(failure.response.text)[:500]!r}"
             raise NodeError(mask.text(f"POST {shown} failed: {detail}"), node_id=self.node_id,
                             record_id=record_id, exception_type="WebhookError") from None
-        body = summarise_body(response.text, response.headers.get("Content-Type", ""), c.max_response_chars)
+        body = summarise_body(response.text, response.headers.get("Content-Type", ""), c.max_response_chars, mask)
         if response.status_code >= 300:
             hint = ("the request was refused: check the payload, URL and credentials"
                     if response.status_code >= 400 else "redirects are not followed: use the final URL")
             raise NodeError(mask.text(f"POST {shown} answered HTTP {response.status_code} "
-                                      f"{response.reason or ''}; response body: {response.text[:1000]!r}; {hint}"),
+                                      f"{response.reason or ''}; response body: {mask.text(response.text)[:1000]!r}; {hint}"),
                             node_id=self.node_id, record_id=record_id, exception_type="WebhookError")
         ctx.logger.info("POST %s: HTTP %d", shown, response.status_code)
         return {"status": response.status_code, "body": body}

@@ -29,6 +29,13 @@ WORKFLOW = {"id": "latency", "nodes": [{"id": "first", "type": "python.map",
                                         "config": {"code": "def node(r):\n    return r\n"}}], "edges": []}
 
 
+def auth_headers(home: Path) -> dict[str, str]:
+    """The server's API token from its data folder, as every local client reads it."""
+    from engine.api.security import read_api_token
+
+    return {"Authorization": f"Bearer {read_api_token(home)}"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -77,7 +84,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="wirework-latency-"))
     process, url = start_server(home)
     try:
-        with httpx.Client(base_url=url, timeout=30) as api:
+        with httpx.Client(base_url=url, timeout=30, headers=auth_headers(home)) as api:
             api.post("/api/workflows", json=WORKFLOW).raise_for_status()
             time.sleep(5)  # the first warm worker finishes its imports
             run_now = []

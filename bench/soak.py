@@ -50,6 +50,13 @@ STORE = "stock-news"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
+def auth_headers(home: Path) -> dict[str, str]:
+    """The server's API token from its data folder, as every local client reads it."""
+    from engine.api.security import read_api_token
+
+    return {"Authorization": f"Bearer {read_api_token(home)}"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -187,7 +194,7 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
     sampler = MemorySampler(process.pid)
     sampler.start()
     started = time.monotonic()
-    client = httpx.Client(base_url=url, timeout=120)
+    client = httpx.Client(base_url=url, timeout=120, headers=auth_headers(home))
     ok = False
     try:
         doc = client.get(f"/api/workflows/{FLOW}").json()

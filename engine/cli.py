@@ -127,7 +127,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if server_url is not None:
         from .remote_run import run_on_server
 
-        summary = run_on_server(server_url, workflow, payload, ProgressPrinter(sys.stdout), sys.stdout)
+        import os
+
+        from .api.security import read_api_token
+
+        token = os.environ.get("WIREWORK_API_TOKEN") or read_api_token(data_home())
+        summary = run_on_server(server_url, token or "", workflow, payload, ProgressPrinter(sys.stdout), sys.stdout)
         _print_summary(summary, sys.stdout)
         return EXIT_OK if summary.status == "completed" else EXIT_FAILED
 
@@ -150,6 +155,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.status == "completed" else EXIT_FAILED
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print the API token of this data folder (creating it, as `wirework up` would)."""
+    import os
+
+    from .api.security import load_or_create_api_token
+    from .paths import data_home
+
+    print(os.environ.get("WIREWORK_API_TOKEN") or load_or_create_api_token(data_home()))
+    return EXIT_OK
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -169,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="print every problem of a workflow file")
     validate.add_argument("file")
     validate.set_defaults(handler=cmd_validate)
+    token = sub.add_parser("token", help="print the API token (Authorization: Bearer …; the editor URL's ?token=)")
+    token.set_defaults(handler=cmd_token)
     up = sub.add_parser("up", help="start the Prefect server, the API + editor and the run launcher")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8400)

@@ -46,6 +46,11 @@ class RunEnvironment:
     registry: NodeRegistry = field(default_factory=default_registry)
     # Loads a saved workflow by id (deployment runs pass only the id).
     load_workflow: Callable[[str], Workflow] | None = None
+    # The job's workflow document and trigger record, handed over in-process rather than
+    # as flow-run parameters: Prefect stores parameters, and code in any run can reach
+    # Prefect's API, so another workflow's definition or webhook payload must not be there.
+    workflow: dict | None = None
+    trigger: dict | None = None
 
 
 _environment_lock = threading.Lock()
@@ -209,6 +214,8 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
               run_id: str | None = None) -> dict:
     """Run one workflow version: tasks in topological order, each waiting on its upstreams."""
     env = current_environment()
+    workflow = workflow if workflow is not None else env.workflow
+    trigger = trigger if trigger is not None else env.trigger
     model = parse_workflow(workflow, source=workflow_id) if workflow is not None else _load_saved(env, workflow_id)
     ensure_valid(model, env.registry)
     run_id = run_id or str(uuid.uuid4())

@@ -17,8 +17,12 @@ import orjson
 
 from .run_events import NodeResult, RunInfo
 
-INTERNAL_TOKEN_HEADER = "X-Wirework-Internal-Token"
 SEND_ATTEMPTS = 4
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    """How run processes authenticate to the API: their run token as a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def encode_event(event: str, data: dict[str, Any]) -> bytes:
@@ -26,11 +30,10 @@ def encode_event(event: str, data: dict[str, Any]) -> bytes:
 
 
 class HttpRunObserver:
-    def __init__(self, api_url: str, internal_token: str, timeout_s: float = 30.0):
+    def __init__(self, api_url: str, token: str, timeout_s: float = 30.0):
         # httpx.Client is safe to share between Prefect's task threads.
         self._client = httpx.Client(base_url=api_url, timeout=timeout_s,
-                                    headers={INTERNAL_TOKEN_HEADER: internal_token,
-                                             "Content-Type": "application/json"})
+                                    headers={**auth_headers(token), "Content-Type": "application/json"})
 
     def close(self) -> None:
         self._client.close()

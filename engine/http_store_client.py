@@ -2,8 +2,9 @@
 stores, secrets and saved workflows through the API process that owns the DuckDB files.
 
 Same interface as the in-process client (stores/client.py); every call is one request
-carrying a whole batch. Secrets and cursors use internal routes that need the
-per-server internal token, so secret values are never readable through the public API.
+carrying a whole batch. It authenticates with a run's own token (engine/run_tokens.py),
+so it reaches only the secrets, stores and projects that run's workflow names; secret
+values are served only on internal routes, never through the public API.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import orjson
 
 from stores.batch import dumps_batch
 
-from .http_reporting import INTERNAL_TOKEN_HEADER
+from .http_reporting import auth_headers
 from .model import Workflow
 
 
@@ -24,9 +25,8 @@ class StoreRequestError(RuntimeError):
 
 
 class HttpStoreClient:
-    def __init__(self, api_url: str, internal_token: str, timeout_s: float = 120.0):
-        self._client = httpx.Client(base_url=api_url, timeout=timeout_s,
-                                    headers={INTERNAL_TOKEN_HEADER: internal_token})
+    def __init__(self, api_url: str, token: str, timeout_s: float = 120.0):
+        self._client = httpx.Client(base_url=api_url, timeout=timeout_s, headers=auth_headers(token))
 
     def close(self) -> None:
         self._client.close()

@@ -71,11 +71,11 @@ def run_workflow(
     run_id = str(uuid.uuid4())
     collector = RunCollector()
     group = ObserverGroup(collector, app_db, *(observers or []))
-    set_environment(RunEnvironment(observer=group, store_client=store_client, secrets=secrets))
     trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
+    set_environment(RunEnvironment(observer=group, store_client=store_client, secrets=secrets,
+                                   workflow=workflow.model_dump(mode="json"), trigger=trigger_record))
     try:
-        state = run_graph(workflow.id, workflow=workflow.model_dump(mode="json"), trigger=trigger_record,
-                          run_id=run_id, return_state=True)
+        state = run_graph(workflow.id, run_id=run_id, return_state=True)
     finally:
         set_environment(None)
     if collector.info is None:  # the flow failed before the run started (e.g. invalid workflow)

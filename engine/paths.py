@@ -8,7 +8,8 @@ from pathlib import Path
 
 def data_home() -> Path:
     home = Path(os.environ.get("WIREWORK_HOME") or Path.cwd() / ".wirework").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    # Owner only when we create it: keys, databases and the API token live here.
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return home
 
 

@@ -35,8 +35,8 @@ def _events(client: httpx.Client, run_id: str):
                 yield event, orjson.loads(line[6:])
 
 
-def run_on_server(url: str, workflow: Workflow, payload: Any, printer, out: TextIO) -> RunSummary:
-    with httpx.Client(base_url=url, timeout=30) as client:
+def run_on_server(url: str, token: str, workflow: Workflow, payload: Any, printer, out: TextIO) -> RunSummary:
+    with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
         response = client.post("/api/runs", content=orjson.dumps({"workflow": workflow.model_dump(mode="json"),
                                                                   "payload": payload}),
                                headers={"Content-Type": "application/json"})

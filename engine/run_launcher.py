@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import orjson
 
-from .worker import API_URL_ENV, TOKEN_ENV
+from .worker import API_URL_ENV
 
 log = logging.getLogger("wirework.launcher")
 CANCEL_GRACE_S = 5.0
@@ -36,9 +36,11 @@ class WorkerExit:
 
 
 class RunLauncher:
-    def __init__(self, api_url: str, internal_token: str, env: dict[str, str],
-                 on_exit: Callable[[WorkerExit], None], max_concurrent: int = 4):
-        self._env = {**env, API_URL_ENV: api_url, TOKEN_ENV: internal_token}
+    def __init__(self, api_url: str, env: dict[str, str],
+                 on_exit: Callable[[WorkerExit], None], max_concurrent: int = 4,
+                 wrap_command: Callable[[list[str]], list[str]] = lambda argv: argv):
+        self._env = {**env, API_URL_ENV: api_url}
+        self._command = wrap_command([sys.executable, "-m", "engine.worker"])  # e.g. inside a sandbox
         self._on_exit = on_exit
         self.max_concurrent = max(1, max_concurrent)
         self._lock = threading.Lock()
@@ -50,7 +52,7 @@ class RunLauncher:
 
     def _spawn(self) -> subprocess.Popen:
         # A new session: cancelling kills the worker *and* anything user code started.
-        return subprocess.Popen([sys.executable, "-m", "engine.worker"], stdin=subprocess.PIPE,
+        return subprocess.Popen(self._command, stdin=subprocess.PIPE,
                                 env=self._env, start_new_session=True, cwd=os.getcwd())
 
     def start(self) -> None:

@@ -18,6 +18,8 @@ from .event_hub import EventHub
 from .model import Workflow
 from .run_events import NodeResult, RunInfo, utcnow
 from .run_launcher import RunLauncher, WorkerExit
+from .run_scope import scope_of
+from .run_tokens import RunTokens
 from .validation import WorkflowInvalid, validate_workflow
 
 log = logging.getLogger("wirework.runs")
@@ -40,10 +42,12 @@ class RunNotFound(KeyError):
 
 
 class RunService:
-    def __init__(self, db: AppDatabase, hub: EventHub, launcher: RunLauncher | None = None):
+    def __init__(self, db: AppDatabase, hub: EventHub, launcher: RunLauncher | None = None,
+                 tokens: RunTokens | None = None):
         self.db = db
         self.hub = hub
         self.launcher = launcher
+        self.tokens = tokens or RunTokens()
 
     # -- starting runs ---------------------------------------------------------------
     def start(self, workflow: Workflow, trigger: str, payload: Any = None) -> str:
@@ -54,15 +58,22 @@ class RunService:
         trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
         self._queue(run_id, workflow, trigger_record)
         self.launcher.launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
-                                      "trigger": trigger_record})
+                                      "trigger": trigger_record, "token": self._issue_token(run_id, workflow)})
         return run_id
 
     def start_scheduled(self, workflow: Workflow, flow_run_id: str, scheduled_time: datetime) -> str:
         run_id = str(uuid.uuid4())
         trigger_record = {"id": run_id, "trigger": "schedule", "payload": None, "time": scheduled_time.isoformat()}
+        token = self._issue_token(run_id, workflow)  # before queueing: an invalid config refuses here
         self._queue(run_id, workflow, trigger_record, prefect_flow_run_id=flow_run_id)
-        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": trigger_record})
+        # The saved version travels with the job: a scheduled run never takes its workflow
+        # from the Prefect flow run's parameters (anyone who can reach Prefect could set them).
+        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": trigger_record,
+                                      "workflow": workflow.model_dump(mode="json"), "token": token})
         return run_id
+
+    def _issue_token(self, run_id: str, workflow: Workflow) -> str:
+        return self.tokens.issue(scope_of(run_id, workflow))
 
     def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None) -> None:
         # The row exists before the worker reports, so GET /runs/{id} works at once.
@@ -87,6 +98,7 @@ class RunService:
                 data[key] = _as_datetime(data.get(key))
             self.db.node_finished(NodeResult(**data))
         elif event == "run_finished":
+            self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
             self.db.run_finished(run_id, data["status"], data.get("error"), _as_datetime(data["at"]))
         else:
             raise ValueError(f"unknown event {event!r}")
@@ -104,6 +116,7 @@ class RunService:
         return self.db.get_run(run_id)
 
     def on_worker_exit(self, exit: WorkerExit) -> None:
+        self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us
         if exit.cancelled:
             self.settle(exit.run_id, "cancelled", "cancelled by user")
         else:

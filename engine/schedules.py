@@ -147,7 +147,7 @@ class ScheduleSync:
             FlowRunFilterStateType,
         )
         from prefect.client.schemas.objects import StateType
-        from prefect.states import Pending
+        from prefect.states import Failed, Pending
 
         with self._lock:
             ids = {d: w for w, d in self._deployments.items()}
@@ -164,6 +164,14 @@ class ScheduleSync:
             result = client.set_flow_run_state(flow_run.id, Pending())
             if result.state is None or result.state.type != StateType.PENDING:
                 continue  # someone else claimed it
+            if flow_run.parameters != {"workflow_id": workflow_id}:
+                # Our deployments take the workflow id only: a flow run with other parameters
+                # (say, an injected `workflow`) was not made by our scheduler. Refuse it visibly.
+                log.warning('refused flow run %s of deployment "%s": unexpected parameters %s',
+                            flow_run.id, workflow_id, sorted(flow_run.parameters))
+                client.set_flow_run_state(flow_run.id, Failed(
+                    message="refused by wirework: scheduled runs take only the workflow_id parameter"), force=True)
+                continue
             try:
                 workflow = self.ctx.repo.get(workflow_id)
                 when = flow_run.expected_start_time or datetime.now(timezone.utc)

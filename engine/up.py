@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -49,9 +50,21 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_prefect_server(port: int, log_path: Path) -> subprocess.Popen:
-    env = configure_prefect_env(dict(os.environ))
+def secure_prefect_env(port: int, auth_string: str, environ: dict[str, str]) -> dict[str, str]:
+    """Settings of the Prefect server `wirework up` starts: basic auth on every route but its
+    health check, CSRF protection, and CORS limited to its own origin (Prefect's default is
+    `*`, which let any web page create flow runs)."""
+    env = configure_prefect_env(dict(environ))
     env.pop("PREFECT_API_URL", None)
+    env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
+    env["PREFECT_API_AUTH_STRING"] = auth_string
+    env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "true"
+    env["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port}"
+    return env
+
+
+def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subprocess.Popen:
+    env = secure_prefect_env(port, auth_string, os.environ)
     log_file = open(log_path, "ab")
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
@@ -124,7 +137,8 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
               file=sys.stderr)
         return 1
     if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("WIREWORK_API_TOKEN"):
-        print("✗ binding beyond this machine needs an API token: set WIREWORK_API_TOKEN", file=sys.stderr)
+        print("✗ binding beyond this machine needs an explicitly configured API token: set WIREWORK_API_TOKEN "
+              "(and WIREWORK_ALLOWED_HOSTS to the names clients use)", file=sys.stderr)
         return 1
     configure_prefect_env()
     prefect_process = None
@@ -134,7 +148,10 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
             prefect_port = prefect_port or (port + 1 if port_is_free("127.0.0.1", port + 1) else free_port())
             print(f"starting the Prefect server on 127.0.0.1:{prefect_port} (log: {home / 'prefect-server.log'})…",
                   flush=True)
-            prefect_process = start_prefect_server(prefect_port, home / "prefect-server.log")
+            # A fresh auth string per start: only this process and its children know it.
+            auth_string = f"wirework:{secrets.token_urlsafe(32)}"
+            prefect_process = start_prefect_server(prefect_port, home / "prefect-server.log", auth_string)
+            os.environ["PREFECT_API_AUTH_STRING"] = auth_string  # this process and its workers are clients
             prefect_api_url = f"http://127.0.0.1:{prefect_port}/api"
             wait_healthy(f"{prefect_api_url}/health", prefect_process, PREFECT_START_TIMEOUT_S, "the Prefect server")
         os.environ["PREFECT_API_URL"] = prefect_api_url
@@ -142,9 +159,10 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
         from .api.app import create_app
         from .api.context import ServerSettings
 
+        allowed = {h.strip() for h in os.environ.get("WIREWORK_ALLOWED_HOSTS", "").split(",") if h.strip()}
         settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
-                                  editor_dist=editor_dist(), seed_dir=seed_dir,
-                                  api_token=os.environ.get("WIREWORK_API_TOKEN"),
+                                  editor_dist=editor_dist(), seed_dir=seed_dir, allowed_hosts=allowed,
+                                  api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
                                   max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")))
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         server = _quiet_exit_server()(config)

@@ -6,9 +6,13 @@ the run starts within a fraction of a second. One process per run keeps user cod
 of the API process, lets a run be cancelled or time out by killing its process, and
 returns all memory to the system when it ends.
 
-Job lines:
-  {"kind": "run", "run_id", "workflow": {...}, "trigger": {...}}          run now / webhook
-  {"kind": "flow_run", "run_id", "flow_run_id", "trigger": {...}}         a scheduled Prefect run
+Job lines (each carries the run's own token: it reaches only the secrets, stores and
+projects that run's workflow names, and dies with the run):
+  {"kind": "run", "run_id", "token", "workflow": {...}, "trigger": {...}}                 run now / webhook
+  {"kind": "flow_run", "run_id", "token", "flow_run_id", "workflow": {...}, "trigger"}    a scheduled run
+
+The worker's environment holds no credential of the server: a warm spare waits before
+anyone knows which run it will execute.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ import orjson
 from .prefect_env import configure_prefect_env
 
 API_URL_ENV = "WIREWORK_API_URL"
-TOKEN_ENV = "WIREWORK_INTERNAL_TOKEN"
+
+
+class RefusedJob(RuntimeError):
+    """A job this worker will not run (e.g. a scheduled flow run whose parameters were altered)."""
 
 
 def _warm_up() -> None:
@@ -40,30 +47,36 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-def _environment(api_url: str, token: str):
+def _environment(api_url: str, job: dict[str, Any]):
     from .executor import RunEnvironment
     from .http_reporting import HttpRunObserver
     from .http_store_client import HttpStoreClient
 
-    store_client = HttpStoreClient(api_url, token)
-    return RunEnvironment(observer=HttpRunObserver(api_url, token), store_client=store_client,
-                          secrets=store_client, load_workflow=store_client.load_workflow)
+    store_client = HttpStoreClient(api_url, job["token"])
+    return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
+                          secrets=store_client, load_workflow=store_client.load_workflow,
+                          workflow=job["workflow"], trigger=job["trigger"])
 
 
-def run_job(job: dict[str, Any], api_url: str, token: str) -> int:
+def run_job(job: dict[str, Any], api_url: str) -> int:
     from prefect.flow_engine import run_flow
 
     from .executor import run_graph, set_environment
 
-    set_environment(_environment(api_url, token))
+    set_environment(_environment(api_url, job))
     if job["kind"] == "run":
-        state = run_graph(job["workflow"]["id"], workflow=job["workflow"], trigger=job["trigger"],
-                          run_id=job["run_id"], return_state=True)
+        # Only ids as flow-run parameters (see RunEnvironment.workflow): Prefect stores them.
+        state = run_graph(job["workflow"]["id"], run_id=job["run_id"], return_state=True)
     elif job["kind"] == "flow_run":
         from prefect.flow_engine import load_flow_run
 
         flow_run = load_flow_run(job["flow_run_id"])
-        parameters = {**flow_run.parameters, "run_id": job["run_id"], "trigger": job["trigger"]}
+        workflow_id = job["workflow"]["id"]
+        if flow_run.parameters != {"workflow_id": workflow_id}:
+            # Deployments take only the workflow id; anything else was added by someone else.
+            raise RefusedJob(f"scheduled flow run {job['flow_run_id']} of \"{workflow_id}\" has parameters "
+                             f"{sorted(flow_run.parameters)}; only workflow_id is accepted")
+        parameters = {"workflow_id": workflow_id, "run_id": job["run_id"]}
         state = run_flow(run_graph, flow_run=flow_run, parameters=parameters, return_type="state")
     else:
         raise ValueError(f"unknown job kind {job['kind']!r}")
@@ -72,12 +85,12 @@ def run_job(job: dict[str, Any], api_url: str, token: str) -> int:
 
 def main() -> int:
     configure_prefect_env()
-    api_url, token = os.environ[API_URL_ENV], os.environ[TOKEN_ENV]
+    api_url = os.environ[API_URL_ENV]
     _warm_up()
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # the launcher is shutting down and closed our stdin
-    return run_job(orjson.loads(line), api_url, token)
+    return run_job(orjson.loads(line), api_url)
 
 
 if __name__ == "__main__":

@@ -72,8 +72,23 @@ class ServerProcess:
         finally:
             self._log.close()
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+    @property
+    def token(self) -> str:
+        """The server's API token, read from its data folder as every local client does."""
+        from engine.api.security import read_api_token
+
+        token = read_api_token(self.home)
+        if token is None:
+            raise RuntimeError(f"no api-token in {self.home}")
+        return token
+
+    def client(self, **kwargs) -> httpx.Client:
+        """An API client authenticated with the server's token."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers, **kwargs)
+
+    def anonymous_client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
 
 def wait_for_run(client: httpx.Client, run_id: str, timeout_s: float = 60.0,

@@ -134,7 +134,7 @@ def test_unknown_api_route_is_json_404(api):
     assert response.status_code == 404 and response.json()["error"] == "not_found"
 
 
-def test_internal_routes_need_the_internal_token(api):
+def test_internal_routes_refuse_the_users_token(api):
     assert api.get("/api/internal/workflows/hello").status_code == 403
     assert api.get("/api/internal/secrets/anything", headers={"X-Wirework-Internal-Token": "guess"}).status_code == 403
 

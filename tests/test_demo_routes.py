@@ -16,9 +16,15 @@ from engine.demo.newsroom import INITIAL_ARTICLES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def app_client(home: Path, **settings) -> TestClient:
-    return TestClient(create_app(ServerSettings(data_home=home, run_workers=False, seed_dir=ROOT / "flows",
-                                                **settings)))
+def app_client(home: Path, authenticated: bool = True, **settings) -> TestClient:
+    """The real app in-process, addressed as 127.0.0.1 (the Host check refuses other names)."""
+    home.mkdir(parents=True, exist_ok=True)
+    settings.setdefault("api_token", "test-token")
+    settings.setdefault("seed_dir", ROOT / "flows")
+    settings.setdefault("run_workers", False)
+    headers = {"Authorization": f"Bearer {settings['api_token']}"} if authenticated else {}
+    return TestClient(create_app(ServerSettings(data_home=home, **settings)), base_url="http://127.0.0.1:8400",
+                      headers=headers)
 
 
 @pytest.fixture
@@ -61,7 +67,7 @@ def test_articles_appear_over_time_when_the_clock_is_on(tmp_path, monkeypatch):
 
 def test_demo_controls_need_the_api_token_when_one_is_set(tmp_path, monkeypatch):
     monkeypatch.setenv("WIREWORK_DEMO_NEWS_EVERY_S", "0")
-    with app_client(tmp_path / "home", api_token="s3cret") as c:
+    with app_client(tmp_path / "home", authenticated=False, api_token="s3cret") as c:
         assert c.post("/demo/news/publish", json={"count": 1}).status_code == 401
         ok = c.post("/demo/news/publish", json={"count": 1}, headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and ok.json()["total"] == INITIAL_ARTICLES + 1
@@ -89,7 +95,7 @@ def test_the_slack_webhook_secret_points_at_the_local_inbox(client):
 
 
 def test_no_demo_without_sample_flows(tmp_path):
-    with TestClient(create_app(ServerSettings(data_home=tmp_path, run_workers=False))) as c:
+    with app_client(tmp_path, seed_dir=None) as c:
         assert c.get("/api/labeling/projects").json() == []
         assert not (tmp_path / "demo-created").exists()
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from werkzeug import Response
 
-from engine.http_reporting import INTERNAL_TOKEN_HEADER, HttpRunObserver
+from engine.http_reporting import HttpRunObserver
 
 
 def test_an_event_refused_with_5xx_is_sent_again(httpserver):
@@ -17,13 +17,13 @@ def test_an_event_refused_with_5xx_is_sent_again(httpserver):
     received = []
 
     def handler(request):
-        received.append((request.headers.get(INTERNAL_TOKEN_HEADER), request.get_json()))
+        received.append((request.headers.get("Authorization"), request.get_json()))
         return next(answers)
 
     httpserver.expect_request("/api/internal/runs/r1/events", method="POST").respond_with_handler(handler)
     observer = HttpRunObserver(httpserver.url_for(""), "tok")
     observer.run_finished("r1", "completed", None, datetime.now(timezone.utc))
-    assert len(received) == 3 and received[-1][0] == "tok"
+    assert len(received) == 3 and received[-1][0] == "Bearer tok"
     assert received[-1][1]["event"] == "run_finished" and received[-1][1]["data"]["status"] == "completed"
 
 

@@ -17,12 +17,14 @@ from ..app_db import AppDatabase
 from ..demo import api_router as demo_api_router, bootstrap_demo, site_router as demo_site_router
 from ..event_hub import EventHub
 from ..run_launcher import RunLauncher
+from ..run_tokens import RunTokens
 from ..run_service import RunService
 from ..workflow_repo import WorkflowRepository
 from . import (routes_hooks, routes_internal, routes_labeling, routes_meta, routes_runs, routes_stores,
                routes_workflows)
 from .context import ServerContext, ServerSettings
 from .errors import install_error_handlers
+from .security import SecurityMiddleware, load_or_create_api_token
 
 log = logging.getLogger("wirework.api")
 
@@ -33,18 +35,33 @@ def _open_stores(settings: ServerSettings):
     return LocalStoreClient(settings.data_home)
 
 
+# Never handed to a run process: they would let user code act as the user.
+_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN", "WIREWORK_SECRETS_KEY")
+
+
 def _worker_env(settings: ServerSettings) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in _WORKER_ENV_DENYLIST}
     env["WIREWORK_HOME"] = str(settings.data_home)
     if settings.prefect_api_url:
         env["PREFECT_API_URL"] = settings.prefect_api_url
     return env
 
 
-def build_context(settings: ServerSettings) -> ServerContext:
+def _sandbox(settings: ServerSettings):
+    """Run processes see the machine read-only, without the data folder (keys, databases,
+    the API token) and with a private /tmp — when bubblewrap works here."""
+    from ..sandbox import sandbox_available, sandboxed, unavailable_reason
+
+    if not sandbox_available():
+        log.warning("user code runs WITHOUT a sandbox (%s): install bubblewrap (`make run` does)",
+                    unavailable_reason())
+    return lambda argv: sandboxed(argv, hidden=[settings.data_home])
+
+
+def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     db = AppDatabase(settings.data_home / "app.duckdb")
     hub = EventHub()
-    runs = RunService(db, hub)
+    runs = RunService(db, hub, tokens=tokens)
     stores = _open_stores(settings)
     from stores.labeling import LABELING_DB_FILE, LabelingService
 
@@ -55,7 +72,7 @@ def build_context(settings: ServerSettings) -> ServerContext:
 def create_app(settings: ServerSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        ctx = build_context(settings)
+        ctx = build_context(settings, app.state.run_tokens)
         app.state.wirework = ctx
         _seed_sample_flows(ctx)
         if settings.seed_dir is not None:  # the samples include the stock-news demo flow
@@ -64,8 +81,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
         if settings.run_workers:
-            launcher = RunLauncher(settings.api_url, settings.internal_token, _worker_env(settings),
-                                   on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs)
+            launcher = RunLauncher(settings.api_url, _worker_env(settings),
+                                   on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
+                                   wrap_command=_sandbox(settings))
             ctx.runs.launcher = launcher
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:
@@ -74,7 +92,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
             ctx.schedules = ScheduleSync(ctx)
             ctx.schedules.start()
         server_file.announce(settings.data_home, settings.api_url)
-        print(f"wirework is up: editor at {settings.api_url}/  (API docs at {settings.api_url}/docs)", flush=True)
+        # The URL carries the token once: opening it sets the editor's session cookie.
+        print(f"wirework is up: editor at {settings.api_url}/?token={settings.api_token}  "
+              f"(API docs at {settings.api_url}/docs; `wirework token` prints the token)", flush=True)
         try:
             yield
         finally:
@@ -92,8 +112,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app = FastAPI(title="wirework", version="0.1.0", lifespan=lifespan,
                   description="REST API of wirework: workflows, runs, schedules, stores, secrets.")
     install_error_handlers(app)
-    if settings.api_token:
-        _require_token(app, settings.api_token)
+    if settings.api_token is None:
+        settings.api_token = load_or_create_api_token(settings.data_home)
+    tokens = RunTokens()
+    app.state.run_tokens = tokens
+    app.add_middleware(SecurityMiddleware, api_token=settings.api_token, port=settings.port,
+                       allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of)
     for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
                    routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal,
                    demo_site_router, demo_api_router):  # all before the editor's catch-all
@@ -118,21 +142,6 @@ def _seed_sample_flows(ctx: ServerContext) -> None:
         except WorkflowFileError as exc:
             log.warning("sample flow %s skipped: %s", path.name, exc)
     marker.write_text("sample flows imported\n")
-
-
-def _require_token(app: FastAPI, token: str) -> None:
-    import hmac
-
-    from .errors import error_response
-
-    @app.middleware("http")
-    async def check_token(request, call_next):
-        path = request.url.path
-        if path.startswith("/api/") and not path.startswith("/api/internal/"):
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return error_response(401, "unauthorized", "send the API token as `Authorization: Bearer <token>`")
-        return await call_next(request)
 
 
 _NOT_BUILT = """<!doctype html><title>wirework</title><h1>wirework API is running</h1>

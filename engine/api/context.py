@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8400
     prefect_api_url: str | None = None
-    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     editor_dist: Path | None = None
     webhook_max_bytes: int = 1_000_000
     seed_dir: Path | None = None  # sample flows imported on the first start
-    api_token: str | None = None  # required on /api when set (binding beyond localhost)
+    api_token: str | None = None  # None: the data folder's `api-token` (created on first start)
+    allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's
     max_concurrent_runs: int = 4
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
 

@@ -1,22 +1,22 @@
-"""Routes for worker processes only (they carry the server's internal token): run
-events, saved workflows, secret values and incremental cursors."""
+"""Routes for run processes only (they carry their run's token): run events, saved
+workflows, secret values and incremental cursors. The security middleware has already
+checked that the token's run may call this route for this secret, store or workflow;
+the user's own token is refused here, so a secret's value never leaves through the API
+except to a run whose workflow names it."""
 
 from __future__ import annotations
-
-import hmac
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Request, Response
 
-from ..http_reporting import INTERNAL_TOKEN_HEADER
 from .context import ServerContext, get_context
 from .errors import ApiError
+from .security import principal_of
 
 
 def require_internal(request: Request, ctx: ServerContext = Depends(get_context)) -> ServerContext:
-    given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
-    if not hmac.compare_digest(given.encode(), ctx.settings.internal_token.encode()):
-        raise ApiError(403, "forbidden", "this route is for wirework worker processes")
+    if principal_of(request).kind != "run":
+        raise ApiError(403, "forbidden", "this route is for wirework run processes (with their run's token)")
     return ctx
 
 

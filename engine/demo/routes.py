@@ -52,16 +52,14 @@ def get_demo(request: Request) -> Demo:
 
 
 def require_token_if_set(request: Request) -> None:
-    """The site's controls change state: once the server needs an API token (bound beyond
-    this machine), they need it too. Pages and the Slack stand-in stay open, like the
-    sites they imitate (a flow posts to the inbox without credentials, as to Slack)."""
-    import hmac
+    """The site's controls change state, so they need the user (API token or the editor's
+    cookie). Pages and the Slack stand-in stay open, like the sites they imitate (a flow
+    posts to the inbox without credentials, as to Slack)."""
+    from ..api.security import principal_of
 
-    token = get_context(request).settings.api_token
-    if token:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise ApiError(401, "unauthorized", "send the API token as `Authorization: Bearer <token>`")
+    if principal_of(request).kind != "user":
+        raise ApiError(401, "unauthorized", "send the API token as `Authorization: Bearer <token>` "
+                                            "(print it with `wirework token`)")
 
 
 # -- the news site ------------------------------------------------------------------------

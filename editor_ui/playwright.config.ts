@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 // Debian's Chromium (Playwright's own browser download does not work on these machines).
@@ -6,6 +8,11 @@ export const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+
+// The signed-in browser state (the session cookie) the global setup (e2e/backend.ts) gets
+// by opening `/?token=…` as a user does; every spec's page starts from it. One file per
+// `playwright test` run (set here in the runner, inherited by its workers), removed at the end.
+export const STORAGE_STATE = (process.env.WIREWORK_STORAGE_STATE ??= join(tmpdir(), `wirework-e2e-state-${process.pid}.json`));
 
 export default defineConfig({
   testDir: "e2e",
@@ -21,6 +28,7 @@ export default defineConfig({
     headless: true,
     viewport: { width: 1400, height: 900 },
     launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    storageState: STORAGE_STATE,
     trace: "retain-on-failure",
     actionTimeout: 15_000,
   },

@@ -5,9 +5,13 @@
  *
  *   node bench/open_1000_nodes.mjs            # starts its own backend (wirework up)
  *   WIREWORK_URL=http://127.0.0.1:8400 node bench/open_1000_nodes.mjs
+ *
+ * API calls send the server's token as a bearer header; the browser signs in once through
+ * `/?token=…` (the session cookie) and every measured context starts from that state.
+ * With WIREWORK_URL the token comes from WIREWORK_TOKEN, WIREWORK_HOME or `../.wirework/`.
  */
 import { chromium } from "@playwright/test";
-import { startWirework } from "../scripts/wireworkServer.mjs";
+import { findToken, signInStorageState, startWirework } from "../scripts/wireworkServer.mjs";
 
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,10 +38,11 @@ function workflow(id, count) {
     schedule: { cron: null, timezone: "UTC", enabled: false } };
 }
 
-async function createWorkflow(url, doc) {
-  await fetch(`${url}/api/workflows/${doc.id}`, { method: "DELETE" });
+async function createWorkflow(url, token, doc) {
+  const authorization = `Bearer ${token}`;
+  await fetch(`${url}/api/workflows/${doc.id}`, { method: "DELETE", headers: { authorization } });
   const response = await fetch(`${url}/api/workflows`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(doc),
+    method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify(doc),
   });
   if (response.status !== 201) throw new Error(`creating ${doc.id}: ${response.status} ${await response.text()}`);
 }
@@ -102,16 +107,19 @@ function median(values) {
 async function main() {
   const server = process.env.WIREWORK_URL ? null : await startWirework();
   const url = process.env.WIREWORK_URL ?? server.url;
+  const token = server?.token ?? findToken();
+  if (!token) throw new Error("no API token: set WIREWORK_TOKEN (`wirework token` prints it) or WIREWORK_HOME");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
   try {
+    const storageState = await signInStorageState(browser, url, token);
     const results = {};
     for (const count of [10, 1000]) {
       const id = `bench-open-${count}`;
-      await createWorkflow(url, workflow(id, count));
+      await createWorkflow(url, token, workflow(id, count));
       const opens = [];
       let pan = null;
       for (let i = 0; i < REPEATS; i++) {
-        const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+        const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, storageState });
         const page = await context.newPage();
         opens.push(await timeOpen(page, url, id, count));
         if (i === REPEATS - 1) {

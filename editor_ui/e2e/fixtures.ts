@@ -1,11 +1,32 @@
-/** Shared e2e helpers: the backend's URL as baseURL, API shortcuts, and canvas gestures. */
+/**
+ * Shared e2e helpers: the backend's URL as baseURL, API shortcuts, and canvas gestures.
+ * Pages are signed in by the session cookie the global setup got (config `storageState`);
+ * the `request` fixture (API calls from the test itself) sends the API token as a bearer
+ * header instead, as a script or the CLI would, and no cookie.
+ */
 import { test as base, expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+
+/** The backend's API token (set by the global setup). */
+export function apiToken(): string {
+  const token = process.env.WIREWORK_TOKEN;
+  if (!token) throw new Error("WIREWORK_TOKEN is not set: the global setup reads it from the backend");
+  return token;
+}
 
 export const test = base.extend({
   baseURL: async ({}, use) => {
     const url = process.env.WIREWORK_URL;
     if (!url) throw new Error("WIREWORK_URL is not set: the global setup starts the backend");
     await use(url);
+  },
+  request: async ({ playwright, baseURL }, use) => {
+    const request = await playwright.request.newContext({
+      baseURL,
+      extraHTTPHeaders: { Authorization: `Bearer ${apiToken()}` },
+      storageState: { cookies: [], origins: [] },
+    });
+    await use(request);
+    await request.dispose();
   },
 });
 export { expect };

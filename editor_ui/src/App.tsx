@@ -5,6 +5,7 @@ import { SecretsPage } from "./pages/SecretsPage";
 import { RunsPage } from "./pages/RunsPage";
 import { LabelingPage } from "./labeling/LabelingPage";
 import { hrefFor, useRoute, type Route } from "./router";
+import { SignInScreen, useAuthState } from "./ui/SignInScreen";
 
 const NAV: { label: string; route: Route }[] = [
   { label: "Workflows", route: { page: "workflows" } },
@@ -16,6 +17,8 @@ const NAV: { label: string; route: Route }[] = [
 
 export function App() {
   const route = useRoute();
+  const auth = useAuthState();
+  if (auth.unauthorized) return <SignInScreen state={auth} />;
   return (
     <div className="app">
       <header className="app-header">

@@ -3,6 +3,7 @@ import type {
   NodeTypeInfo, RecordPage, Run, ScheduleInfo, SecretInfo, StoreInfo, ValidationResult,
   VersionInfo, Workflow, WorkflowListItem,
 } from "./types";
+import { authStore } from "./auth";
 
 /** An error response of the API: `{error, detail, node?}` plus the HTTP status. */
 export class ApiError extends Error {
@@ -26,6 +27,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     (init.headers as Record<string, string>)["content-type"] = "application/json";
   }
   const response = await fetch(path, init);
+  // (/api/health answers without a session, so it says nothing about signing in.)
+  if (response.ok && !path.startsWith("/api/health")) authStore.reportAuthorized();
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let parsed: unknown = undefined;
@@ -37,6 +40,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (!response.ok) {
     const errorBody = (parsed && typeof parsed === "object" ? parsed : {}) as Record<string, unknown>;
     const detail = errorBody.detail;
+    // No valid session cookie (or bearer token): the app shows the "Not signed in" screen.
+    if (response.status === 401) authStore.reportUnauthorized(typeof detail === "string" ? detail : "");
     throw new ApiError(
       response.status,
       String(errorBody.error ?? response.statusText ?? "error"),

@@ -26,7 +26,7 @@ EDITOR_STAMP := $(EDITOR)/node_modules/.installed
 EDITOR_BUILD := $(EDITOR)/dist/index.html
 EDITOR_SOURCES := $(shell find $(EDITOR)/src -type f 2>/dev/null) $(EDITOR)/index.html $(EDITOR)/vite.config.ts $(EDITOR)/tsconfig.json
 
-.PHONY: editor chromium
+.PHONY: editor chromium sandbox
 
 $(EDITOR_STAMP): $(EDITOR)/package.json $(EDITOR)/package-lock.json
 	@echo "installing the editor's npm packages (npm ci)…"
@@ -42,11 +42,15 @@ editor: $(EDITOR_BUILD)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# User code (run workers, labeling functions) runs in a bubblewrap sandbox (engine/sandbox.py).
+sandbox:
+	@command -v bwrap >/dev/null || (apt-get update && apt-get install -y bubblewrap)
+
 # Starts the Prefect server, the API + editor and the run launcher; prints the editor's URL.
-run: setup editor
+run: setup editor sandbox
 	$(BIN)/wirework up
 
-test: setup editor chromium
+test: setup editor chromium sandbox
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from .heuristics import (ACTIVE_LEARNER, DEFAULT_LEARNER_C, DEFAULT_MIN_CONFIDEN
                          LOOKUP_LIST, Votes, out_of_fold_proba, predict_proba, train_logistic_regression,
                          votes_from_proba)
 from .lf_code import check_labeling_function
-from .lf_runner import DEFAULT_TIMEOUT_S, run_labeling_functions
+from .lf_runner import DEFAULT_TIMEOUT_S, no_wrapping, run_labeling_functions
 from .repository import LabelingRepository
 from .statistics import heuristic_statistics
 from .suggestions import DEFAULT_MAX_CONFIDENCE, FILTERS, record_item, select
@@ -48,15 +48,18 @@ class LabelingService:
     """Labeling projects stored in one DuckDB file, synced from shared stores through a StoreClient."""
 
     def __init__(self, db_path: str | Path, store_client: Any = None, embedder_factory=get_embedder,
-                 isolate_user_code: bool = True, user_code_timeout_s: float = DEFAULT_TIMEOUT_S):
+                 isolate_user_code: bool = True, user_code_timeout_s: float = DEFAULT_TIMEOUT_S,
+                 wrap_command: Callable[[list[str]], list[str]] = no_wrapping):
         """`isolate_user_code`: run labeling functions in a child process with a timeout
         (the default; the API process never runs user code). False runs them here, for a
-        process that is itself a sandbox (a flow run, a benchmark)."""
+        process that is itself a sandbox (a flow run, a benchmark). `wrap_command` turns the
+        child's command into the one to start (the engine's sandbox; default: unchanged)."""
         self.repo = LabelingRepository(db_path)
         self.store_client = store_client
         self._embedder_factory = embedder_factory
         self.isolate_user_code = isolate_user_code
         self.user_code_timeout_s = user_code_timeout_s
+        self.wrap_command = wrap_command
         # One sync at a time: two threads paging the same store would race on synced_seq.
         self._sync_lock = threading.Lock()
         self.training_jobs = TrainingJobs()
@@ -346,7 +349,8 @@ class LabelingService:
         embeddings: np.ndarray | None = None
         functions = [(row["name"], row["config"]["code"]) for row in rows if row["kind"] == LABELING_FUNCTION]
         if self.isolate_user_code:
-            votes.update(run_labeling_functions(project, spec, functions, records, self.user_code_timeout_s))
+            votes.update(run_labeling_functions(project, spec, functions, records, self.user_code_timeout_s,
+                                                self.wrap_command))
         for row in rows:
             name, kind, config = row["name"], row["kind"], row["config"]
             if kind == ACTIVE_LEARNER:
@@ -500,7 +504,7 @@ class LabelingService:
         rest = [r for r in self.repo.records(project, limit=sample_size + len(labelled)) if r["id"] not in manual]
         sample = (labelled + rest)[:sample_size]
         votes = run_labeling_functions(project, spec, [(name, code)], sample,
-                                       min(self.user_code_timeout_s, PREVIEW_TIMEOUT_S))[name]
+                                       min(self.user_code_timeout_s, PREVIEW_TIMEOUT_S), self.wrap_command)[name]
         rows = []
         for record in sample:
             vote = votes.get(record["id"], (None, None))[0]

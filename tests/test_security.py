@@ -318,3 +318,20 @@ def test_an_echoing_server_leaks_no_part_of_a_secret_url_anywhere(prefect_api_ur
     assert "no such hook" in everything  # the error itself is kept, masked
     for part in SECRET_PARTS:
         assert part not in everything, part
+
+
+def test_a_labeling_function_cannot_read_the_data_folder(secured, api):
+    from tests.test_api_labeling import make_project
+
+    _, project = make_project(api)
+    key_path = secured.home / "secrets.key"
+    assert key_path.exists()
+    code = ("def lf(record):\n"
+            "    import os\n"
+            f"    try:\n        data = open({str(key_path)!r}).read()\n"
+            "    except OSError:\n        return None\n"
+            "    return 'rather positive' if data else None\n")
+    preview = api.post(f"/api/labeling/projects/{project}/tasks/sentiment/preview",
+                       json={"code": code, "sample_size": 5})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["hits"] == 0  # the key file is not there inside the sandbox

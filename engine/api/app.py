@@ -65,8 +65,16 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     stores = _open_stores(settings)
     from stores.labeling import LABELING_DB_FILE, LabelingService
 
+    from ..sandbox import sandboxed
+
+    # Labeling functions are user code too: same sandbox as run workers (their child is
+    # waited for by the thread that starts it, so it may die with that thread's process).
+    def wrap_labeling(argv: list[str]) -> list[str]:
+        return sandboxed(argv, hidden=[settings.data_home], die_with_parent=True)
+
     return ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs, stores=stores,
-                         labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores))
+                         labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
+                                                  wrap_command=wrap_labeling))
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -123,7 +131,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
                    demo_site_router, demo_api_router):  # all before the editor's catch-all
         app.include_router(router)
     _serve_editor(app, settings.editor_dist)
+    _declare_bearer_auth(app)
     return app
+
+
+def _declare_bearer_auth(app: FastAPI) -> None:
+    """Tell OpenAPI clients (and /docs' Authorize button) that routes take the API token."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiToken"] = {
+                "type": "http", "scheme": "bearer", "description": "the output of `wirework token`"}
+            schema["security"] = [{"apiToken": []}]
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _seed_sample_flows(ctx: ServerContext) -> None:

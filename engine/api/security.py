@@ -10,8 +10,8 @@ as Jupyter does), the editor's session cookie derived from it, and `SecurityMidd
   origin (403); `Sec-Fetch-Site: cross-site` is refused too.
 - **JSON routes** take only `Content-Type: application/json` (415): a cross-site
   "simple" request (text/plain, form-encoded) can never reach a route. Store uploads
-  take multipart form data; webhooks take whatever their sender posts (their URL
-  carries the workflow's own token).
+  take multipart form data; webhooks (and the demo's Slack stand-in) take whatever
+  their sender posts (a webhook's URL carries the workflow's own token).
 - **`/api/*`** (except `/api/health`) needs the token — `Authorization: Bearer …` or the
   HttpOnly, SameSite=Strict cookie the editor gets by opening `/?token=…` once — or a
   *run token*: a worker's token, valid only while its run is active and only for the
@@ -222,9 +222,13 @@ class SecurityMiddleware:
         return 303, "unauthorized", "wrong token", headers
 
 
+# Endpoints that stand for a receiving service (our webhooks, the demo's Slack stand-in).
+_RECEIVER_PREFIXES = ("/hooks/", "/demo/slack/")
+
+
 def _content_type_problem(scope: dict[str, Any], path: str) -> str | None:
-    if path.startswith("/hooks/"):
-        return None  # a webhook sender picks its own content type; the URL's token is the check
+    if path.startswith(_RECEIVER_PREFIXES):
+        return None  # a webhook sender picks its own content type (hooks: the URL's token is the check)
     content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
     has_body = (_header(scope, b"content-length") or "0") != "0" or _header(scope, b"transfer-encoding") is not None
     if not content_type and not has_body:

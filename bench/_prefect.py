@@ -13,8 +13,8 @@ from typing import Iterator
 def local_prefect_server() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="wirework-bench-"))
     os.environ["WIREWORK_HOME"] = str(home)
-    from engine.prefect_env import configure_prefect_env
-    from engine.up import free_port, start_prefect_server, stop_process, wait_healthy
+    from engine.config.prefect_env import configure_prefect_env
+    from engine.cli.up import free_port, start_prefect_server, stop_process, wait_healthy
 
     configure_prefect_env()
     port = free_port()

@@ -83,7 +83,7 @@ def plain_loop(n: int) -> float:
 def engine_run(workflow, n: int, span: bool = False) -> float:
     """Wall time of a whole run, or (span=True) the time from the first node's start to
     the last node's end: the record-dependent part, without the flow run's fixed floor."""
-    from engine.launch import run_workflow
+    from engine.execution.local_run import run_workflow
 
     started = time.perf_counter()
     summary = run_workflow(workflow, {"n": n})

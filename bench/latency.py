@@ -31,7 +31,7 @@ WORKFLOW = {"id": "latency", "nodes": [{"id": "first", "type": "python.map",
 
 def auth_headers(home: Path) -> dict[str, str]:
     """The server's API token from its data folder, as every local client reads it."""
-    from engine.api.security import read_api_token
+    from engine.server.security import read_api_token
 
     return {"Authorization": f"Bearer {read_api_token(home)}"}
 

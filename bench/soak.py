@@ -52,7 +52,7 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 def auth_headers(home: Path) -> dict[str, str]:
     """The server's API token from its data folder, as every local client reads it."""
-    from engine.api.security import read_api_token
+    from engine.server.security import read_api_token
 
     return {"Authorization": f"Bearer {read_api_token(home)}"}
 
@@ -107,7 +107,7 @@ def memory_snapshot(api_pid: int) -> dict[str, float]:
         command = _cmdline(child)
         tree = _tree(child)
         total = sum(_rss_mb(p) for p in tree)
-        if "engine.worker" in command:
+        if "engine.execution.worker" in command:
             snapshot["workers"] += total
             snapshot["worker_processes"] += 1
         elif "prefect" in command:

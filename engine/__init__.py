@@ -3,8 +3,17 @@
 Other packages use only the names exported here.
 """
 
-from .model import EdgeSpec, NodeSpec, Schedule, Workflow, WorkflowFileError, load_workflow, parse_workflow, save_workflow
-from .validation import Problem, WorkflowInvalid, validate_workflow
+from engine.model.workflow import (
+    EdgeSpec,
+    NodeSpec,
+    Schedule,
+    Workflow,
+    WorkflowFileError,
+    load_workflow,
+    parse_workflow,
+    save_workflow,
+)
+from engine.model.validation import Problem, WorkflowInvalid, validate_workflow
 
 __all__ = [
     "EdgeSpec",

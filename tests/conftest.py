@@ -34,7 +34,7 @@ def wirework_home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def app_db(wirework_home):
-    from engine.app_db import AppDatabase
+    from engine.server.db.app_db import AppDatabase
 
     db = AppDatabase(wirework_home / "app.duckdb")
     yield db

@@ -75,7 +75,7 @@ class ServerProcess:
     @property
     def token(self) -> str:
         """The server's API token, read from its data folder as every local client does."""
-        from engine.api.security import read_api_token
+        from engine.server.security import read_api_token
 
         token = read_api_token(self.home)
         if token is None:

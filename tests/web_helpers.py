@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.validation import instantiate
+from engine.model.validation import instantiate
 from nodes import NodeContext, NodeType, default_registry
 
 

@@ -1,0 +1,176 @@
+"""`wirework up`: the Prefect server, the wirework API (with its run launcher and
+schedule loop) and a clean stop of all of them on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from engine.config.paths import data_home
+from engine.config.prefect_env import configure_prefect_env
+
+PREFECT_START_TIMEOUT_S = 120.0
+_PR_SET_PDEATHSIG = 1
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    # If `wirework up` is killed outright, the Prefect server must not outlive it.
+    try:
+        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def secure_prefect_env(port: int, auth_string: str, environ: dict[str, str]) -> dict[str, str]:
+    """Settings of the Prefect server `wirework up` starts: basic auth on every route but its
+    health check, CSRF protection, and CORS limited to its own origin (Prefect's default is
+    `*`, which let any web page create flow runs)."""
+    env = configure_prefect_env(dict(environ))
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
+    env["PREFECT_API_AUTH_STRING"] = auth_string
+    env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "true"
+    env["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port}"
+    return env
+
+
+def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subprocess.Popen:
+    env = secure_prefect_env(port, auth_string, os.environ)
+    log_file = open(log_path, "ab")
+    prefect_bin = Path(sys.executable).with_name("prefect")
+    command = [str(prefect_bin), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def wait_healthy(url: str, process: subprocess.Popen | None, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StartupError(f"{what} exited with code {process.returncode} while starting")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise StartupError(f"{what} did not become healthy within {timeout_s:.0f} s ({url})")
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def editor_dist() -> Path:
+    return Path(__file__).resolve().parent.parent / "editor_ui" / "dist"
+
+
+def _quiet_exit_server():
+    """uvicorn.Server that does not re-raise SIGINT/SIGTERM after its clean shutdown:
+    the re-raise would kill this process before it stops the Prefect server."""
+    import contextlib
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int | None, seed_dir: Path | None) -> int:
+    import uvicorn
+
+    home = data_home()
+    if not port_is_free(host, port):
+        print(f"✗ port {port} on {host} is busy — is wirework already running? Use --port to pick another.",
+              file=sys.stderr)
+        return 1
+    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("WIREWORK_API_TOKEN"):
+        print("✗ binding beyond this machine needs an explicitly configured API token: set WIREWORK_API_TOKEN "
+              "(and WIREWORK_ALLOWED_HOSTS to the names clients use)", file=sys.stderr)
+        return 1
+    configure_prefect_env()
+    prefect_process = None
+    prefect_api_url = prefect_api_url or os.environ.get("PREFECT_API_URL")
+    try:
+        if not prefect_api_url:
+            prefect_port = prefect_port or (port + 1 if port_is_free("127.0.0.1", port + 1) else free_port())
+            print(f"starting the Prefect server on 127.0.0.1:{prefect_port} (log: {home / 'prefect-server.log'})…",
+                  flush=True)
+            # A fresh auth string per start: only this process and its children know it.
+            auth_string = f"wirework:{secrets.token_urlsafe(32)}"
+            prefect_process = start_prefect_server(prefect_port, home / "prefect-server.log", auth_string)
+            os.environ["PREFECT_API_AUTH_STRING"] = auth_string  # this process and its workers are clients
+            prefect_api_url = f"http://127.0.0.1:{prefect_port}/api"
+            wait_healthy(f"{prefect_api_url}/health", prefect_process, PREFECT_START_TIMEOUT_S, "the Prefect server")
+        os.environ["PREFECT_API_URL"] = prefect_api_url
+
+        from engine.server.app import create_app
+        from engine.server.context import ServerSettings
+
+        allowed = {h.strip() for h in os.environ.get("WIREWORK_ALLOWED_HOSTS", "").split(",") if h.strip()}
+        settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
+                                  editor_dist=editor_dist(), seed_dir=seed_dir, allowed_hosts=allowed,
+                                  api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
+                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")))
+        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        server = _quiet_exit_server()(config)
+        server.run()  # handles SIGINT/SIGTERM: stops accepting, runs the app's shutdown
+        return 0
+    except StartupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if prefect_process is not None:
+            stop_process(prefect_process)

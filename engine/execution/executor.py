@@ -1,0 +1,274 @@
+"""The Prefect executor: one flow run (`run_graph`) per workflow run, one task per node.
+
+Records never pass through Prefect: a node's output stays in this process's memory
+(`ActiveRun.outputs`) and downstream tasks wait on their upstream futures with
+`wait_for`. That keeps Prefect's per-task cost flat (no hashing or walking of 100k
+records for caching or dependency tracking) while the Prefect server still sees the
+real task graph, states, retries and timings.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+from prefect.futures import PrefectFuture, wait
+
+from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, default_registry
+from nodes.secret_values import SecretMask
+
+from engine.execution import node_logs
+from engine.execution.deadline import NodeTimeout, call_with_deadline
+from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
+from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
+from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.model.validation import build_graph, ensure_valid, instantiate
+
+
+class WorkflowRunFailed(Exception):
+    """Raised at the end of `run_graph` so Prefect marks the flow run Failed."""
+
+
+@dataclass
+class RunEnvironment:
+    """What a run needs from its host process: where events go and how stores are reached."""
+
+    observer: RunObserver
+    store_client: Any = None
+    secrets: Any = None
+    registry: NodeRegistry = field(default_factory=default_registry)
+    # Loads a saved workflow by id (deployment runs pass only the id).
+    load_workflow: Callable[[str], Workflow] | None = None
+    # The job's workflow document and trigger record, handed over in-process rather than
+    # as flow-run parameters: Prefect stores parameters, and code in any run can reach
+    # Prefect's API, so another workflow's definition or webhook payload must not be there.
+    workflow: dict | None = None
+    trigger: dict | None = None
+
+
+_environment_lock = threading.Lock()
+_environment: RunEnvironment | None = None
+
+
+def set_environment(environment: RunEnvironment | None) -> None:
+    global _environment
+    with _environment_lock:
+        _environment = environment
+
+
+def current_environment() -> RunEnvironment:
+    if _environment is None:
+        raise RuntimeError("no wirework run environment is set in this process (see engine.runner)")
+    return _environment
+
+
+def snapshot(records: list[Record], limit: int = SAMPLE_SIZE) -> list[Record]:
+    """A detached copy of the first records, safe to store after the run mutates them."""
+    return orjson.loads(orjson.dumps(records[:limit], default=str))
+
+
+def _copy_records(records: list[Record]) -> list[Record]:
+    try:
+        return orjson.loads(orjson.dumps(records))
+    except TypeError:  # not JSON-able (e.g. a set): fall back to a slow exact copy
+        return copy.deepcopy(records)
+
+
+class ActiveRun:
+    """State of one run inside its flow-run process. A plain class on purpose: Prefect
+    walks task parameters that are collections/dataclasses, and this must stay opaque."""
+
+    def __init__(self, run_id: str, workflow: Workflow, trigger: Record, env: RunEnvironment):
+        self.run_id = run_id
+        self.workflow = workflow
+        self.trigger = trigger
+        self.env = env
+        self.graph = build_graph(workflow)
+        self.specs = {node.id: node for node in workflow.nodes}
+        self.outputs: dict[tuple[str, str], list[Record]] = {}  # (producer, consumer) -> records
+        self.final_outputs: dict[str, list[Record]] = {}  # outputs of nodes with no consumer
+        self.attempts: dict[str, int] = {}
+        self.first_started: dict[str, Any] = {}
+        self.finished: set[str] = set()
+        self.cancel_event = threading.Event()
+        self.lock = threading.Lock()
+        self.success_actions: dict[str, list] = {}  # node id -> actions of its last successful attempt
+        # Every secret any node of this run resolved: a value a node passes on in its records
+        # is masked in what downstream nodes leave behind (error, logs, sample) too.
+        self.mask = SecretMask()
+
+    def inputs_of(self, node_id: str) -> list[Record]:
+        """Fan-in: concatenation of upstream outputs in edge order; roots get the trigger."""
+        upstream = sorted(self.graph.in_edges(node_id, data=True), key=lambda e: e[2]["order"])
+        if not upstream:
+            return [dict(self.trigger)]
+        if len(upstream) == 1:
+            return self.outputs[(upstream[0][0], node_id)]
+        records: list[Record] = []
+        for source, _, _ in upstream:
+            records.extend(self.outputs[(source, node_id)])
+        return records
+
+    def publish(self, node_id: str, records: list[Record]) -> None:
+        """Hand a node's output to each consumer; consumers after the first get their own
+        copy, so a map that mutates records in place cannot leak into a sibling branch."""
+        consumers = [t for _, t, _ in sorted(self.graph.out_edges(node_id, data=True), key=lambda e: e[2]["order"])]
+        if not consumers:
+            self.final_outputs[node_id] = records
+        for index, consumer in enumerate(consumers):
+            self.outputs[(node_id, consumer)] = records if index == 0 else _copy_records(records)
+
+
+def _execute_node(active: ActiveRun, node_id: str) -> int:
+    """Body of the Prefect task for one node: runs the node and reports what happened."""
+    spec = active.specs[node_id]
+    env = active.env
+    with active.lock:
+        attempt = active.attempts.get(node_id, 0) + 1
+        active.attempts[node_id] = attempt
+    records = active.inputs_of(node_id)
+    started = utcnow()
+    active.first_started.setdefault(node_id, started)
+    env.observer.node_started(active.run_id, node_id, attempt, len(records), started)
+
+    log = node_logs.NodeLog()
+    logger = node_logs.node_logger(node_id)
+    ctx = NodeContext(
+        workflow_id=active.workflow.id, run_id=active.run_id, node_id=node_id, logger=logger,
+        trigger=active.trigger, store_client=env.store_client, secrets=env.secrets,
+        cancel_event=active.cancel_event, mask=active.mask,
+    )
+    node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
+    try:
+        with node_logs.capture(log):
+            output = call_with_deadline(lambda: node.run(ctx, records), spec.timeout_s or DEFAULT_NODE_TIMEOUT_S,
+                                        f'node "{node_id}"')
+    except Exception as exc:
+        final = attempt > spec.retries
+        if isinstance(exc, NodeError):
+            exc.node_id = exc.node_id or node_id
+            error = exc.to_dict()
+        else:
+            error = {"type": type(exc).__name__, "message": str(exc), "node": node_id,
+                     "record_id": None, "line": None, "source_line": None}
+        mask = ctx.mask
+        if mask:
+            error = _masked_error(error, mask)
+        if not final:
+            log.write(f"attempt {attempt} failed: {error['type']}: {error['message']}; retrying\n")
+        env.observer.node_finished(NodeResult(
+            run_id=active.run_id, node_id=node_id, status="failed" if final else "retrying",
+            attempts=attempt, started_at=active.first_started[node_id], ended_at=utcnow(),
+            records_in=len(records), logs=mask.text(log.text()) if mask else log.text(), error=error,
+        ))
+        if mask:
+            # Prefect keeps the exception's text as the task and flow state message (and logs
+            # its traceback, causes included): what leaves the task is the masked error only.
+            raise NodeError(error["message"], node_id=node_id, record_id=error.get("record_id"),
+                            user_line=error.get("line"), source_line=error.get("source_line"),
+                            exception_type=error["type"]) from None
+        if isinstance(exc, (NodeError, NodeTimeout)):
+            raise
+        raise NodeError(f"{type(exc).__name__}: {exc}", node_id=node_id, exception_type=type(exc).__name__) from exc
+    if not isinstance(output, list):
+        output = list(output)
+    active.publish(node_id, output)
+    with active.lock:
+        active.finished.add(node_id)
+        active.success_actions[node_id] = list(ctx.success_actions)
+    # Output records themselves are not masked (a node may pass a secret on on purpose,
+    # e.g. to a header); what the run keeps of them — the sample — is. Empty mask: no cost.
+    mask = ctx.mask
+    sample, logs = snapshot(output), log.text()
+    if mask:
+        sample, logs = mask.value(sample), mask.text(logs)
+    env.observer.node_finished(NodeResult(
+        run_id=active.run_id, node_id=node_id, status="completed", attempts=attempt,
+        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
+        records_out=len(output), sample=sample, logs=logs,
+    ))
+    return len(output)
+
+
+def _masked_error(error: dict[str, Any], mask: Any) -> dict[str, Any]:
+    """The error dict with the run's secrets masked in its texts (node id and line kept)."""
+    masked = dict(error)
+    for key in ("message", "source_line", "type", "record_id"):
+        if isinstance(masked.get(key), str):
+            masked[key] = mask.text(masked[key])
+    return masked
+
+
+node_task = task(_execute_node, name="node", cache_policy=NO_CACHE, persist_result=False, log_prints=False)
+
+
+@flow(name="run_graph", persist_result=False, log_prints=False, validate_parameters=False)
+def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | None = None,
+              run_id: str | None = None) -> dict:
+    """Run one workflow version: tasks in topological order, each waiting on its upstreams."""
+    env = current_environment()
+    workflow = workflow if workflow is not None else env.workflow
+    trigger = trigger if trigger is not None else env.trigger
+    model = parse_workflow(workflow, source=workflow_id) if workflow is not None else _load_saved(env, workflow_id)
+    ensure_valid(model, env.registry)
+    run_id = run_id or str(uuid.uuid4())
+    trigger_record = dict(trigger or {"id": run_id, "trigger": "manual", "payload": None, "time": utcnow().isoformat()})
+    active = ActiveRun(run_id, model, trigger_record, env)
+    prefect_run = get_run_context().flow_run
+    env.observer.run_started(RunInfo(
+        run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=trigger_record,
+        node_ids=[n.id for n in model.nodes], prefect_flow_run_id=str(prefect_run.id) if prefect_run else None,
+    ))
+    node_logs.install()
+    futures: dict[str, PrefectFuture] = {}
+    import networkx as nx
+
+    for node_id in nx.lexicographical_topological_sort(active.graph, key=_order_key(model)):
+        spec = active.specs[node_id]
+        upstream = [futures[p] for p in active.graph.predecessors(node_id)]
+        futures[node_id] = node_task.with_options(
+            name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
+            retry_delay_seconds=spec.retry_delay_s,
+        ).submit(active, node_id, wait_for=upstream)
+    wait(list(futures.values()))
+
+    failed = [nid for nid, fut in futures.items() if fut.state.is_failed() or fut.state.is_crashed()]
+    for node_id, fut in futures.items():
+        if node_id not in active.finished and node_id not in failed:
+            # Never ran: an upstream node failed (Prefect state NotReady).
+            env.observer.node_finished(NodeResult(run_id=run_id, node_id=node_id, status="not_run",
+                                                  error=None, logs=""))
+    status = "failed" if failed else "completed"
+    error = f"node(s) failed: {', '.join(failed)}" if failed else None
+    if not failed:
+        try:
+            for node_id in futures:
+                for action in active.success_actions.get(node_id, []):
+                    action()
+        except Exception as exc:  # e.g. the store is gone: the run must not count as done
+            status, error = "failed", f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
+            failed = [node_id]
+    env.observer.run_finished(run_id, status, error, utcnow())
+    if failed:
+        raise WorkflowRunFailed(f'workflow "{model.id}" run {run_id}: {error}')
+    return {"run_id": run_id, "status": status,
+            "outputs": {nid: len(records) for nid, records in active.final_outputs.items()}}
+
+
+def _order_key(workflow: Workflow):
+    positions = {node.id: index for index, node in enumerate(workflow.nodes)}
+    return lambda node_id: f"{positions[node_id]:08d}"
+
+
+def _load_saved(env: RunEnvironment, workflow_id: str) -> Workflow:
+    if env.load_workflow is None:
+        raise RuntimeError(f'workflow "{workflow_id}" was not given and this process cannot load saved workflows')
+    return env.load_workflow(workflow_id)

@@ -1,0 +1,75 @@
+"""Starting a run from this process: wire the observers, call `run_graph`, summarise.
+
+Used by `wirework run` (no server: the CLI owns the app database) and by tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.execution.executor import RunEnvironment, run_graph, set_environment
+from engine.model.workflow import Workflow
+from engine.execution.run_events import ObserverGroup, RunObserver
+from engine.model.runs import NodeResult, RunInfo, RunSummary, utcnow
+
+
+class RunCollector:
+    """Keeps the latest result of each node in memory to build the summary."""
+
+    def __init__(self) -> None:
+        self.info: RunInfo | None = None
+        self.nodes: dict[str, NodeResult] = {}
+        self.status = "pending"
+        self.error: str | None = None
+        self.ended_at: datetime | None = None
+
+    def run_started(self, info: RunInfo) -> None:
+        self.info = info
+        self.nodes = {nid: NodeResult(run_id=info.run_id, node_id=nid, status="pending") for nid in info.node_ids}
+
+    def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
+        result = self.nodes[node_id]
+        result.status, result.attempts, result.records_in = "running", attempt, records_in
+        result.started_at = result.started_at or at
+
+    def node_finished(self, result: NodeResult) -> None:
+        self.nodes[result.node_id] = result
+
+    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+        self.status, self.error, self.ended_at = status, error, at
+
+
+def run_workflow(
+    workflow: Workflow,
+    payload: Any = None,
+    *,
+    app_db: RunObserver | None = None,  # the app database, when this process owns it
+    observers: list[RunObserver] | None = None,
+    store_client: Any = None,
+    secrets: Any = None,
+    trigger: str = "manual",
+) -> RunSummary:
+    """Run `workflow` once in this process through Prefect and return its summary."""
+    run_id = str(uuid.uuid4())
+    collector = RunCollector()
+    group = ObserverGroup(collector, app_db, *(observers or []))
+    trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
+    set_environment(RunEnvironment(observer=group, store_client=store_client, secrets=secrets,
+                                   workflow=workflow.model_dump(mode="json"), trigger=trigger_record))
+    try:
+        state = run_graph(workflow.id, run_id=run_id, return_state=True)
+    finally:
+        set_environment(None)
+    if collector.info is None:  # the flow failed before the run started (e.g. invalid workflow)
+        message = str(state.message or "the run did not start")
+        try:
+            state.result()
+        except Exception as exc:
+            message = str(exc)
+        now = utcnow()
+        return RunSummary(run_id, workflow.id, "failed", message, now, now)
+    return RunSummary(run_id, workflow.id, collector.status, collector.error, collector.info.started_at,
+                      collector.ended_at, collector.nodes)

@@ -1,0 +1,60 @@
+"""The records of a run every process shares: what a run is (`RunInfo`), what one node
+did (`NodeResult`), the summary a finished run leaves (`RunSummary`), and `utcnow`,
+the one clock every timestamp comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    workflow_id: str
+    workflow_version: int
+    trigger: dict[str, Any]
+    node_ids: list[str]
+    started_at: datetime = field(default_factory=utcnow)
+    prefect_flow_run_id: str | None = None
+
+
+@dataclass
+class NodeResult:
+    run_id: str
+    node_id: str
+    status: str  # completed | failed | not_run | cancelled
+    attempts: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    records_in: int = 0
+    records_out: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    logs: str = ""
+    error: dict[str, Any] | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    workflow_id: str
+    status: str
+    error: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    nodes: dict[str, NodeResult] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return ((self.ended_at or utcnow()) - self.started_at).total_seconds()

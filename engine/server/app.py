@@ -1,0 +1,195 @@
+"""The FastAPI application: wiring of routes, error handlers, the editor's static
+files, and the start/stop of what the API process owns (app database, stores, the
+run launcher and the schedule sync)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+
+from engine.server import server_file
+from engine.server.db.app_db import AppDatabase
+from engine.server.demo import api_router as demo_api_router, bootstrap_demo, site_router as demo_site_router
+from engine.server.services.event_hub import EventHub
+from engine.server.services.launcher import RunLauncher
+from engine.server.services.run_tokens import RunTokens
+from engine.server.services.runs import RunService
+from engine.server.db.workflows import WorkflowRepository
+from engine.server.routes import (
+    hooks as routes_hooks,
+    internal as routes_internal,
+    labeling as routes_labeling,
+    meta as routes_meta,
+    runs as routes_runs,
+    stores as routes_stores,
+    workflows as routes_workflows,
+)
+from engine.server.context import ServerContext, ServerSettings
+from engine.server.errors import install_error_handlers
+from engine.server.security import SecurityMiddleware, load_or_create_api_token
+
+log = logging.getLogger("wirework.api")
+
+
+def _open_stores(settings: ServerSettings):
+    from stores import LocalStoreClient
+
+    return LocalStoreClient(settings.data_home)
+
+
+# Never handed to a run process: they would let user code act as the user.
+_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN", "WIREWORK_SECRETS_KEY")
+
+
+def _worker_env(settings: ServerSettings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _WORKER_ENV_DENYLIST}
+    env["WIREWORK_HOME"] = str(settings.data_home)
+    if settings.prefect_api_url:
+        env["PREFECT_API_URL"] = settings.prefect_api_url
+    return env
+
+
+def _sandbox(settings: ServerSettings):
+    """Run processes see the machine read-only, without the data folder (keys, databases,
+    the API token) and with a private /tmp — when bubblewrap works here."""
+    from engine.execution.sandbox import sandbox_available, sandboxed, unavailable_reason
+
+    if not sandbox_available():
+        log.warning("user code runs WITHOUT a sandbox (%s): install bubblewrap (`make run` does)",
+                    unavailable_reason())
+    return lambda argv: sandboxed(argv, hidden=[settings.data_home])
+
+
+def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
+    db = AppDatabase(settings.data_home / "app.duckdb")
+    hub = EventHub()
+    runs = RunService(db, hub, tokens=tokens)
+    stores = _open_stores(settings)
+    from stores.labeling import LABELING_DB_FILE, LabelingService
+
+    from engine.execution.sandbox import sandboxed
+
+    # Labeling functions are user code too: same sandbox as run workers (their child is
+    # waited for by the thread that starts it, so it may die with that thread's process).
+    def wrap_labeling(argv: list[str]) -> list[str]:
+        return sandboxed(argv, hidden=[settings.data_home], die_with_parent=True)
+
+    return ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs, stores=stores,
+                         labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
+                                                  wrap_command=wrap_labeling))
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ctx = build_context(settings, app.state.run_tokens)
+        app.state.wirework = ctx
+        _seed_sample_flows(ctx)
+        if settings.seed_dir is not None:  # the samples include the stock-news demo flow
+            bootstrap_demo(ctx)
+        crashed = ctx.runs.settle_orphans()
+        if crashed:
+            log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
+        if settings.run_workers:
+            launcher = RunLauncher(settings.api_url, _worker_env(settings),
+                                   on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
+                                   wrap_command=_sandbox(settings))
+            ctx.runs.launcher = launcher
+            launcher.start()
+        if settings.prefect_api_url and settings.run_workers:
+            from engine.server.services.schedules import ScheduleSync
+
+            ctx.schedules = ScheduleSync(ctx)
+            ctx.schedules.start()
+        server_file.announce(settings.data_home, settings.api_url)
+        # The URL carries the token once: opening it sets the editor's session cookie.
+        print(f"wirework is up: editor at {settings.api_url}/?token={settings.api_token}  "
+              f"(API docs at {settings.api_url}/docs; `wirework token` prints the token)", flush=True)
+        try:
+            yield
+        finally:
+            server_file.withdraw(settings.data_home)
+            if ctx.schedules is not None:
+                ctx.schedules.stop()
+            if ctx.runs.launcher is not None:
+                ctx.runs.launcher.shutdown()
+            if ctx.labeling is not None:
+                ctx.labeling.close()
+            if ctx.stores is not None and hasattr(ctx.stores, "close"):
+                ctx.stores.close()
+            ctx.db.close()
+
+    app = FastAPI(title="wirework", version="0.1.0", lifespan=lifespan,
+                  description="REST API of wirework: workflows, runs, schedules, stores, secrets.")
+    install_error_handlers(app)
+    if settings.api_token is None:
+        settings.api_token = load_or_create_api_token(settings.data_home)
+    tokens = RunTokens()
+    app.state.run_tokens = tokens
+    app.add_middleware(SecurityMiddleware, api_token=settings.api_token, port=settings.port,
+                       allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of)
+    for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
+                   routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal,
+                   demo_site_router, demo_api_router):  # all before the editor's catch-all
+        app.include_router(router)
+    _serve_editor(app, settings.editor_dist)
+    _declare_bearer_auth(app)
+    return app
+
+
+def _declare_bearer_auth(app: FastAPI) -> None:
+    """Tell OpenAPI clients (and /docs' Authorize button) that routes take the API token."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiToken"] = {
+                "type": "http", "scheme": "bearer", "description": "the output of `wirework token`"}
+            schema["security"] = [{"apiToken": []}]
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _seed_sample_flows(ctx: ServerContext) -> None:
+    """Import `flows/*.json` once, on the very first start (a marker file remembers)."""
+    marker = ctx.settings.data_home / "samples-imported"
+    seed_dir = ctx.settings.seed_dir
+    if marker.exists() or seed_dir is None or not seed_dir.is_dir():
+        return
+    from engine.model.workflow import WorkflowFileError, load_workflow
+
+    for path in sorted(seed_dir.glob("*.json")):
+        try:
+            workflow = load_workflow(path)
+            if not ctx.repo.exists(workflow.id):
+                ctx.repo.create(workflow)
+        except WorkflowFileError as exc:
+            log.warning("sample flow %s skipped: %s", path.name, exc)
+    marker.write_text("sample flows imported\n")
+
+
+_NOT_BUILT = """<!doctype html><title>wirework</title><h1>wirework API is running</h1>
+<p>The editor has not been built. Run <code>make run</code> (it builds <code>editor_ui/</code>),
+or use the API at <a href="/docs">/docs</a>.</p>"""
+
+
+def _serve_editor(app: FastAPI, dist: Path | None) -> None:
+    @app.get("/{path:path}", include_in_schema=False)
+    def editor(path: str):
+        if path.startswith("api/") or path == "api":
+            from engine.server.errors import error_response
+
+            return error_response(404, "not_found", f"no API route /{path}")
+        if dist is None or not (dist / "index.html").is_file():
+            return HTMLResponse(_NOT_BUILT)
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(dist / "index.html")  # client-side routes

@@ -1,0 +1,49 @@
+"""The objects the API routes work with, created once per server process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from engine.server.db.app_db import AppDatabase
+from engine.server.services.event_hub import EventHub
+from engine.server.services.runs import RunService
+from engine.server.db.workflows import WorkflowRepository
+
+
+@dataclass
+class ServerSettings:
+    data_home: Path
+    host: str = "127.0.0.1"
+    port: int = 8400
+    prefect_api_url: str | None = None
+    editor_dist: Path | None = None
+    webhook_max_bytes: int = 1_000_000
+    seed_dir: Path | None = None  # sample flows imported on the first start
+    api_token: str | None = None  # None: the data folder's `api-token` (created on first start)
+    allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's
+    max_concurrent_runs: int = 4
+    run_workers: bool = True  # False: API only (tests of routes that never run flows)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass
+class ServerContext:
+    settings: ServerSettings
+    db: AppDatabase
+    repo: WorkflowRepository
+    hub: EventHub
+    runs: RunService
+    stores: Any = None  # the in-process StoreClient (stores/)
+    schedules: Any = None  # engine.schedules.ScheduleSync
+    labeling: Any = None  # stores.labeling.LabelingService
+
+
+def get_context(request: Request) -> ServerContext:
+    return request.app.state.wirework

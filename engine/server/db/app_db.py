@@ -1,0 +1,150 @@
+"""The app database: run history (runs and per-node results) in one DuckDB file.
+
+DuckDB allows one writer per file, so exactly one process owns this file: the API
+server when it runs, otherwise the CLI process running a flow. Writes are serialised
+with a lock because node tasks report from Prefect's worker threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from engine.model.runs import NodeResult, RunInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id VARCHAR PRIMARY KEY,
+    workflow_id VARCHAR NOT NULL,
+    workflow_version INTEGER NOT NULL,
+    trigger JSON,
+    status VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    ended_at TIMESTAMPTZ,
+    error VARCHAR,
+    prefect_flow_run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS node_runs (
+    run_id VARCHAR NOT NULL,
+    node_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ,
+    records_in BIGINT NOT NULL DEFAULT 0,
+    records_out BIGINT NOT NULL DEFAULT 0,
+    sample JSON,
+    logs VARCHAR,
+    error JSON,
+    PRIMARY KEY (run_id, node_id)
+);
+"""
+
+_NODE_COLUMNS = ["run_id", "node_id", "status", "attempts", "started_at", "ended_at",
+                 "records_in", "records_out", "sample", "logs", "error"]
+_RUN_COLUMNS = ["id", "workflow_id", "workflow_version", "trigger", "status", "started_at",
+                "ended_at", "error", "prefect_flow_run_id"]
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+class AppDatabase:
+    """Run history store; also a `RunObserver`, so a run can write to it directly."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._lock = threading.Lock()
+        with self._lock:
+            self._con.execute(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def _execute(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, params or []).fetchall()
+
+    # -- RunObserver -------------------------------------------------------------
+    def run_started(self, info: RunInfo) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at, prefect_flow_run_id)"
+            " VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            [info.run_id, info.workflow_id, info.workflow_version, _json(info.trigger), info.started_at,
+             info.prefect_flow_run_id],
+        )
+        for node_id in info.node_ids:
+            self._execute(
+                "INSERT OR REPLACE INTO node_runs (run_id, node_id, status) VALUES (?, ?, 'pending')",
+                [info.run_id, node_id],
+            )
+
+    def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
+        self._execute(
+            "UPDATE node_runs SET status = 'running', attempts = ?, records_in = ?,"
+            " started_at = coalesce(started_at, ?) WHERE run_id = ? AND node_id = ?",
+            [attempt, records_in, at, run_id, node_id],
+        )
+
+    def node_finished(self, result: NodeResult) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO node_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.run_id, result.node_id, result.status, result.attempts, result.started_at, result.ended_at,
+             result.records_in, result.records_out, _json(result.sample), result.logs, _json(result.error)],
+        )
+
+    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+        self._execute("UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?", [status, error, at, run_id])
+
+    # -- queries -----------------------------------------------------------------
+    def list_runs(self, workflow_id: str | None = None, status: str | None = None, limit: int = 50) -> list[dict]:
+        where, params = [], []
+        if workflow_id:
+            where.append("workflow_id = ?")
+            params.append(workflow_id)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs {clause} ORDER BY started_at DESC LIMIT ?", [*params, limit]
+        )
+        return [self._run_row(row) for row in rows]
+
+    def get_run(self, run_id: str) -> dict | None:
+        rows = self._execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?", [run_id])
+        if not rows:
+            return None
+        run = self._run_row(rows[0])
+        node_rows = self._execute(
+            f"SELECT {', '.join(_NODE_COLUMNS)} FROM node_runs WHERE run_id = ? ORDER BY started_at NULLS LAST, node_id",
+            [run_id],
+        )
+        run["nodes"] = [self._node_row(row) for row in node_rows]
+        return run
+
+    @staticmethod
+    def _run_row(row: tuple) -> dict:
+        run = dict(zip(_RUN_COLUMNS, row))
+        run["trigger"] = orjson.loads(run["trigger"]) if run["trigger"] else None
+        return run
+
+    @staticmethod
+    def _node_row(row: tuple) -> dict:
+        node = dict(zip(_NODE_COLUMNS, row))
+        for key in ("sample", "error"):
+            node[key] = orjson.loads(node[key]) if node[key] else None
+        if node["started_at"] and node["ended_at"]:
+            node["duration_s"] = (node["ended_at"] - node["started_at"]).total_seconds()
+        else:
+            node["duration_s"] = None
+        return node

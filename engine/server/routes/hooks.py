@@ -1,0 +1,44 @@
+"""Webhook triggers: `POST /hooks/{workflow_id}/{token}` starts a run with the JSON body."""
+
+from __future__ import annotations
+
+import hmac
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+
+from engine.server.db.workflows import WorkflowNotFound
+from engine.server.context import ServerContext, get_context
+from engine.server.errors import ApiError
+
+router = APIRouter(tags=["hooks"])
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+    return bytes(body)
+
+
+@router.post("/hooks/{workflow_id}/{token}", status_code=202)
+async def webhook(workflow_id: str, token: str, request: Request, ctx: ServerContext = Depends(get_context)) -> dict:
+    try:
+        expected = ctx.repo.webhook_token(workflow_id)
+    except WorkflowNotFound:
+        expected = None
+    # Same answer for an unknown workflow and a wrong token: ids cannot be probed.
+    if expected is None or not hmac.compare_digest(expected.encode(), token.encode()):
+        raise ApiError(404, "not_found", "no such webhook")
+    body = await _read_limited(request, ctx.settings.webhook_max_bytes)
+    try:
+        payload = orjson.loads(body) if body.strip() else None
+    except orjson.JSONDecodeError:
+        raise ApiError(422, "invalid_request", "the webhook body must be JSON") from None
+    run_id = ctx.runs.start(ctx.repo.get(workflow_id), "webhook", payload)
+    return {"run_id": run_id}

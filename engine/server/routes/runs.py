@@ -1,0 +1,131 @@
+"""Run routes: start now, list, detail, per-node output and logs, cancel, live events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from engine.model.workflow import parse_workflow
+from engine.server.services.runs import ACTIVE_STATUSES, RunNotFound
+from engine.server.context import ServerContext, get_context
+from engine.server.errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["runs"])
+RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled", "crashed")
+SSE_KEEPALIVE_S = 15.0
+
+
+def _run(ctx: ServerContext, run_id: str) -> dict:
+    run = ctx.db.get_run(run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+def _node(run: dict, node_id: str) -> dict:
+    for node in run["nodes"]:
+        if node["node_id"] == node_id:
+            return node
+    raise ApiError(404, "not_found", f'run {run["id"]} has no node "{node_id}"')
+
+
+@router.post("/workflows/{workflow_id}/runs", status_code=202)
+def start_run(workflow_id: str, body: dict[str, Any] | None = Body(None), ctx: ServerContext = Depends(get_context)) -> dict:
+    workflow = ctx.repo.get(workflow_id)
+    run_id = ctx.runs.start(workflow, "manual", (body or {}).get("payload"))
+    return {"run_id": run_id}
+
+
+@router.post("/runs", status_code=202)
+def run_document(body: dict = Body(...), ctx: ServerContext = Depends(get_context)) -> dict:
+    """Run a workflow document as given, without saving it (`wirework run FILE` while a
+    server is up; the history keeps the document's id and version)."""
+    if not isinstance(body.get("workflow"), dict):
+        raise ApiError(422, "invalid_request", "expected {\"workflow\": {...}, \"payload\": ...}")
+    workflow = parse_workflow(body["workflow"], source="workflow")
+    return {"run_id": ctx.runs.start(workflow, "manual", body.get("payload"))}
+
+
+@router.get("/runs")
+def list_runs(workflow_id: str | None = Query(None, max_length=63), status: str | None = Query(None),
+              limit: int = Query(50, ge=1, le=1000), ctx: ServerContext = Depends(get_context)) -> list[dict]:
+    if status is not None and status not in RUN_STATUSES:
+        raise ApiError(422, "invalid_request", f"status must be one of {', '.join(RUN_STATUSES)}")
+    runs = ctx.db.list_runs(workflow_id=workflow_id, status=status, limit=limit)
+    return runs
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
+    run = _run(ctx, run_id)
+    for node in run["nodes"]:
+        node.pop("sample", None)
+        node.pop("logs", None)
+    return run
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
+    run = ctx.runs.cancel(run_id)
+    return {"run_id": run_id, "status": run["status"]}
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/output")
+def node_output(run_id: str, node_id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
+                ctx: ServerContext = Depends(get_context)) -> dict:
+    node = _node(_run(ctx, run_id), node_id)
+    kept = node["sample"] or []
+    return {"records": kept[offset: offset + limit], "total": node["records_out"], "kept": len(kept)}
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/logs")
+def node_logs(run_id: str, node_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
+    node = _node(_run(ctx, run_id), node_id)
+    return {"logs": node["logs"] or "", "error": node["error"]}
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data, default=str) + b"\n\n"
+
+
+async def _stream(request: Request, ctx: ServerContext, run_id: str | None):
+    sub = ctx.hub.subscribe(run_id)
+    try:
+        if run_id is not None:
+            # Replay what already happened, then follow live (subscribed first: no gap).
+            run = _run(ctx, run_id)
+            yield _sse("run_state", run)
+            if run["status"] not in ACTIVE_STATUSES:
+                yield _sse("run_finished", {"run_id": run_id, "status": run["status"], "error": run["error"],
+                                            "at": run["ended_at"]})
+                return
+        while True:
+            if await request.is_disconnected():
+                return
+            try:
+                event, data = await asyncio.wait_for(sub.queue.get(), SSE_KEEPALIVE_S)
+            except asyncio.TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            yield _sse(event, data)
+            if run_id is not None and event == "run_finished":
+                return
+    finally:
+        ctx.hub.unsubscribe(sub)
+
+
+@router.get("/runs/{run_id}/events")
+async def run_events(run_id: str, request: Request, ctx: ServerContext = Depends(get_context)) -> StreamingResponse:
+    _run(ctx, run_id)
+    return StreamingResponse(_stream(request, ctx, run_id), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/events")
+async def all_events(request: Request, ctx: ServerContext = Depends(get_context)) -> StreamingResponse:
+    return StreamingResponse(_stream(request, ctx, None), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})

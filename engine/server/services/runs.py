@@ -1,0 +1,148 @@
+"""Runs as the API server sees them: start (now, webhook, schedule), record events
+from workers, cancel, and settle runs whose worker process ended early.
+
+This is the single writer of run history while a server is up: workers send events
+here (through the internal route), and this module writes them to the app database
+and publishes them to live subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from engine.server.db.app_db import AppDatabase
+from engine.server.services.event_hub import EventHub
+from engine.model.workflow import Workflow
+from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.server.services.launcher import RunLauncher, WorkerExit
+from engine.model.run_scope import scope_of
+from engine.server.services.run_tokens import RunTokens
+from engine.model.validation import WorkflowInvalid, validate_workflow
+
+log = logging.getLogger("wirework.runs")
+ACTIVE_STATUSES = ("queued", "running")
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+class RunNotFound(KeyError):
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+    def __str__(self) -> str:
+        return f'no run "{self.run_id}"'
+
+
+class RunService:
+    def __init__(self, db: AppDatabase, hub: EventHub, launcher: RunLauncher | None = None,
+                 tokens: RunTokens | None = None):
+        self.db = db
+        self.hub = hub
+        self.launcher = launcher
+        self.tokens = tokens or RunTokens()
+
+    # -- starting runs ---------------------------------------------------------------
+    def start(self, workflow: Workflow, trigger: str, payload: Any = None) -> str:
+        problems = validate_workflow(workflow)
+        if problems:
+            raise WorkflowInvalid(workflow.id, problems)
+        run_id = str(uuid.uuid4())
+        trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
+        self._queue(run_id, workflow, trigger_record)
+        self.launcher.launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
+                                      "trigger": trigger_record, "token": self._issue_token(run_id, workflow)})
+        return run_id
+
+    def start_scheduled(self, workflow: Workflow, flow_run_id: str, scheduled_time: datetime) -> str:
+        run_id = str(uuid.uuid4())
+        trigger_record = {"id": run_id, "trigger": "schedule", "payload": None, "time": scheduled_time.isoformat()}
+        token = self._issue_token(run_id, workflow)  # before queueing: an invalid config refuses here
+        self._queue(run_id, workflow, trigger_record, prefect_flow_run_id=flow_run_id)
+        # The saved version travels with the job: a scheduled run never takes its workflow
+        # from the Prefect flow run's parameters (anyone who can reach Prefect could set them).
+        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": trigger_record,
+                                      "workflow": workflow.model_dump(mode="json"), "token": token})
+        return run_id
+
+    def _issue_token(self, run_id: str, workflow: Workflow) -> str:
+        return self.tokens.issue(scope_of(run_id, workflow))
+
+    def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None) -> None:
+        # The row exists before the worker reports, so GET /runs/{id} works at once.
+        self.db.run_started(RunInfo(run_id=run_id, workflow_id=workflow.id, workflow_version=workflow.version,
+                                    trigger=trigger, node_ids=[n.id for n in workflow.nodes],
+                                    prefect_flow_run_id=prefect_flow_run_id))
+        self.db._execute("UPDATE runs SET status = 'queued' WHERE id = ?", [run_id])
+        self.hub.publish("run_queued", {"run_id": run_id, "workflow_id": workflow.id})
+
+    # -- events from workers -----------------------------------------------------------
+    def apply_event(self, run_id: str, event: str, data: dict[str, Any]) -> None:
+        if data.get("run_id") != run_id:
+            raise ValueError("the event's run_id does not match the URL")
+        if event == "run_started":
+            data["started_at"] = _as_datetime(data.get("started_at")) or utcnow()
+            self.db.run_started(RunInfo(**data))
+        elif event == "node_started":
+            self.db.node_started(run_id, data["node_id"], int(data["attempt"]), int(data["records_in"]),
+                                 _as_datetime(data["at"]))
+        elif event == "node_finished":
+            for key in ("started_at", "ended_at"):
+                data[key] = _as_datetime(data.get(key))
+            self.db.node_finished(NodeResult(**data))
+        elif event == "run_finished":
+            self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
+            self.db.run_finished(run_id, data["status"], data.get("error"), _as_datetime(data["at"]))
+        else:
+            raise ValueError(f"unknown event {event!r}")
+        self.hub.publish(event, data)
+
+    # -- ending runs -----------------------------------------------------------------
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        run = self.db.get_run(run_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        if run["status"] not in ACTIVE_STATUSES:
+            return run
+        if not (self.launcher and self.launcher.cancel(run_id)):
+            self.settle(run_id, "cancelled", "cancelled by user")
+        return self.db.get_run(run_id)
+
+    def on_worker_exit(self, exit: WorkerExit) -> None:
+        self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us
+        if exit.cancelled:
+            self.settle(exit.run_id, "cancelled", "cancelled by user")
+        else:
+            self.settle(exit.run_id, "crashed",
+                        f"the run's worker process exited (code {exit.returncode}) before the run finished")
+
+    def settle(self, run_id: str, status: str, error: str) -> None:
+        """Mark a run that never reported its end; finished runs are left as they are."""
+        run = self.db.get_run(run_id)
+        if run is None or run["status"] not in ACTIVE_STATUSES:
+            return
+        now = utcnow()
+        for node in run["nodes"]:
+            if node["status"] in ("pending", "running", "retrying"):
+                node_status = "not_run" if node["status"] == "pending" else status
+                self.db._execute("UPDATE node_runs SET status = ?, ended_at = ? WHERE run_id = ? AND node_id = ?",
+                                 [node_status, now if node_status != "not_run" else None, run_id, node["node_id"]])
+                self.hub.publish("node_finished", {"run_id": run_id, "node_id": node["node_id"],
+                                                   "status": node_status})
+        self.db.run_finished(run_id, status, error, now)
+        self.hub.publish("run_finished", {"run_id": run_id, "status": status, "error": error, "at": now})
+        log.warning("run %s %s: %s", run_id, status, error)
+
+    def settle_orphans(self) -> int:
+        """At start-up: runs left active by a previous server cannot still be running."""
+        rows = self.db._execute("SELECT id FROM runs WHERE status IN ('queued', 'running')")
+        for (run_id,) in rows:
+            self.settle(run_id, "crashed", "the server stopped while this run was active")
+        return len(rows)

@@ -1,0 +1,1 @@
+"""Tests of engine/: model, execution, workers, the CLI and schedules."""

@@ -1,0 +1,150 @@
+"""`labeling.enrich` through the real executor and Prefect server: Kern-style code reads
+the prediction unmodified, records that never reached the project are enriched, and a
+labeling function's bug is reported with its heuristic and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.execution.local_run import run_workflow
+from stores.labeling import LabelingStoreClient
+from stores.labeling.demo import LABELS, headlines, lookup_lists
+from tests.builders import node, workflow
+from tests.labeling_fixtures import embedder, service, store_client  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("prefect_api_url")
+
+FRESH = [  # not in the store nor the project: straight from a "scrape"
+    "Zenith Corp shares jump after profit beats estimates",
+    "Zenith Corp announces 900 layoffs amid restructuring",
+    "Zenith Corp to report third-quarter results on Friday",
+    "Orbit Airlines wins $300 million contract to supply jets",
+]
+
+SCRAPE = f"""
+def node(record: dict):
+    from uuid import uuid4
+    for headline in {FRESH!r}:
+        yield {{"id": str(uuid4()), "headline": headline}}
+"""
+
+# The aggregate code of Kern AI's stock-news workflow, as users paste it.
+KERN_AGGREGATE = """
+def node(records: list[dict]) -> dict:
+    from datetime import datetime
+    counts = {}
+    for record in records:
+        sentiment = record["prediction"]["results"]["sentiment"]["prediction"]
+        counts[sentiment] = counts.get(sentiment, 0) + 1
+    text = ", ".join(f"{label}: {n}" for label, n in sorted(counts.items(), key=lambda kv: str(kv[0])))
+    return {"id": str(datetime.today()), "text": text}
+"""
+
+
+@pytest.fixture
+def stock_project(service, store_client, embedder):
+    """The demo project: 90 demo headlines in a store, 45 labelled by hand, a lookup
+    list per label and an active learner."""
+    demo = headlines()[:90]
+    store_client.create_store("news")
+    store_client.upsert("news", [{"id": r["id"], "headline": r["headline"]} for r in demo])
+    service.create_project("stocknews", "news")
+    service.create_task("stocknews", "sentiment", LABELS, ["headline"])
+    for name, terms in lookup_lists().items():
+        service.set_lookup_list("stocknews", name, terms)
+    for name, label in zip(("positive-terms", "neutral-terms", "negative-terms"), LABELS):
+        service.add_lookup_heuristic("stocknews", "sentiment", name, name, label)
+    service.add_active_learner("stocknews", "sentiment", "learner")
+    for record in demo[:45]:
+        service.set_label("stocknews", "sentiment", record["id"], record["label"], user="demo")
+    return "stocknews"
+
+
+def enrich_flow(config: dict, extra_fields: str = ""):
+    return workflow([
+        node("scrape", "python.yield",
+             SCRAPE.replace('"headline": headline}', '"headline": headline' + extra_fields + "}")),
+        node("enrich", "labeling.enrich", config=config),
+        node("report", "python.aggregate", KERN_AGGREGATE),
+    ], [("scrape", "enrich"), ("enrich", "report")], wf_id="stock-news")
+
+
+def test_enrichment_node_gives_kern_code_the_prediction_it_reads(app_db, service, store_client, stock_project):
+    client = LabelingStoreClient(store_client, service)
+    summary = run_workflow(enrich_flow({"project": stock_project, "tasks": ["sentiment"]}),
+                           app_db=app_db, store_client=client)
+    assert summary.status == "completed", summary.error
+    enriched = summary.nodes["enrich"].sample
+    assert [r["headline"] for r in enriched] == FRESH
+    results = [r["prediction"]["results"]["sentiment"] for r in enriched]
+    for result in results:
+        assert set(result) == {"prediction", "confidence", "votes"}
+        assert result["prediction"] in LABELS + [None]
+    by_headline = {r["headline"]: r["prediction"]["results"]["sentiment"] for r in enriched}
+    jump = by_headline[FRESH[0]]
+    assert jump["prediction"] == "rather positive" and jump["votes"]["positive-terms"] == "rather positive"
+    assert 0.5 < jump["confidence"] <= 1.0
+    assert by_headline[FRESH[1]]["prediction"] == "rather negative"
+    assert by_headline[FRESH[2]]["votes"].get("neutral-terms") == "neutral"
+    counts: dict = {}
+    for result in results:
+        counts[result["prediction"]] = counts.get(result["prediction"], 0) + 1
+    expected = ", ".join(f"{label}: {n}" for label, n in sorted(counts.items(), key=lambda kv: str(kv[0])))
+    assert summary.nodes["report"].sample[0]["text"] == expected
+
+
+def test_a_buggy_labeling_function_fails_the_node_at_its_line(app_db, service, store_client, stock_project):
+    service.add_labeling_function(stock_project, "sentiment", "price-move", (
+        "def lf(record):\n"
+        "    if 'price' in record:\n"
+        "        change = record['price'] / record['previous_close'] - 1\n"
+        "        return 'rather positive' if change > 0.05 else None\n"))
+    client = LabelingStoreClient(store_client, service)
+    summary = run_workflow(enrich_flow({"project": stock_project}, ', "price": 10.5'), app_db=app_db,
+                           store_client=client)
+    assert summary.status == "failed"
+    error = summary.nodes["enrich"].error
+    assert error["line"] == 3 and error["type"] == "KeyError"
+    assert 'heuristic "price-move"' in error["message"] and 'project "stocknews"' in error["message"]
+    assert error["source_line"].startswith("change = record['price']") and error["record_id"]
+
+
+def test_enrichment_node_config_is_checked_by_its_schema():
+    from nodes import default_registry
+
+    node_type = default_registry().get("labeling.enrich")
+    schema = node_type.describe()["config_schema"]
+    assert schema["required"] == ["project"] and node_type.category == "transform"
+    with pytest.raises(ValueError):
+        node_type.Config.model_validate({"project": "Not A Name"})
+
+
+class RoutesOnlyClient:
+    """What a flow run holds when a server runs: a client with the HTTP client's generic
+    `call(method, path, json)` and no `labeling_bundle`. Routes the one internal route
+    the node uses to the service, as the server does."""
+
+    def __init__(self, service):
+        self.service, self.calls = service, []
+
+    def call(self, method, path, json=None):
+        self.calls.append((method, path, json))
+        prefix, suffix = "/api/internal/labeling/projects/", "/bundle"
+        assert method == "POST" and path.startswith(prefix) and path.endswith(suffix)
+        return self.service.enrichment_bundle(path[len(prefix):-len(suffix)], json["tasks"])
+
+
+def test_enrichment_node_reaches_the_project_through_the_internal_route(service, stock_project):
+    import logging
+
+    from nodes import NodeContext, default_registry
+
+    node_type = default_registry().get("labeling.enrich")
+    node = node_type(node_type.Config(project=stock_project, batch_size=2), node_id="enrich")
+    client = RoutesOnlyClient(service)
+    ctx = NodeContext(workflow_id="wf", run_id="run", node_id="enrich", logger=logging.getLogger("test"),
+                      trigger={}, store_client=client)
+    out = node.run(ctx, [{"id": str(i), "headline": h} for i, h in enumerate(FRESH)])
+    assert client.calls == [("POST", "/api/internal/labeling/projects/stocknews/bundle", {"tasks": None})]
+    assert [r["prediction"]["results"]["sentiment"]["prediction"] for r in out][:2] == \
+        ["rather positive", "rather negative"]

@@ -1,0 +1,1 @@
+"""Tests of the API server (engine/server/) against a real `wirework up`."""

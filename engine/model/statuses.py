@@ -1,0 +1,39 @@
+"""Every status a run or a node of a run can have, in one place (as Prefect's
+`StateType` and `TERMINAL_STATES`): Python code compares with these members and the
+editor gets the same values through the OpenAPI schema.
+
+A run is `queued` until a worker takes it, `running` while it executes, and ends
+`completed`, `failed` (a node failed), `cancelled` (the user asked) or `crashed` (its
+process ended without reporting an end). A node starts `pending`; `retrying` is an
+attempt that failed with retries left; `not_run` means an upstream node failed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CRASHED = "crashed"
+
+
+class NodeStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+    CANCELLED = "cancelled"
+    CRASHED = "crashed"
+
+
+ACTIVE_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+TERMINAL_RUN_STATUSES = frozenset(set(RunStatus) - ACTIVE_RUN_STATUSES)
+ACTIVE_NODE_STATUSES = frozenset({NodeStatus.PENDING, NodeStatus.RUNNING, NodeStatus.RETRYING})
+TERMINAL_NODE_STATUSES = frozenset(set(NodeStatus) - ACTIVE_NODE_STATUSES)

@@ -3,6 +3,7 @@
 Other packages use only the names exported here.
 """
 
+from stores import Conflict, Forbidden, Invalid, NotFound, Unavailable, WireworkError
 from engine.model.workflow import (
     EdgeSpec,
     NodeSpec,
@@ -16,10 +17,16 @@ from engine.model.workflow import (
 from engine.model.validation import Problem, WorkflowInvalid, validate_workflow
 
 __all__ = [
+    "Conflict",
     "EdgeSpec",
+    "Forbidden",
+    "Invalid",
     "NodeSpec",
+    "NotFound",
     "Problem",
     "Schedule",
+    "Unavailable",
+    "WireworkError",
     "Workflow",
     "WorkflowFileError",
     "WorkflowInvalid",

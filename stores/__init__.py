@@ -1,16 +1,22 @@
 """Shared stores, file stores, secrets and the labeling project (DuckDB-backed).
 
 Other packages use only the names exported here: the `StoreClient` interface, its
-in-process implementation and the typed errors.
+in-process implementation and the typed errors, including wirework's one error family
+(`WireworkError` and its kinds `NotFound`, `Conflict`, `Invalid`, `Forbidden`,
+`Unavailable`), which every layer raises and re-exports.
 """
 
 from .client import Record, StoreClient
 from .errors import (
+    Conflict,
     FileFormatUnsupported,
     FileNotFound,
     FilePathRefused,
     FilterInvalid,
+    Forbidden,
+    Invalid,
     NameInvalid,
+    NotFound,
     RecordInvalid,
     SecretInvalid,
     SecretNotFound,
@@ -18,18 +24,24 @@ from .errors import (
     StoreError,
     StoreExists,
     StoreNotFound,
+    Unavailable,
+    WireworkError,
 )
 from .local_client import LocalStoreClient
 from .names import NAME_PATTERN, check_name
 
 __all__ = [
     "NAME_PATTERN",
+    "Conflict",
     "FileFormatUnsupported",
     "FileNotFound",
     "FilePathRefused",
     "FilterInvalid",
+    "Forbidden",
+    "Invalid",
     "LocalStoreClient",
     "NameInvalid",
+    "NotFound",
     "Record",
     "RecordInvalid",
     "SecretInvalid",
@@ -39,5 +51,7 @@ __all__ = [
     "StoreError",
     "StoreExists",
     "StoreNotFound",
+    "Unavailable",
+    "WireworkError",
     "check_name",
 ]

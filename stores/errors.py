@@ -1,10 +1,62 @@
-"""Typed errors of the stores package: what a user can get wrong, and what to do about it.
+"""Wirework's one error family, and the typed errors of the stores package.
 
-The API maps them to status codes (not found → 404, exists → 409, the rest → 400), so
-every message names the store, record, file or secret concerned.
+`WireworkError` and its five kinds (`NotFound`, `Conflict`, `Invalid`, `Forbidden`,
+`Unavailable`) live here because stores is the bottom layer: stores, nodes and the engine
+all raise them, and every domain error (store, labeling, workflow, run) subclasses the
+kind it is. Only the API maps kinds to status codes (engine/server/errors.py) and only
+the HTTP client maps them back; nothing below the server knows about HTTP. An error
+carries what it is about as data (`details()`), and every message names the store,
+record, file or secret concerned.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+
+class WireworkError(Exception):
+    """Base of every error a user can hit, in any layer.
+
+    `kind` is the short machine-readable name the API answers with (`error` in the JSON
+    body); subclasses may narrow it (e.g. "version_conflict"). `details()` gives the extra
+    fields the API returns next to the message (node, problems, current_version, ...).
+    """
+
+    kind = "error"
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+
+class NotFound(WireworkError):
+    """Something named does not exist (store, secret, file, workflow, run, project, ...)."""
+
+    kind = "not_found"
+
+
+class Conflict(WireworkError):
+    """The request clashes with the current state: already exists, stale version, ..."""
+
+    kind = "already_exists"
+
+
+class Invalid(WireworkError):
+    """Bad input: a name, record, filter, workflow or config that cannot be accepted."""
+
+    kind = "invalid_request"
+
+
+class Forbidden(WireworkError):
+    """Refused on principle, whatever the state: e.g. a path outside the data folder."""
+
+    kind = "forbidden"
+
+
+class Unavailable(WireworkError):
+    """A component needed for the request is closed or not reachable right now."""
+
+    kind = "unavailable"
+
 
 
 class StoreError(Exception):

@@ -18,11 +18,16 @@ class WireworkError(Exception):
     """Base of every error a user can hit, in any layer.
 
     `kind` is the short machine-readable name the API answers with (`error` in the JSON
-    body); subclasses may narrow it (e.g. "version_conflict"). `details()` gives the extra
-    fields the API returns next to the message (node, problems, current_version, ...).
+    body); subclasses may narrow it (e.g. "version_conflict"). `detail` is the message and
+    `details()` the extra fields returned next to it (node, problems, current_version, ...).
     """
 
     kind = "error"
+
+    @property
+    def detail(self) -> str:
+        """The message shown to the user; the exception's text unless a subclass says otherwise."""
+        return str(self)
 
     def details(self) -> dict[str, Any]:
         return {}
@@ -59,27 +64,33 @@ class Unavailable(WireworkError):
 
 
 
-class StoreError(Exception):
-    """Base of every error the stores raise for bad input or missing things."""
+class StoreError(WireworkError):
+    """Base of every error the stores raise; each one is also the family kind it is.
+
+    The builtin bases (LookupError, ValueError, ...) stay because callers rely on them:
+    `except LookupError` around secret and store reads (nodes/secret_values.py, the demo
+    bootstrap, the labeling sync), pydantic turning a ValueError of a validator into a
+    config problem.
+    """
 
 
-class NameInvalid(StoreError, ValueError):
+class NameInvalid(StoreError, Invalid, ValueError):
     """A store, secret or file name that does not match the allowed pattern."""
 
 
-class StoreNotFound(StoreError, LookupError):
+class StoreNotFound(StoreError, NotFound, LookupError):
     def __init__(self, name: str):
         super().__init__(f'store "{name}" does not exist; create it first (or let store.write create it)')
         self.name = name
 
 
-class StoreExists(StoreError):
+class StoreExists(StoreError, Conflict):
     def __init__(self, name: str):
         super().__init__(f'store "{name}" already exists')
         self.name = name
 
 
-class RecordInvalid(StoreError, ValueError):
+class RecordInvalid(StoreError, Invalid, ValueError):
     """A record of a batch cannot be stored; the whole batch was refused, nothing changed."""
 
     def __init__(self, store: str, index: int, record_id: object, problem: str):
@@ -90,31 +101,45 @@ class RecordInvalid(StoreError, ValueError):
         self.record_id = record_id
 
 
-class FilterInvalid(StoreError, ValueError):
+class FilterInvalid(StoreError, Invalid, ValueError):
     """A browse/read filter that cannot be turned into a query."""
 
 
-class FilePathRefused(StoreError, PermissionError):
+class FilePathRefused(StoreError, Forbidden, PermissionError):
     """A file path that would leave the data folder's `files/` area."""
 
+    kind = "path_refused"
 
-class FileFormatUnsupported(StoreError, ValueError):
+
+class FileFormatUnsupported(StoreError, Invalid, ValueError):
     pass
 
 
-class FileNotFound(StoreError, LookupError):
+class SpreadsheetTooLarge(StoreError, Invalid):
+    """A store that does not fit a spreadsheet (too many rows, or a cell too long)."""
+
+
+class FileNotFound(StoreError, NotFound, LookupError):
     pass
 
 
-class SecretNotFound(StoreError, LookupError):
+class SecretNotFound(StoreError, NotFound, LookupError):
     def __init__(self, name: str):
         super().__init__(f'secret "{name}" is not set; add it on the secrets page (or through the API)')
         self.name = name
 
 
-class SecretInvalid(StoreError, ValueError):
+class SecretInvalid(StoreError, Invalid, ValueError):
     pass
 
 
-class StoreClientClosed(StoreError, RuntimeError):
+class SecretUndecryptable(StoreError, Invalid):
+    """A stored secret that this data folder's secrets.key cannot decrypt."""
+
+
+class StoreClientClosed(StoreError, Unavailable, RuntimeError):
     pass
+
+
+class StoresLocked(StoreError, Unavailable):
+    """stores.duckdb is held by another process (usually `wirework up`)."""

@@ -21,7 +21,7 @@ import duckdb
 
 from . import cursors, files, secret_store, shared
 from .batch import encode_batch
-from .errors import FilterInvalid, StoreClientClosed, StoreError
+from .errors import FilterInvalid, StoreClientClosed, StoresLocked
 from .names import check_name
 
 log = logging.getLogger("wirework.stores")
@@ -44,7 +44,7 @@ class LocalStoreClient:
             self._con = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:
             # DuckDB allows one process per file: usually `wirework up` owns it.
-            raise StoreError(
+            raise StoresLocked(
                 f"cannot open {self.path}: another process holds it ({exc}). While the wirework server runs, "
                 "reach stores through it (flows started from the editor or the API) instead of opening the file"
             ) from None

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import duckdb
 from cryptography.fernet import Fernet, InvalidToken
 
-from .errors import SecretInvalid, SecretNotFound, StoreError
+from .errors import SecretInvalid, SecretNotFound, SecretUndecryptable
 from .names import check_name
 
 Kind = Literal["secret", "webhook"]
@@ -122,7 +122,7 @@ def reveal(con: duckdb.DuckDBPyConnection, fernet: Fernet, name: str) -> str:
     try:
         return fernet.decrypt(bytes(rows[0][0])).decode()
     except InvalidToken:
-        raise StoreError(
+        raise SecretUndecryptable(
             f'secret "{name}" cannot be decrypted with this data folder\'s secrets.key '
             "(was the key replaced?); set the secret again"
         ) from None

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .errors import StoreError
+from .errors import SpreadsheetTooLarge
 
 MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 MAX_CELL_CHARS = 32_767
@@ -58,8 +58,8 @@ def write_rows(path: Path, store: str, records: list[dict[str, Any]]) -> None:
     from openpyxl.cell import WriteOnlyCell
 
     if len(records) > MAX_ROWS:
-        raise StoreError(f'store "{store}" has {len(records)} records, more than a spreadsheet holds ({MAX_ROWS}); '
-                         "export a filter of it, or use Parquet or CSV")
+        raise SpreadsheetTooLarge(f'store "{store}" has {len(records)} records, more than a spreadsheet holds '
+                                  f"({MAX_ROWS}); export a filter of it, or use Parquet or CSV")
     columns: dict[str, None] = {}
     for record in records:
         for key in record:
@@ -75,8 +75,9 @@ def write_rows(path: Path, store: str, records: list[dict[str, Any]]) -> None:
                 value = orjson.dumps(value).decode()
             if isinstance(value, str):
                 if len(value) > MAX_CELL_CHARS:
-                    raise StoreError(f'store "{store}": record {number} (id "{record.get("id")}") has a "{key}" '
-                                     f"longer than a spreadsheet cell holds ({MAX_CELL_CHARS} characters)")
+                    raise SpreadsheetTooLarge(f'store "{store}": record {number} (id "{record.get("id")}") has a '
+                                              f'"{key}" longer than a spreadsheet cell holds '
+                                              f"({MAX_CELL_CHARS} characters)")
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # text, never a formula
                 row.append(cell)

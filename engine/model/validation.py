@@ -14,7 +14,7 @@ import networkx as nx
 from croniter import croniter
 from pydantic import ValidationError
 
-from nodes import NodeRegistry, NodeType, UnknownNodeType, default_registry
+from nodes import Invalid, NodeRegistry, NodeType, UnknownNodeType, default_registry
 
 from engine.model.workflow import Workflow
 
@@ -45,12 +45,20 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
-class WorkflowInvalid(ValueError):
+class WorkflowInvalid(Invalid):
+    """A workflow that cannot run; carries every problem, the first one's node up front."""
+
+    kind = "workflow_invalid"
+
     def __init__(self, workflow_id: str, problems: list[Problem]):
         self.workflow_id = workflow_id
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f'workflow "{workflow_id}" is not valid:\n{lines}')
+
+    def details(self) -> dict:
+        first = self.problems[0] if self.problems else None
+        return {"node": first.node if first else None, "problems": [p.to_dict() for p in self.problems]}
 
 
 def build_graph(workflow: Workflow) -> nx.DiGraph:

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stores import Invalid
+
 # Names that end up in file names, table names and URLs: one rule everywhere.
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 # Node ids are referenced by edges and shown in the editor; keep them URL-safe.
@@ -89,13 +91,20 @@ class Workflow(BaseModel):
         return self.model_dump_json(indent=2)
 
 
-class WorkflowFileError(ValueError):
+class WorkflowFileError(Invalid):
     """A workflow document that cannot even be parsed into the model."""
+
+    kind = "invalid_workflow"
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
         super().__init__(f"{source}: " + "; ".join(problems))
+
+    @property
+    def detail(self) -> str:
+        # Without the source: to an API caller it is the document they sent, not a path here.
+        return "; ".join(self.problems)
 
 
 def parse_workflow(document: dict[str, Any] | str, source: str = "<workflow>") -> Workflow:

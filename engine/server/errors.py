@@ -1,7 +1,10 @@
 """Every error the API returns is JSON `{error, detail, node?}` with a fitting status.
 
-Known user errors map to 4xx here, in one place, so routes just raise the domain
-exception; anything unexpected is logged and answered with a 500 that leaks nothing.
+The one place where errors become status codes: routes and services just raise a member
+of the error family (`WireworkError`: NotFound, Conflict, Invalid, Forbidden,
+Unavailable, defined in stores/errors.py), which maps to a 4xx/503 here by its kind;
+`ApiError` is for the few HTTP-only answers a route gives itself. Anything unexpected
+is logged and answered with a 500 that leaks nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stores import (
-    FileNotFound, FilePathRefused, SecretNotFound, StoreClientClosed, StoreError, StoreExists, StoreNotFound,
-)
-
+from stores import Conflict, Forbidden, Invalid, NotFound, Unavailable, WireworkError
 from stores.labeling import LabelingError
-
-from engine.model.workflow import WorkflowFileError
-from engine.server.services.runs import RunNotFound
-from engine.model.validation import WorkflowInvalid
-from engine.server.db.workflows import VersionConflict, WorkflowExists, WorkflowNotFound
 
 log = logging.getLogger("wirework.api")
 
@@ -45,16 +40,26 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def store_error_status(exc: StoreError) -> tuple[int, str]:
-    if isinstance(exc, (StoreNotFound, SecretNotFound, FileNotFound)):
-        return 404, "not_found"
-    if isinstance(exc, StoreExists):
-        return 409, "already_exists"
-    if isinstance(exc, FilePathRefused):
-        return 403, "path_refused"
-    if isinstance(exc, StoreClientClosed):
-        return 503, "unavailable"
-    return 422, "invalid_request"
+# The error family's status codes: an exception's status is that of the first family
+# member in its class's MRO. What it is about (node, problems, current_version, project,
+# heuristic, line, ...) travels with the exception (`kind`, `detail`, `details()`).
+FAMILY_STATUS: dict[type[WireworkError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+# The labeling API has answered bad input with 400 since its first version (the editor's
+# labeling pages and their tests rely on it); everything else invalid is a 422.
+LABELING_INVALID_STATUS = 400
+
+
+def status_of(exc: WireworkError) -> int:
+    status = next((FAMILY_STATUS[cls] for cls in type(exc).__mro__ if cls in FAMILY_STATUS), 500)
+    if status == 422 and isinstance(exc, LabelingError):
+        return LABELING_INVALID_STATUS
+    return status
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -71,45 +76,18 @@ def install_error_handlers(app: FastAPI) -> None:
         names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return error_response(exc.status_code, names.get(exc.status_code, "http_error"), str(exc.detail))
 
-    @app.exception_handler(WorkflowFileError)
-    async def _bad_workflow(request: Request, exc: WorkflowFileError):
-        return error_response(422, "invalid_workflow", "; ".join(exc.problems))
-
-    @app.exception_handler(WorkflowInvalid)
-    async def _invalid(request: Request, exc: WorkflowInvalid):
-        first = exc.problems[0] if exc.problems else None
-        return error_response(422, "workflow_invalid", str(exc), node=first.node if first else None,
-                              problems=[p.to_dict() for p in exc.problems])
-
-    @app.exception_handler(WorkflowNotFound)
-    async def _wf_missing(request: Request, exc: WorkflowNotFound):
-        return error_response(404, "not_found", str(exc))
-
-    @app.exception_handler(RunNotFound)
-    async def _run_missing(request: Request, exc: RunNotFound):
-        return error_response(404, "not_found", str(exc))
-
-    @app.exception_handler(WorkflowExists)
-    async def _exists(request: Request, exc: WorkflowExists):
-        return error_response(409, "already_exists", str(exc))
-
-    @app.exception_handler(VersionConflict)
-    async def _conflict(request: Request, exc: VersionConflict):
-        return error_response(409, "version_conflict", str(exc), current_version=exc.current)
-
-    @app.exception_handler(StoreError)
-    async def _store_error(request: Request, exc: StoreError):
-        status, error = store_error_status(exc)
-        return error_response(status, error, str(exc))
-
-    @app.exception_handler(LabelingError)
-    async def _labeling_error(request: Request, exc: LabelingError):
-        body = exc.to_dict()
-        kind = {404: "not_found", 409: "already_exists"}.get(exc.status, "invalid_request")
-        extra = {k: v for k, v in body.items() if k not in ("error", "detail") and v is not None}
-        return error_response(exc.status if exc.status < 500 else 503, kind, body["detail"], **extra)
+    @app.exception_handler(WireworkError)
+    async def _wirework_error(request: Request, exc: WireworkError):
+        status = status_of(exc)
+        if status == 500:  # the bare base class, raised without a kind: a programming error
+            return _internal_error(request, exc)
+        return error_response(status, exc.kind, exc.detail, **exc.details())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "the server failed unexpectedly; see the server log")
+        return _internal_error(request, exc)
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "the server failed unexpectedly; see the server log")

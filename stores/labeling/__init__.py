@@ -10,13 +10,14 @@ Public names: `LabelingService` (the Python API the REST layer wraps), the bundl
 from .access import LABELING_DB_FILE, LabelingAccess, LabelingStoreClient
 from .embeddings import DEFAULT_MODEL, Embedder, get_embedder, pick_device
 from .enrichment import ProjectEnricher
-from .errors import (AlreadyExists, HeuristicError, InvalidName, LabelingError, NotFound, StoreUnavailable,
-                     UnknownLabel)
+from .errors import (AlreadyExists, HeuristicError, InvalidName, LabelingError, LabelingInvalid, NotFound,
+                     StoreUnavailable, UnknownLabel)
 from .service import LabelingService
 from .weak_supervision import WeakSupervisionSettings
 
 __all__ = [
     "AlreadyExists", "DEFAULT_MODEL", "LABELING_DB_FILE", "Embedder", "HeuristicError", "InvalidName", "LabelingAccess",
-    "LabelingError", "LabelingService", "LabelingStoreClient", "NotFound", "ProjectEnricher", "StoreUnavailable",
+    "LabelingError", "LabelingInvalid", "LabelingService", "LabelingStoreClient", "NotFound", "ProjectEnricher",
+    "StoreUnavailable",
     "UnknownLabel", "WeakSupervisionSettings", "get_embedder", "pick_device",
 ]

@@ -10,8 +10,8 @@ weak-supervision constants). The node looks for, in order:
 2. `store_client.call("POST", BUNDLE_ROUTE.format(project=...), {"tasks": [...] | null})`
    — the HTTP client's escape hatch for internal routes. The server exposes
    `POST /api/internal/labeling/projects/{project}/bundle` (internal token, since the
-   bundle carries labeling-function code): 200 with `LabelingService.enrichment_bundle`,
-   404/409/400 with `LabelingError.to_dict()` and `LabelingError.status`.
+   bundle carries labeling-function code): `LabelingService.enrichment_bundle`, or the
+   `LabelingError` it raised, in the API's error shape.
 """
 
 from __future__ import annotations

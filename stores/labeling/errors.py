@@ -1,8 +1,10 @@
 """Typed errors of the labeling project.
 
 Every error a user can hit names what it is about (project, task, heuristic, record)
-so the API can show it and the user knows where to look. `to_dict` gives the JSON shape
-the REST layer returns.
+so the API can show it and the user knows where to look. Each error is also the member of
+wirework's error family it is (not found, conflict, invalid); the API maps the family to
+status codes, and `details()` gives the names it returns next to the message. `to_dict`
+is the shape a labeling-function subprocess sends a HeuristicError back in.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import errors as family
+
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 _NAME_RE = re.compile(NAME_PATTERN)
 
 
-class LabelingError(Exception):
+class LabelingError(family.WireworkError):
     """Base of labeling errors; carries the names of what it is about."""
-
-    status = 400  # the HTTP status the REST layer should use
 
     def __init__(self, message: str, *, project: str | None = None, task: str | None = None,
                  heuristic: str | None = None, record_id: str | None = None):
@@ -46,24 +48,31 @@ class LabelingError(Exception):
         return {"error": type(self).__name__, "detail": str(self), "project": self.project,
                 "task": self.task, "heuristic": self.heuristic, "record_id": self.record_id}
 
+    def details(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if k not in ("error", "detail") and v is not None}
 
-class InvalidName(LabelingError):
+
+class LabelingInvalid(LabelingError, family.Invalid):
+    """A request the labeling project cannot accept: a bad setting, filter or sample size."""
+
+
+class InvalidName(LabelingInvalid):
     """A project, task, heuristic or lookup-list name that does not match NAME_PATTERN."""
 
 
-class NotFound(LabelingError):
-    status = 404
+class NotFound(LabelingError, family.NotFound):
+    pass
 
 
-class AlreadyExists(LabelingError):
-    status = 409
+class AlreadyExists(LabelingError, family.Conflict):
+    pass
 
 
-class UnknownLabel(LabelingError):
+class UnknownLabel(LabelingInvalid):
     """A label that is not in the task's label set."""
 
 
-class HeuristicError(LabelingError):
+class HeuristicError(LabelingInvalid):
     """A heuristic failed: a labeling function raised or returned something odd, or an
     active learner cannot be trained. `line`/`source_line` point into the user's code."""
 
@@ -86,10 +95,11 @@ class HeuristicError(LabelingError):
         return data
 
 
-class StoreUnavailable(LabelingError):
-    """The project's shared store could not be read (missing, or no store client)."""
+class StoreUnavailable(LabelingError, family.Conflict):
+    """The project's shared store could not be read (missing, or no store client).
 
-    status = 409
+    A conflict rather than `Unavailable`: retrying does not help, the project's binding to
+    its store has to be fixed."""
 
 
 def check_name(kind: str, name: Any, **names: Any) -> str:

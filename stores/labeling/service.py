@@ -5,7 +5,8 @@ Owns projects (bound to a shared store, synced from it by the store's incrementa
 lists, heuristics, cached embeddings, statistics, weak supervision and the enrichment
 bundle the `labeling.enrich` node uses. Arguments and results are plain JSON-able
 values so the REST layer only translates; errors are `LabelingError`s naming project,
-task, heuristic and record, each with the HTTP status to use.
+task, heuristic and record, each the member of the error family it is (not found,
+conflict, invalid).
 
 It lives in the process that owns the store files (the API server, or `wirework run`
 with no server). Labeling functions are user code, so they run in a child process with
@@ -24,7 +25,8 @@ import numpy as np
 
 from .embeddings import DEFAULT_MODEL, ProgressCallback, get_embedder
 from .enrichment import heuristic_from_item
-from .errors import AlreadyExists, HeuristicError, LabelingError, NotFound, StoreUnavailable, UnknownLabel, check_name
+from .errors import (AlreadyExists, HeuristicError, LabelingInvalid, NotFound, StoreUnavailable, UnknownLabel,
+                     check_name)
 from .heuristics import (ACTIVE_LEARNER, DEFAULT_LEARNER_C, DEFAULT_MIN_CONFIDENCE, KINDS, LABELING_FUNCTION,
                          LOOKUP_LIST, Votes, out_of_fold_proba, predict_proba, train_logistic_regression,
                          votes_from_proba)
@@ -163,9 +165,10 @@ class LabelingService:
             raise AlreadyExists("a task with this name already exists", project=project, task=name)
         labels = [str(label) for label in labels]
         if len(labels) < 2 or len(set(labels)) != len(labels) or any(not label.strip() for label in labels):
-            raise LabelingError("a task needs at least two distinct, non-empty labels", project=project, task=name)
+            raise LabelingInvalid("a task needs at least two distinct, non-empty labels", project=project, task=name)
         if not text_fields or any(not isinstance(f, str) or not f for f in text_fields):
-            raise LabelingError("a task needs at least one text field (record key) to read", project=project, task=name)
+            raise LabelingInvalid("a task needs at least one text field (record key) to read",
+                                  project=project, task=name)
         self.repo.insert_task(project, name, labels, list(text_fields))
         return self._task(project, name).to_dict()
 
@@ -228,8 +231,8 @@ class LabelingService:
         users = [h["name"] for h in self.repo.heuristics(project)
                  if h["kind"] == LOOKUP_LIST and h["config"]["list"] == name]
         if users:
-            raise LabelingError(f'lookup list "{name}" is used by heuristics {", ".join(users)}; delete them first',
-                                project=project)
+            raise LabelingInvalid(f'lookup list "{name}" is used by heuristics {", ".join(users)}; delete them first',
+                                  project=project)
         return self.repo.delete_lookup_list(project, name)
 
     # -- heuristics -------------------------------------------------------------------
@@ -411,7 +414,7 @@ class LabelingService:
         method "refinery" (precision × confidence, margin, sigmoid) or "majority".
         `agreement` compares the weak labels with the manual ones where both exist."""
         if method not in ("refinery", "majority"):
-            raise LabelingError(f"unknown method {method!r} (use refinery or majority)", project=project, task=task)
+            raise LabelingInvalid(f"unknown method {method!r} (use refinery or majority)", project=project, task=task)
         evaluated = self._evaluate(project, task)
         results = self._weak_results(project, evaluated, method)
         distribution = {label: 0 for label in evaluated["spec"].labels}
@@ -469,10 +472,10 @@ class LabelingService:
         """Records of a filter in label-next order, each with its manual label, its
         heuristics' votes and its weak-supervision result (see suggestions.py)."""
         if filter not in FILTERS:
-            raise LabelingError(f"unknown filter {filter!r} (use one of {', '.join(FILTERS)})",
-                                project=project, task=task)
+            raise LabelingInvalid(f"unknown filter {filter!r} (use one of {', '.join(FILTERS)})",
+                                  project=project, task=task)
         if not 0.0 <= max_confidence <= 1.0:
-            raise LabelingError("max_confidence must be within [0, 1]", project=project, task=task)
+            raise LabelingInvalid("max_confidence must be within [0, 1]", project=project, task=task)
         evaluated = self._evaluate(project, task)
         results = self._weak_results(project, evaluated)
         by_record = votes_by_record(evaluated["votes"])
@@ -496,7 +499,7 @@ class LabelingService:
         if not isinstance(code, str) or not code.strip():
             raise HeuristicError('a labeling function needs code defining `def lf(record)`', **names)
         if not 1 <= sample_size <= PREVIEW_MAX_SAMPLE:
-            raise LabelingError(f"sample_size must be within 1..{PREVIEW_MAX_SAMPLE}", **names)
+            raise LabelingInvalid(f"sample_size must be within 1..{PREVIEW_MAX_SAMPLE}", **names)
         check_labeling_function(code, **names)
         self.sync(project)
         manual = {row["record_id"]: row["label"] for row in self.repo.labels(project, task)}
@@ -549,7 +552,7 @@ class LabelingService:
         info = self._project(project)
         names = tasks or [t["name"] for t in self.repo.tasks(project)]
         if not names:
-            raise LabelingError("the project has no labeling tasks", project=project)
+            raise LabelingInvalid("the project has no labeling tasks", project=project)
         bundle_tasks = []
         for task in names:
             # Precision only depends on votes on manually labelled records, so the bundle

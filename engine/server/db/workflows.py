@@ -14,11 +14,13 @@ from typing import Any
 
 import orjson
 
+from stores import Conflict, NotFound
+
 from engine.server.db.app_db import AppDatabase
 from engine.model.workflow import Workflow
 
 
-class WorkflowNotFound(KeyError):
+class WorkflowNotFound(NotFound):
     def __init__(self, workflow_id: str, version: int | None = None):
         super().__init__(workflow_id)
         self.workflow_id = workflow_id
@@ -30,13 +32,15 @@ class WorkflowNotFound(KeyError):
         return f'no workflow "{self.workflow_id}"'
 
 
-class WorkflowExists(ValueError):
+class WorkflowExists(Conflict):
     def __init__(self, workflow_id: str):
         super().__init__(f'a workflow "{workflow_id}" already exists')
         self.workflow_id = workflow_id
 
 
-class VersionConflict(ValueError):
+class VersionConflict(Conflict):
+    kind = "version_conflict"
+
     def __init__(self, workflow_id: str, given: int, current: int):
         super().__init__(
             f'workflow "{workflow_id}" was saved as version {current} since you loaded version {given}; '
@@ -45,6 +49,9 @@ class VersionConflict(ValueError):
         self.workflow_id = workflow_id
         self.given = given
         self.current = current
+
+    def details(self) -> dict[str, Any]:
+        return {"current_version": self.current}
 
 
 SCHEMA = """

@@ -13,6 +13,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from stores import NotFound
+
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
 from engine.model.workflow import Workflow
@@ -32,7 +34,7 @@ def _as_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-class RunNotFound(KeyError):
+class RunNotFound(NotFound):
     def __init__(self, run_id: str):
         super().__init__(run_id)
         self.run_id = run_id

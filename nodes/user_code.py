@@ -2,19 +2,20 @@
 
 Owns: turning a code string into the callable it defines (`def node(...)`), with
 compile errors reported at the user's line, and mapping an exception raised inside
-user code back to the user's line and source text. Code written for Kern AI's
-workflow (imports inside the function body, `def node(record: dict)`) runs as is.
-Code may also read the secrets its node declares through the module-global, read-only
+user code back to the user's line and source text — as NodeErrors, over the one
+implementation shared with labeling functions (`stores.user_code`). Code written for
+Kern AI's workflow (imports inside the function body, `def node(record: dict)`) runs as
+is. Code may also read the secrets its node declares through the module-global, read-only
 mapping `secrets` (`UserSecrets`); an undeclared name is a KeyError saying how to declare it.
 """
 
 from __future__ import annotations
 
-import linecache
-import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from stores.user_code import UserCodeError, UserCodeProblem, UserEntry, find_problem, load_entry
 
 from .base import ConfigProblem, NodeError
 
@@ -28,16 +29,13 @@ def code_filename(node_id: str) -> str:
 
 def compile_problems(code: str, node_id: str, entry: str = ENTRY_POINT) -> list[ConfigProblem]:
     """Problems found without running anything: syntax errors and a missing entry."""
-    try:
-        tree = compile(code, code_filename(node_id), "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    except SyntaxError as exc:
-        return [ConfigProblem(f"SyntaxError: {exc.msg}", field="code", line=exc.lineno)]
-    except ValueError as exc:  # e.g. source contains null bytes
-        return [ConfigProblem(f"invalid code: {exc}", field="code")]
-    names = {getattr(stmt, "name", None) for stmt in tree.body}
-    if entry not in names:
-        return [ConfigProblem(f"the code must define a function `def {entry}(...)`", field="code", line=1)]
-    return []
+    problem = find_problem(code, code_filename(node_id), entry, f"{entry}(...)")
+    return [] if problem is None else [ConfigProblem(problem.message, field="code", line=problem.line)]
+
+
+def _node_error(problem: UserCodeProblem, node_id: str, record_id: str | None) -> NodeError:
+    return NodeError(problem.message, node_id=node_id, record_id=record_id, user_line=problem.line,
+                     source_line=problem.source_line, exception_type=problem.exception_type)
 
 
 class UserSecrets(Mapping):
@@ -83,55 +81,38 @@ class UserSecrets(Mapping):
 class UserFunction:
     """A function defined by user code, plus what is needed to explain its errors."""
 
-    func: Callable[..., Any]
+    entry: UserEntry
     node_id: str
-    filename: str
-    is_generator: bool
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        return self.entry.func
+
+    @property
+    def filename(self) -> str:
+        return self.entry.filename
+
+    @property
+    def is_generator(self) -> bool:
+        return self.entry.is_generator
 
     def error_from(self, exc: BaseException, record_id: str | None) -> NodeError:
         """A NodeError pointing at the innermost line of *user* code in the traceback."""
-        line = None
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == self.filename:
-                line = frame.lineno
-        source_line = linecache.getline(self.filename, line).strip() if line else None
-        detail = f"{type(exc).__name__}: {exc}"
-        return NodeError(
-            detail,
-            node_id=self.node_id,
-            record_id=record_id,
-            user_line=line,
-            source_line=source_line or None,
-            exception_type=type(exc).__name__,
-        )
+        return _node_error(self.entry.problem_of(exc), self.node_id, record_id)
 
 
 def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT,
                        secrets: UserSecrets | None = None) -> UserFunction:
     """Execute the module body of user code and return its entry function. With `secrets`,
     the code sees it as the module global `secrets` (its own `import secrets` still wins)."""
-    filename = code_filename(node_id)
-    # Register the source so tracebacks (and our error mapping) can show user lines.
-    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
-    try:
-        compiled = compile(code, filename, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        raise NodeError(f"SyntaxError: {exc.msg}", node_id=node_id, user_line=exc.lineno,
-                        exception_type="SyntaxError") from None
     namespace: dict[str, Any] = {"__name__": f"wirework_node_{node_id}"}
     if secrets is not None:
         namespace["secrets"] = secrets
-    function = UserFunction(func=lambda *a: None, node_id=node_id, filename=filename, is_generator=False)
     try:
-        exec(compiled, namespace)
-    except Exception as exc:  # an error at import time of the user's module body
-        raise function.error_from(exc, None) from exc
-    func = namespace.get(entry)
-    if not callable(func):
-        raise NodeError(f"the code must define a function `def {entry}(...)`", node_id=node_id)
-    function.func = func
-    function.is_generator = bool(getattr(func, "__code__", None) and func.__code__.co_flags & 0x20)
-    return function
+        loaded = load_entry(code, code_filename(node_id), entry, f"{entry}(...)", namespace)
+    except UserCodeError as exc:
+        raise _node_error(exc.problem, node_id, None) from exc.__cause__
+    return UserFunction(loaded, node_id)
 
 
 def run_generator(fn: UserFunction, records: list[dict], to_record: Callable[[Any, str | None], dict],

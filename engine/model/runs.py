@@ -1,6 +1,7 @@
 """The records of a run every process shares: what a run is (`RunInfo`), what one node
-did (`NodeResult`), the summary a finished run leaves (`RunSummary`), and `utcnow`,
-the one clock every timestamp comes from."""
+did (`NodeResult`), the summary a finished run leaves (`RunSummary`), the trigger record
+a run's first nodes receive (`trigger_record`), and `utcnow`, the one clock every
+timestamp comes from."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from typing import Any
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def trigger_record(run_id: str, trigger: str, payload: Any = None, time: datetime | None = None) -> dict[str, Any]:
+    """The record a run's source nodes get: `{"id", "trigger", "payload", "time"}`.
+
+    `trigger` is how the run started ("manual", "webhook", "schedule", ...), `payload`
+    what came with it (a webhook's JSON body, `wirework run --payload`), `time` when it
+    was triggered (a scheduled run's scheduled time; now by default)."""
+    return {"id": run_id, "trigger": trigger, "payload": payload, "time": (time or utcnow()).isoformat()}
 
 
 @dataclass

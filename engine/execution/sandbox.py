@@ -10,7 +10,8 @@ folder, which holds `secrets.key`, the DuckDB files, `api-token` and Prefect's S
 
 What the sandboxed process gets:
 - The whole file system **read-only** (the interpreter, the virtualenv, the shipped
-  model, the code), except:
+  model, the code — bound again over the private /tmp when they live under /tmp, as in
+  a checkout cloned there), except:
 - each hidden path replaced by an empty, private, writable tmpfs (so it cannot be listed
   or read, and whatever is written there vanishes with the sandbox; a worker whose
   `PREFECT_HOME` points into the data folder gets an empty one). Mounted after the new
@@ -103,7 +104,8 @@ def _probe() -> tuple[bool, str | None, list[str], list[str], str]:
     if bwrap is None:
         return False, "bubblewrap (bwrap) is not on PATH; install it with `make sandbox`", [], [], ""
     outer, inner = _signal_shims()
-    argv = [*outer, bwrap, *_MOUNTS, "--unshare-pid", "--die-with-parent", "--", *inner, sys.executable, "-c", "pass"]
+    argv = [*outer, bwrap, *_MOUNTS, *_reexposed(), "--unshare-pid", "--die-with-parent", "--", *inner,
+            sys.executable, "-c", "pass"]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
@@ -142,8 +144,24 @@ def _is_under(path: Path, folder: Path) -> bool:
 
 def _needed_inside() -> list[Path]:
     """What a sandboxed wirework process cannot do without: its interpreter, its virtualenv and
-    wirework's own code."""
-    return [Path(p).resolve() for p in {sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parent.parent}]
+    wirework's own code (the folder holding the engine, nodes and stores packages)."""
+    return [Path(p).resolve() for p in {sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parents[2]}]
+
+
+def _reexposed() -> list[str]:
+    """Read-only binds, over the private /tmp, of what the command needs that lives under
+    /tmp — a checkout cloned to /tmp, its virtualenv, the working directory — since a
+    fresh /tmp would otherwise hide the interpreter itself."""
+    tmp = Path("/tmp").resolve()
+    wanted = sorted({p for p in (*_needed_inside(), Path.cwd().resolve()) if _is_under(p, tmp) and p != tmp})
+    args: list[str] = []
+    kept: list[Path] = []
+    for path in wanted:
+        if any(_is_under(path, parent) for parent in kept):
+            continue  # inside a folder already bound
+        kept.append(path)
+        args += ["--ro-bind", str(path), str(path)]
+    return args
 
 
 def _hide_args(hidden: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -180,5 +198,5 @@ def sandboxed(argv: list[str], hidden: Iterable[str | os.PathLike[str]], *,
     works, _, outer, inner, bwrap = _state()
     if not works:
         return list(argv)
-    return [*outer, bwrap, *_MOUNTS, *_hide_args(hidden), "--unshare-pid",
+    return [*outer, bwrap, *_MOUNTS, *_reexposed(), *_hide_args(hidden), "--unshare-pid",
             *(["--die-with-parent"] if die_with_parent else []), "--", *inner, *argv]

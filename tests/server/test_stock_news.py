@@ -7,6 +7,7 @@ store's state, each measuring what changed.
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import time
@@ -23,29 +24,42 @@ FLOW = "stock_news_sentiment"
 STORE = "stock-news"
 PROJECT = "stock-sentiment"
 # A labeling function that holds the enrichment (in the worker, on scraped articles only:
-# the training examples have no "url") while the drill's "hold" file exists, after
-# writing the worker's pid, so the drill can kill exactly that process mid-enrichment.
+# the training examples have no "url") while the drill's control server says "hold". The
+# worker runs sandboxed (read-only files, a private /tmp, its own PID namespace), so it
+# cannot write its pid anywhere the test reads: it names its thread instead, and the test
+# finds that thread's process in /proc — exactly the process to kill mid-enrichment.
 HOLD_LF = """def lf(record):
-    import os, pathlib, time
-    drill = pathlib.Path(os.environ["STOCK_NEWS_DRILL_DIR"])
-    if "url" in record and (drill / "hold").exists():
-        (drill / "worker.pid").write_text(str(os.getpid()))
+    import ctypes, time, urllib.request
+    if "url" not in record:
+        return None
+    try:
+        holding = urllib.request.urlopen("{hold_url}", timeout=5).read() == b"1"
+    except OSError:
+        return None
+    if holding:
+        ctypes.CDLL(None).prctl(15, b"{marker}", 0, 0, 0)  # PR_SET_NAME of this thread
         time.sleep(300)
     return None
 """
+HELD_MARKER = "wwdrill-held"
+
+
+def held_worker_pid() -> int | None:
+    """The pid (as seen from here) of the process with a thread named HELD_MARKER."""
+    for task_comm in glob.glob("/proc/[0-9]*/task/[0-9]*/comm"):
+        try:
+            if open(task_comm).read().strip() == HELD_MARKER:
+                return int(task_comm.split("/")[2])
+        except OSError:
+            continue
+    return None
 
 
 @pytest.fixture(scope="module")
-def drill_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("drill")
-
-
-@pytest.fixture(scope="module")
-def news_server(tmp_path_factory, drill_dir):
+def news_server(tmp_path_factory):
     # No articles appear by the clock here: every new article is one the test published.
     proc = ServerProcess(tmp_path_factory.mktemp("stock-home"), prefect_api_url=None,
-                         extra_env={"WIREWORK_DEMO_NEWS_EVERY_S": "0",
-                                    "STOCK_NEWS_DRILL_DIR": str(drill_dir)}).start(timeout_s=180)
+                         extra_env={"WIREWORK_DEMO_NEWS_EVERY_S": "0"}).start(timeout_s=180)
     with proc.client() as api:
         _set_schedule(api, "0 * * * *", enabled=False)  # no hourly run in the middle of a drill
     yield proc
@@ -174,26 +188,27 @@ def test_the_flow_posts_counts_of_new_articles_and_nothing_when_none_are_new(api
     assert len(inbox(api)) == messages + 1  # no new articles: no message
 
 
-def test_drill_worker_killed_during_enrichment(api, drill_dir):
+def test_drill_worker_killed_during_enrichment(api, httpserver):
     caught_up(api)
+    hold = {"value": b"0"}
+    httpserver.expect_request("/hold").respond_with_handler(lambda request: Response(hold["value"]))
+    code = HOLD_LF.format(hold_url=httpserver.url_for("/hold"), marker=HELD_MARKER)
     heuristic = f"/api/labeling/projects/{PROJECT}/tasks/sentiment/heuristics/drill-hold"
-    assert api.put(heuristic, json={"kind": "labeling_function", "config": {"code": HOLD_LF}}).status_code == 200
+    assert api.put(heuristic, json={"kind": "labeling_function", "config": {"code": code}}).status_code == 200
     try:
         numbers = publish(api, 3)
         fresh = {p for p in site_paths(api) if int(p.rsplit("/", 1)[1][:5]) in numbers}
         messages = len(inbox(api))
-        (drill_dir / "hold").touch()
+        hold["value"] = b"1"
         run_id = api.post(f"/api/workflows/{FLOW}/runs", json={}).json()["run_id"]
-        pid = int(wait_until(lambda: (drill_dir / "worker.pid").exists() and (drill_dir / "worker.pid").read_text(),
-                             120, "the enrichment to reach the held labeling function"))
+        pid = wait_until(held_worker_pid, 120, "the enrichment to reach the held labeling function")
         assert api.get(f"/api/runs/{run_id}").json()["status"] == "running"
         os.kill(pid, signal.SIGKILL)
         crashed = wait_for_run(api, run_id, 60)
         assert crashed["status"] == "crashed", crashed
         assert node_of(crashed, "sentiment")["status"] == "crashed"
         assert node_of(crashed, "slack")["status"] == "not_run"
-        (drill_dir / "hold").unlink()
-        (drill_dir / "worker.pid").unlink()
+        hold["value"] = b"0"
 
         rerun = run_flow(api)
         assert rerun["status"] == "completed", rerun
@@ -205,7 +220,7 @@ def test_drill_worker_killed_during_enrichment(api, drill_dir):
         ids = store_ids(api)
         assert len(ids) == len(set(ids)) and sorted(ids) == sorted(site_paths(api))  # no duplicates, none lost
     finally:
-        (drill_dir / "hold").unlink(missing_ok=True)
+        hold["value"] = b"0"
         api.delete(heuristic)
 
 

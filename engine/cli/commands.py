@@ -15,10 +15,12 @@ from typing import Any, TextIO
 
 from engine.model.workflow import WorkflowFileError, load_workflow
 from engine.model.runs import NodeResult, RunInfo
+from engine.model.statuses import NodeStatus, RunStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_USAGE = 0, 1, 2, 64
 
-_SYMBOLS = {"completed": "✓", "failed": "✗", "retrying": "↻", "not_run": "·", "running": "▶", "cancelled": "■"}
+_SYMBOLS = {NodeStatus.COMPLETED: "✓", NodeStatus.FAILED: "✗", NodeStatus.RETRYING: "↻", NodeStatus.NOT_RUN: "·",
+            NodeStatus.RUNNING: "▶", NodeStatus.CANCELLED: "■"}
 
 
 class ProgressPrinter:
@@ -41,15 +43,15 @@ class ProgressPrinter:
 
     def node_finished(self, result: NodeResult) -> None:
         symbol = _SYMBOLS.get(result.status, "?")
-        if result.status == "completed":
+        if result.status == NodeStatus.COMPLETED:
             detail = f"{result.records_in} → {result.records_out} records  {result.duration_s or 0:.2f} s"
-        elif result.status in ("failed", "retrying") and result.error:
+        elif result.status in (NodeStatus.FAILED, NodeStatus.RETRYING) and result.error:
             detail = _describe_error(result.error)
         else:
-            detail = "not run (an upstream node failed)" if result.status == "not_run" else result.status
+            detail = "not run (an upstream node failed)" if result.status == NodeStatus.NOT_RUN else result.status
         self._line(f"  {symbol} {result.node_id:<{self.width}} {detail}")
 
-    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+    def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
         pass
 
 
@@ -72,12 +74,12 @@ def _print_summary(summary, out: TextIO) -> None:
     for result in summary.nodes.values():
         counts[result.status] = counts.get(result.status, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{'✓' if summary.status == 'completed' else '✗'} run {summary.status} in {summary.duration_s:.2f} s "
-          f"({parts})", file=out)
+    symbol = "✓" if summary.status == RunStatus.COMPLETED else "✗"
+    print(f"{symbol} run {summary.status} in {summary.duration_s:.2f} s ({parts})", file=out)
     if summary.error:
         print(f"  {summary.error}", file=out)
     for result in summary.nodes.values():
-        if result.status == "failed" and result.error:
+        if result.status == NodeStatus.FAILED and result.error:
             print(f'  node "{result.node_id}" failed: {_describe_error(result.error)}', file=out)
 
 
@@ -134,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         token = os.environ.get("WIREWORK_API_TOKEN") or read_api_token(data_home())
         summary = run_on_server(server_url, token or "", workflow, payload, ProgressPrinter(sys.stdout), sys.stdout)
         _print_summary(summary, sys.stdout)
-        return EXIT_OK if summary.status == "completed" else EXIT_FAILED
+        return EXIT_OK if summary.status == RunStatus.COMPLETED else EXIT_FAILED
 
     configure_prefect_env()
     print(f"starting {workflow.id} (Prefect import and server start can take a few seconds)…", flush=True)
@@ -152,7 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         app_db.close()
     _print_summary(summary, sys.stdout)
-    return EXIT_OK if summary.status == "completed" else EXIT_FAILED
+    return EXIT_OK if summary.status == RunStatus.COMPLETED else EXIT_FAILED
 
 
 def cmd_token(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
 from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.model.statuses import NodeStatus, RunStatus
 from engine.model.validation import build_graph, ensure_valid, instantiate
 
 
@@ -165,7 +166,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         if not final:
             log.write(f"attempt {attempt} failed: {error['type']}: {error['message']}; retrying\n")
         env.observer.node_finished(NodeResult(
-            run_id=active.run_id, node_id=node_id, status="failed" if final else "retrying",
+            run_id=active.run_id, node_id=node_id, status=NodeStatus.FAILED if final else NodeStatus.RETRYING,
             attempts=attempt, started_at=active.first_started[node_id], ended_at=utcnow(),
             records_in=len(records), logs=mask.text(log.text()) if mask else log.text(), error=error,
         ))
@@ -191,7 +192,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     if mask:
         sample, logs = mask.value(sample), mask.text(logs)
     env.observer.node_finished(NodeResult(
-        run_id=active.run_id, node_id=node_id, status="completed", attempts=attempt,
+        run_id=active.run_id, node_id=node_id, status=NodeStatus.COMPLETED, attempts=attempt,
         started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
         records_out=len(output), sample=sample, logs=logs,
     ))
@@ -244,9 +245,9 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     for node_id, fut in futures.items():
         if node_id not in active.finished and node_id not in failed:
             # Never ran: an upstream node failed (Prefect state NotReady).
-            env.observer.node_finished(NodeResult(run_id=run_id, node_id=node_id, status="not_run",
+            env.observer.node_finished(NodeResult(run_id=run_id, node_id=node_id, status=NodeStatus.NOT_RUN,
                                                   error=None, logs=""))
-    status = "failed" if failed else "completed"
+    status = RunStatus.FAILED if failed else RunStatus.COMPLETED
     error = f"node(s) failed: {', '.join(failed)}" if failed else None
     if not failed:
         try:
@@ -254,7 +255,7 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
                 for action in active.success_actions.get(node_id, []):
                     action()
         except Exception as exc:  # e.g. the store is gone: the run must not count as done
-            status, error = "failed", f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
+            status, error = RunStatus.FAILED, f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
             failed = [node_id]
     env.observer.run_finished(run_id, status, error, utcnow())
     if failed:

@@ -14,6 +14,7 @@ from engine.execution.executor import RunEnvironment, run_graph, set_environment
 from engine.model.workflow import Workflow
 from engine.execution.run_events import ObserverGroup, RunObserver
 from engine.model.runs import NodeResult, RunInfo, RunSummary, utcnow
+from engine.model.statuses import NodeStatus, RunStatus
 
 
 class RunCollector:
@@ -22,24 +23,25 @@ class RunCollector:
     def __init__(self) -> None:
         self.info: RunInfo | None = None
         self.nodes: dict[str, NodeResult] = {}
-        self.status = "pending"
+        self.status: RunStatus | None = None  # until the run reports its end
         self.error: str | None = None
         self.ended_at: datetime | None = None
 
     def run_started(self, info: RunInfo) -> None:
         self.info = info
-        self.nodes = {nid: NodeResult(run_id=info.run_id, node_id=nid, status="pending") for nid in info.node_ids}
+        self.nodes = {nid: NodeResult(run_id=info.run_id, node_id=nid, status=NodeStatus.PENDING)
+                      for nid in info.node_ids}
 
     def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
         result = self.nodes[node_id]
-        result.status, result.attempts, result.records_in = "running", attempt, records_in
+        result.status, result.attempts, result.records_in = NodeStatus.RUNNING, attempt, records_in
         result.started_at = result.started_at or at
 
     def node_finished(self, result: NodeResult) -> None:
         self.nodes[result.node_id] = result
 
-    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
-        self.status, self.error, self.ended_at = status, error, at
+    def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
+        self.status, self.error, self.ended_at = RunStatus(status), error, at
 
 
 def run_workflow(
@@ -70,6 +72,8 @@ def run_workflow(
         except Exception as exc:
             message = str(exc)
         now = utcnow()
-        return RunSummary(run_id, workflow.id, "failed", message, now, now)
-    return RunSummary(run_id, workflow.id, collector.status, collector.error, collector.info.started_at,
+        return RunSummary(run_id, workflow.id, RunStatus.FAILED, message, now, now)
+    # A run that started but never reported its end (its flow died half-way) crashed.
+    status = collector.status or RunStatus.CRASHED
+    return RunSummary(run_id, workflow.id, status, collector.error, collector.info.started_at,
                       collector.ended_at, collector.nodes)

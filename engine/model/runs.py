@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from engine.model.statuses import NodeStatus, RunStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -38,7 +40,7 @@ class RunInfo:
 class NodeResult:
     run_id: str
     node_id: str
-    status: str  # completed | failed | not_run | cancelled
+    status: NodeStatus
     attempts: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -47,6 +49,9 @@ class NodeResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     logs: str = ""
     error: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.status = NodeStatus(self.status)  # a worker's event carries the plain string
 
     @property
     def duration_s(self) -> float | None:
@@ -59,11 +64,14 @@ class NodeResult:
 class RunSummary:
     run_id: str
     workflow_id: str
-    status: str
+    status: RunStatus
     error: str | None
     started_at: datetime
     ended_at: datetime | None
     nodes: dict[str, NodeResult] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)
 
     @property
     def duration_s(self) -> float:

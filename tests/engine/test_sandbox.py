@@ -346,3 +346,31 @@ def test_what_a_labeling_function_prints_does_not_corrupt_its_votes():
     votes = run_labeling_functions("p", TASK, [("noisy", code)], RECORDS, timeout_s=60,
                                    wrap_command=lambda argv: sandboxed(argv, hidden=[]))
     assert votes == {"noisy": {r["id"]: ("clean", 1.0) for r in RECORDS}}
+
+
+def test_a_checkout_and_virtualenv_under_tmp_still_run_inside_the_private_tmp(tmp_path):
+    """CI may clone the project under /tmp: the fresh /tmp must not hide the interpreter,
+    the virtualenv or the code, while the data folder inside the checkout stays hidden."""
+    import shutil
+    import subprocess
+    import sys
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "engine", checkout / "engine",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (checkout / ".wirework").mkdir()
+    (checkout / ".wirework" / "secrets.key").write_text("KEY")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    probe = ("import importlib.util, json, os, subprocess, sys\n"  # the module alone: this venv has no deps
+             "spec = importlib.util.spec_from_file_location('sandbox', 'engine/execution/sandbox.py')\n"
+             "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+             "sandboxed, sandbox_available = module.sandboxed, module.sandbox_available\n"
+             "argv = sandboxed([sys.executable, '-c', 'import os; print(sorted(os.listdir(\".\")), "
+             "os.listdir(\".wirework\"))'], hidden=[os.path.join(os.getcwd(), '.wirework')])\n"
+             "done = subprocess.run(argv, capture_output=True, text=True)\n"
+             "print(json.dumps([sandbox_available(), done.returncode, done.stdout, done.stderr]))\n")
+    out = subprocess.run([str(tmp_path / "venv" / "bin" / "python"), "-c", probe], cwd=checkout,
+                         capture_output=True, text=True, check=True)
+    available, returncode, stdout, stderr = __import__("json").loads(out.stdout)
+    assert available and returncode == 0, stderr
+    assert stdout.strip() == "['.wirework', 'engine'] []"

@@ -181,7 +181,7 @@ def test_secret_values_stay_out_of_run_history_samples_and_logs(app_db, client, 
     assert token not in orjson.dumps(run, default=str).decode()
     for result in summary.nodes.values():
         assert token not in (result.logs or "") and token not in json.dumps(result.sample, default=str)
-    app_db._execute("CHECKPOINT")
+    app_db.checkpoint()
     for path in wirework_home.rglob("*"):
         if path.is_file() and path.suffix in (".duckdb", ".wal"):
             assert token.encode() not in path.read_bytes(), path

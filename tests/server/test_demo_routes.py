@@ -61,7 +61,7 @@ def test_articles_appear_over_time_when_the_clock_is_on(tmp_path, monkeypatch):
         assert c.get("/api/demo/news").json()["total"] == INITIAL_ARTICLES
         newsroom = c.app.state.wirework_demo.newsroom
         # Pretend the newest article is 3.5 intervals old: three more are due.
-        newsroom.db._execute("UPDATE demo_news SET published_at = published_at - INTERVAL 210 SECOND")
+        newsroom.table.backdate(210)
         assert c.get("/api/demo/news").json()["total"] == INITIAL_ARTICLES + 3
 
 

@@ -3,6 +3,10 @@
 DuckDB allows one writer per file, so exactly one process owns this file: the API
 server when it runs, otherwise the CLI process running a flow. Writes are serialised
 with a lock because node tasks report from Prefect's worker threads.
+
+`AppDatabase` owns the connection and the run tables; the other tables have their owners
+next to it in this package (workflows.py, demo_tables.py) and the schema is schema.py.
+Callers outside engine/server/db/ use the named methods; `_execute` is this package's.
 """
 
 from __future__ import annotations
@@ -16,34 +20,8 @@ import duckdb
 import orjson
 
 from engine.model.runs import NodeResult, RunInfo
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id VARCHAR PRIMARY KEY,
-    workflow_id VARCHAR NOT NULL,
-    workflow_version INTEGER NOT NULL,
-    trigger JSON,
-    status VARCHAR NOT NULL,
-    started_at TIMESTAMPTZ NOT NULL,
-    ended_at TIMESTAMPTZ,
-    error VARCHAR,
-    prefect_flow_run_id VARCHAR
-);
-CREATE TABLE IF NOT EXISTS node_runs (
-    run_id VARCHAR NOT NULL,
-    node_id VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    started_at TIMESTAMPTZ,
-    ended_at TIMESTAMPTZ,
-    records_in BIGINT NOT NULL DEFAULT 0,
-    records_out BIGINT NOT NULL DEFAULT 0,
-    sample JSON,
-    logs VARCHAR,
-    error JSON,
-    PRIMARY KEY (run_id, node_id)
-);
-"""
+from engine.model.statuses import ACTIVE_RUN_STATUSES, NodeStatus, RunStatus
+from engine.server.db.schema import APP_SCHEMA
 
 _NODE_COLUMNS = ["run_id", "node_id", "status", "attempts", "started_at", "ended_at",
                  "records_in", "records_out", "sample", "logs", "error"]
@@ -64,35 +42,30 @@ class AppDatabase:
         self._con = duckdb.connect(str(self.path))
         self._lock = threading.Lock()
         with self._lock:
-            self._con.execute(SCHEMA)
+            self._con.execute(APP_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
             self._con.close()
 
     def _execute(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """Run one statement; for the table owners in engine/server/db/ only."""
         with self._lock:
             return self._con.execute(sql, params or []).fetchall()
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file (e.g. before reading the file itself)."""
+        self._execute("CHECKPOINT")
+
     # -- RunObserver -------------------------------------------------------------
     def run_started(self, info: RunInfo) -> None:
-        self._execute(
-            "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at, prefect_flow_run_id)"
-            " VALUES (?, ?, ?, ?, 'running', ?, ?)",
-            [info.run_id, info.workflow_id, info.workflow_version, _json(info.trigger), info.started_at,
-             info.prefect_flow_run_id],
-        )
-        for node_id in info.node_ids:
-            self._execute(
-                "INSERT OR REPLACE INTO node_runs (run_id, node_id, status) VALUES (?, ?, 'pending')",
-                [info.run_id, node_id],
-            )
+        self._insert_run(info, RunStatus.RUNNING)
 
     def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
         self._execute(
-            "UPDATE node_runs SET status = 'running', attempts = ?, records_in = ?,"
+            "UPDATE node_runs SET status = ?, attempts = ?, records_in = ?,"
             " started_at = coalesce(started_at, ?) WHERE run_id = ? AND node_id = ?",
-            [attempt, records_in, at, run_id, node_id],
+            [NodeStatus.RUNNING, attempt, records_in, at, run_id, node_id],
         )
 
     def node_finished(self, result: NodeResult) -> None:
@@ -102,11 +75,42 @@ class AppDatabase:
              result.records_in, result.records_out, _json(result.sample), result.logs, _json(result.error)],
         )
 
-    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
-        self._execute("UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?", [status, error, at, run_id])
+    def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
+        self._execute("UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?",
+                      [RunStatus(status), error, at, run_id])
+
+    # -- the server's side of a run ----------------------------------------------------
+    def queue_run(self, info: RunInfo) -> None:
+        """A run waiting for its worker: `queued`, every node `pending`."""
+        self._insert_run(info, RunStatus.QUEUED)
+
+    def end_node(self, run_id: str, node_id: str, status: NodeStatus, at: datetime | None) -> None:
+        """Set the final status of a node whose worker never reported it (see RunService.settle)."""
+        self._execute("UPDATE node_runs SET status = ?, ended_at = ? WHERE run_id = ? AND node_id = ?",
+                      [NodeStatus(status), at, run_id, node_id])
+
+    def active_run_ids(self) -> list[str]:
+        """Runs queued or running, as far as this file knows."""
+        active = sorted(ACTIVE_RUN_STATUSES)
+        rows = self._execute(f"SELECT id FROM runs WHERE status IN ({', '.join('?' for _ in active)})", active)
+        return [run_id for (run_id,) in rows]
+
+    def _insert_run(self, info: RunInfo, status: RunStatus) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at, prefect_flow_run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [info.run_id, info.workflow_id, info.workflow_version, _json(info.trigger), status, info.started_at,
+             info.prefect_flow_run_id],
+        )
+        for node_id in info.node_ids:
+            self._execute(
+                "INSERT OR REPLACE INTO node_runs (run_id, node_id, status) VALUES (?, ?, ?)",
+                [info.run_id, node_id, NodeStatus.PENDING],
+            )
 
     # -- queries -----------------------------------------------------------------
-    def list_runs(self, workflow_id: str | None = None, status: str | None = None, limit: int = 50) -> list[dict]:
+    def list_runs(self, workflow_id: str | None = None, status: RunStatus | None = None,
+                  limit: int = 50) -> list[dict]:
         where, params = [], []
         if workflow_id:
             where.append("workflow_id = ?")

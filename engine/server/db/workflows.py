@@ -2,7 +2,8 @@
 
 Saving is optimistic: a save must name the version it was based on; a save based on an
 older version is refused (`VersionConflict`), so two editors never silently overwrite
-each other. Every version is kept for history, diff and restore.
+each other. Every version is kept for history, diff and restore. The tables are
+`workflows` and `workflow_versions` of schema.py.
 """
 
 from __future__ import annotations
@@ -54,25 +55,6 @@ class VersionConflict(Conflict):
         return {"current_version": self.current}
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS workflows (
-    id VARCHAR PRIMARY KEY,
-    version INTEGER NOT NULL,
-    doc JSON NOT NULL,
-    webhook_token VARCHAR NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE IF NOT EXISTS workflow_versions (
-    workflow_id VARCHAR NOT NULL,
-    version INTEGER NOT NULL,
-    doc JSON NOT NULL,
-    saved_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (workflow_id, version)
-);
-"""
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -81,7 +63,6 @@ class WorkflowRepository:
     def __init__(self, db: AppDatabase):
         self.db = db
         self._lock = threading.Lock()  # makes read-check-write of a save atomic
-        db._execute(SCHEMA)
 
     def _store(self, workflow: Workflow, created: bool) -> Workflow:
         doc = orjson.dumps(workflow.model_dump(mode="json")).decode()

@@ -3,7 +3,8 @@
 It accepts what a Slack incoming webhook accepts — a JSON object with `text` and/or
 `blocks` — and refuses the rest the way Slack does (`400 invalid_payload` /
 `no_text`), so a flow that works against the inbox works against Slack. Messages are
-kept (channel, time, text, blocks) until the data folder is removed.
+kept (channel, time, text, blocks; table `demo_inbox`, engine/server/db/demo_tables.py)
+until the data folder is removed.
 """
 
 from __future__ import annotations
@@ -14,17 +15,7 @@ from typing import Any
 
 import orjson
 
-SCHEMA = """
-CREATE SEQUENCE IF NOT EXISTS demo_inbox_ids;
-CREATE TABLE IF NOT EXISTS demo_inbox (
-    id BIGINT PRIMARY KEY DEFAULT nextval('demo_inbox_ids'),
-    channel VARCHAR NOT NULL,
-    received_at TIMESTAMPTZ NOT NULL,
-    text VARCHAR,
-    blocks JSON
-);
-"""
-
+from engine.server.db.demo_tables import DemoInboxTable
 
 class InvalidMessage(ValueError):
     """A payload Slack would refuse; `code` is Slack's own error string."""
@@ -54,9 +45,8 @@ def block_text(blocks: list[Any]) -> str:
 
 class Inbox:
     def __init__(self, db):
-        self.db = db  # engine.app_db.AppDatabase
+        self.table = DemoInboxTable(db)  # db: the app database
         self._lock = threading.Lock()
-        self.db._execute(SCHEMA)
 
     def receive(self, channel: str, payload: Any) -> int:
         if not isinstance(payload, dict):
@@ -69,23 +59,17 @@ class Inbox:
         if not (text and text.strip()) and not blocks:
             raise InvalidMessage("no_text", 'a message needs "text" or "blocks"')
         with self._lock:
-            rows = self.db._execute(
-                "INSERT INTO demo_inbox (channel, received_at, text, blocks) VALUES (?, ?, ?, ?) RETURNING id",
-                [channel, datetime.now(timezone.utc), text, orjson.dumps(blocks).decode() if blocks else None])
-        return rows[0][0]
+            return self.table.add(channel, datetime.now(timezone.utc), text,
+                                  orjson.dumps(blocks).decode() if blocks else None)
 
     def messages(self, channel: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first."""
-        where, params = ("WHERE channel = ?", [channel]) if channel else ("", [])
-        rows = self.db._execute(f"SELECT id, channel, received_at, text, blocks FROM demo_inbox {where} "
-                                "ORDER BY id DESC LIMIT ?", [*params, limit])
         out = []
-        for id_, chan, at, text, blocks in rows:
+        for id_, chan, at, text, blocks in self.table.newest(channel, limit):
             blocks = orjson.loads(blocks) if blocks else None
             out.append({"id": id_, "channel": chan, "received_at": at.isoformat(), "text": text, "blocks": blocks,
                         "display_text": text if text else block_text(blocks or [])})
         return out
 
     def count(self, channel: str | None = None) -> int:
-        where, params = ("WHERE channel = ?", [channel]) if channel else ("", [])
-        return self.db._execute(f"SELECT count(*) FROM demo_inbox {where}", params)[0][0]
+        return self.table.count(channel)

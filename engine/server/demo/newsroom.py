@@ -1,6 +1,7 @@
 """Which demo articles are published, and when: the demo news site's only state.
 
-The published articles are rows `(number, published_at)` in the app database, so the
+The published articles are rows `(number, published_at)` in the app database (table
+`demo_news`, engine/server/db/demo_tables.py), so the
 site survives a restart and a re-scrape sees the same articles. New ones appear two
 ways: on demand (`publish(n)`, behind `POST /demo/news/publish`, which tests use), and
 over time — every `WIREWORK_DEMO_NEWS_EVERY_S` seconds (default 900: about four new
@@ -15,14 +16,9 @@ import os
 import threading
 from datetime import datetime, timedelta, timezone
 
+from engine.server.db.demo_tables import DemoNewsTable
 from engine.server.demo.news_site import Article, make_article
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS demo_news (
-    number INTEGER PRIMARY KEY,
-    published_at TIMESTAMPTZ NOT NULL
-);
-"""
 INITIAL_ARTICLES = 12
 EVERY_ENV = "WIREWORK_DEMO_NEWS_EVERY_S"
 DEFAULT_EVERY_S = 900.0
@@ -43,58 +39,45 @@ def _every_from_env() -> float:
 
 class Newsroom:
     def __init__(self, db, every_s: float | None = None):
-        self.db = db  # engine.app_db.AppDatabase (this process owns it)
+        self.table = DemoNewsTable(db)  # db: the app database (this process owns it)
         self.every_s = _every_from_env() if every_s is None else every_s
         self.fault = "none"
         self._lock = threading.Lock()  # numbers are max + 1: one publisher at a time
-        self.db._execute(SCHEMA)
         with self._lock:
-            if self._count() == 0:
+            if self.table.count() == 0:
                 spacing = timedelta(seconds=self.every_s or DEFAULT_EVERY_S)
                 now = _now()
-                self._insert([now - spacing * (INITIAL_ARTICLES - i) for i in range(1, INITIAL_ARTICLES + 1)])
-
-    def _count(self) -> int:
-        return self.db._execute("SELECT count(*) FROM demo_news")[0][0]
-
-    def _insert(self, times: list[datetime]) -> list[int]:
-        first = self.db._execute("SELECT coalesce(max(number), 0) + 1 FROM demo_news")[0][0]
-        numbers = list(range(first, first + len(times)))
-        for number, at in zip(numbers, times):
-            self.db._execute("INSERT INTO demo_news VALUES (?, ?)", [number, at])
-        return numbers
+                self.table.add([now - spacing * (INITIAL_ARTICLES - i) for i in range(1, INITIAL_ARTICLES + 1)])
 
     def publish(self, count: int) -> list[int]:
         """Publish `count` new articles now; returns their numbers."""
         with self._lock:
-            return self._insert([_now()] * count)
+            return self.table.add([_now()] * count)
 
     def catch_up(self) -> None:
         """Publish what the passing of time has brought since the newest article."""
         if not self.every_s:
             return
         with self._lock:
-            last = self.db._execute("SELECT max(published_at) FROM demo_news")[0][0]
+            last = self.table.last_published_at()
             now = _now()
             due = int((now - last).total_seconds() // self.every_s) if last else 0
             if due <= 0:
                 return
             step = timedelta(seconds=self.every_s)
             start = max(last, now - step * MAX_CATCH_UP)
-            self._insert([start + step * i for i in range(1, min(due, MAX_CATCH_UP) + 1)])
+            self.table.add([start + step * i for i in range(1, min(due, MAX_CATCH_UP) + 1)])
 
     def total(self) -> int:
         self.catch_up()
-        return self._count()
+        return self.table.count()
 
     def newest(self, offset: int, limit: int) -> list[Article]:
-        rows = self.db._execute("SELECT number, published_at FROM demo_news ORDER BY number DESC LIMIT ? OFFSET ?",
-                                [limit, offset])
-        return [make_article(number, at) for number, at in rows]
+        return [make_article(number, at) for number, at in self.table.newest(offset, limit)]
 
     def article(self, number: int) -> Article | None:
-        rows = self.db._execute("SELECT number, published_at FROM demo_news WHERE number = ?", [number])
-        return make_article(*rows[0]) if rows else None
+        row = self.table.get(number)
+        return make_article(*row) if row else None
 
     def set_fault(self, mode: str) -> None:
         if mode not in FAULT_MODES:

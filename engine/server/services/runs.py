@@ -19,13 +19,14 @@ from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
 from engine.model.workflow import Workflow
 from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.model.statuses import ACTIVE_NODE_STATUSES, ACTIVE_RUN_STATUSES, NodeStatus, RunStatus
 from engine.server.services.launcher import RunLauncher, WorkerExit
 from engine.model.run_scope import scope_of
 from engine.server.services.run_tokens import RunTokens
 from engine.model.validation import WorkflowInvalid, validate_workflow
 
 log = logging.getLogger("wirework.runs")
-ACTIVE_STATUSES = ("queued", "running")
+ACTIVE_STATUSES = ACTIVE_RUN_STATUSES  # the name other modules import
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -79,10 +80,9 @@ class RunService:
 
     def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None) -> None:
         # The row exists before the worker reports, so GET /runs/{id} works at once.
-        self.db.run_started(RunInfo(run_id=run_id, workflow_id=workflow.id, workflow_version=workflow.version,
-                                    trigger=trigger, node_ids=[n.id for n in workflow.nodes],
-                                    prefect_flow_run_id=prefect_flow_run_id))
-        self.db._execute("UPDATE runs SET status = 'queued' WHERE id = ?", [run_id])
+        self.db.queue_run(RunInfo(run_id=run_id, workflow_id=workflow.id, workflow_version=workflow.version,
+                                  trigger=trigger, node_ids=[n.id for n in workflow.nodes],
+                                  prefect_flow_run_id=prefect_flow_run_id))
         self.hub.publish("run_queued", {"run_id": run_id, "workflow_id": workflow.id})
 
     # -- events from workers -----------------------------------------------------------
@@ -101,7 +101,7 @@ class RunService:
             self.db.node_finished(NodeResult(**data))
         elif event == "run_finished":
             self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
-            self.db.run_finished(run_id, data["status"], data.get("error"), _as_datetime(data["at"]))
+            self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _as_datetime(data["at"]))
         else:
             raise ValueError(f"unknown event {event!r}")
         self.hub.publish(event, data)
@@ -111,31 +111,32 @@ class RunService:
         run = self.db.get_run(run_id)
         if run is None:
             raise RunNotFound(run_id)
-        if run["status"] not in ACTIVE_STATUSES:
+        if run["status"] not in ACTIVE_RUN_STATUSES:
             return run
         if not (self.launcher and self.launcher.cancel(run_id)):
-            self.settle(run_id, "cancelled", "cancelled by user")
+            self.settle(run_id, RunStatus.CANCELLED, "cancelled by user")
         return self.db.get_run(run_id)
 
     def on_worker_exit(self, exit: WorkerExit) -> None:
         self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us
         if exit.cancelled:
-            self.settle(exit.run_id, "cancelled", "cancelled by user")
+            self.settle(exit.run_id, RunStatus.CANCELLED, "cancelled by user")
         else:
-            self.settle(exit.run_id, "crashed",
+            self.settle(exit.run_id, RunStatus.CRASHED,
                         f"the run's worker process exited (code {exit.returncode}) before the run finished")
 
-    def settle(self, run_id: str, status: str, error: str) -> None:
-        """Mark a run that never reported its end; finished runs are left as they are."""
+    def settle(self, run_id: str, status: RunStatus, error: str) -> None:
+        """Mark a run that never reported its end (`cancelled` or `crashed`); finished runs
+        are left as they are. Its unfinished nodes end the same way; pending ones never ran."""
         run = self.db.get_run(run_id)
-        if run is None or run["status"] not in ACTIVE_STATUSES:
+        if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
             return
         now = utcnow()
         for node in run["nodes"]:
-            if node["status"] in ("pending", "running", "retrying"):
-                node_status = "not_run" if node["status"] == "pending" else status
-                self.db._execute("UPDATE node_runs SET status = ?, ended_at = ? WHERE run_id = ? AND node_id = ?",
-                                 [node_status, now if node_status != "not_run" else None, run_id, node["node_id"]])
+            if node["status"] in ACTIVE_NODE_STATUSES:
+                node_status = NodeStatus.NOT_RUN if node["status"] == NodeStatus.PENDING else NodeStatus(status)
+                ended_at = None if node_status == NodeStatus.NOT_RUN else now
+                self.db.end_node(run_id, node["node_id"], node_status, ended_at)
                 self.hub.publish("node_finished", {"run_id": run_id, "node_id": node["node_id"],
                                                    "status": node_status})
         self.db.run_finished(run_id, status, error, now)
@@ -144,7 +145,7 @@ class RunService:
 
     def settle_orphans(self) -> int:
         """At start-up: runs left active by a previous server cannot still be running."""
-        rows = self.db._execute("SELECT id FROM runs WHERE status IN ('queued', 'running')")
-        for (run_id,) in rows:
-            self.settle(run_id, "crashed", "the server stopped while this run was active")
-        return len(rows)
+        run_ids = self.db.active_run_ids()
+        for run_id in run_ids:
+            self.settle(run_id, RunStatus.CRASHED, "the server stopped while this run was active")
+        return len(run_ids)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from stores.client import StoreClient, StoreSecrets
+
 if TYPE_CHECKING:
     from .secret_values import SecretMask
 
@@ -124,11 +126,14 @@ def _new_mask() -> "SecretMask":
 class NodeContext:
     """What a node may use while it runs.
 
-    `store_client` is the only way to reach stores (in-process or over HTTP);
-    `secrets` resolves secret names to values without logging them. `mask` holds every
+    `store_client` is the only way to reach stores, cursors, secrets and labeling
+    projects (in-process or over HTTP, the same `StoreClient` protocol either way);
+    `secrets` answers secret names when there is no store client. `mask` holds every
     secret value this node resolved (`secret_values.resolve_secret` registers them): the
     engine applies it to the node's error, logs and output sample, and to the exception
-    Prefect records.
+    Prefect records. `cancel_event` is the run's: set when the run is cancelled (the
+    worker got SIGTERM), so a node that calls `check_cancelled` between batches stops
+    with RunCancelled instead of being killed.
     """
 
     workflow_id: str
@@ -136,10 +141,9 @@ class NodeContext:
     node_id: str
     logger: logging.Logger
     trigger: Record
-    store_client: Any = None
-    secrets: Any = None
+    store_client: StoreClient | None = None
+    secrets: StoreSecrets | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
-    state: dict[str, Any] = field(default_factory=dict)
     # Work to do only if the whole run succeeds (e.g. advancing an incremental cursor,
     # so a failed run re-reads the same records next time). Filled by nodes, run by the engine.
     success_actions: list[Callable[[], None]] = field(default_factory=list)
@@ -151,6 +155,13 @@ class NodeContext:
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():
             raise RunCancelled(f'run {self.run_id} was cancelled while node "{self.node_id}" ran')
+
+    def require_store_client(self) -> StoreClient:
+        """The run's store client, or a NodeError saying how to run with one."""
+        if self.store_client is None:
+            raise NodeError("this run has no access to stores (no store client); run it through `wirework run` "
+                            "or the server", node_id=self.node_id)
+        return self.store_client
 
 
 class NodeType:

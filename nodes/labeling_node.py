@@ -16,9 +16,8 @@ from uuid import uuid4
 
 from pydantic import Field
 
+from stores import NAME_PATTERN
 from stores.labeling import HeuristicError, LabelingError, ProjectEnricher
-from stores.labeling.access import BUNDLE_ROUTE
-from stores.labeling.errors import NAME_PATTERN
 
 from .base import NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 
@@ -48,18 +47,13 @@ class LabelingEnrich(NodeType):
 
     def _bundle(self, ctx: NodeContext) -> dict:
         """The project's enrichment bundle through the store client (see stores/labeling/access.py)."""
-        client, tasks = ctx.store_client, self.config.tasks or None
+        client = ctx.require_store_client()
         try:
-            if hasattr(client, "labeling_bundle"):
-                return client.labeling_bundle(self.config.project, tasks)
-            if hasattr(client, "call"):
-                return client.call("POST", BUNDLE_ROUTE.format(project=self.config.project), {"tasks": tasks})
+            return client.labeling_bundle(self.config.project, self.config.tasks or None)
         except HeuristicError as exc:
             raise self._error(exc) from exc
         except LabelingError as exc:
             raise NodeError(str(exc), node_id=self.node_id, exception_type=type(exc).__name__) from exc
-        raise NodeError("this run cannot reach labeling projects: its store client has neither "
-                        "labeling_bundle nor call", node_id=self.node_id)
 
     def _error(self, exc: HeuristicError) -> NodeError:
         detail = f'project "{exc.project}", task "{exc.task}", heuristic "{exc.heuristic}": {exc.message}'

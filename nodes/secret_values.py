@@ -175,21 +175,19 @@ class SecretMask:
         return value
 
 
-def context_mask(ctx: Any) -> SecretMask:
-    """The node's own mask (`NodeContext.mask`), or a fresh one for a context without it."""
-    mask = getattr(ctx, "mask", None)
-    return mask if isinstance(mask, SecretMask) else SecretMask()
+def context_mask(ctx: NodeContext) -> SecretMask:
+    """The node's own mask (`NodeContext.mask`), shared with the engine."""
+    return ctx.mask
 
 
 def resolve_secret(ctx: NodeContext, name: str, *, node_id: str, purpose: str) -> str:
     """The value of the secret `name`, or a NodeError saying how to define it."""
-    getters = [getattr(ctx.store_client, "get_secret", None), getattr(ctx.secrets, "get_secret", None)]
-    getter = next((g for g in getters if callable(g)), None)
-    if getter is None:
+    source = ctx.store_client if ctx.store_client is not None else ctx.secrets
+    if source is None:
         raise NodeError(f'{purpose} comes from the secret "{name}", but this run has no access to secrets '
                         "(no store client); run it through `wirework run` or the server", node_id=node_id)
     try:
-        value = getter(name)
+        value = source.get_secret(name)
     except LookupError:  # KeyError, or the stores' SecretNotFound
         value = None
     except Exception as exc:  # the store's own error type; its text never holds the value
@@ -198,9 +196,7 @@ def resolve_secret(ctx: NodeContext, name: str, *, node_id: str, purpose: str) -
     if not value:
         raise NodeError(f'the secret "{name}" ({purpose}) is not defined; add it on the Secrets page '
                         "or through the API, then run again", node_id=node_id)
-    mask = getattr(ctx, "mask", None)
-    if isinstance(mask, SecretMask):  # the engine masks the node's error, logs and sample with it
-        mask.add_secret(value)
+    ctx.mask.add_secret(value)  # the engine masks the node's error, logs and sample with it
     return value
 
 

@@ -11,12 +11,11 @@ records on so a flow can continue after it.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from stores import NAME_PATTERN, StoreError, StoreExists
+from stores import NAME_PATTERN, RecordInvalid, StoreClient, StoreError
 
 from .base import NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 
@@ -58,15 +57,9 @@ class StoreWriteConfig(NodeConfig):
     create: bool = Field(default=True, title="Create the store if missing")
 
 
-def _client(ctx: NodeContext, node_id: str) -> Any:
-    if ctx.store_client is None:
-        raise NodeError("this run has no access to stores (no store client); run it through `wirework run` "
-                        "or the server", node_id=node_id)
-    return ctx.store_client
-
-
-def _store_failure(exc: Exception, node_id: str) -> NodeError:
-    return NodeError(str(exc), node_id=node_id, record_id=getattr(exc, "record_id", None),
+def _store_failure(exc: StoreError, node_id: str) -> NodeError:
+    record_id = exc.record_id if isinstance(exc, RecordInvalid) else None
+    return NodeError(str(exc), node_id=node_id, record_id=None if record_id is None else str(record_id),
                      exception_type=type(exc).__name__)
 
 
@@ -84,7 +77,7 @@ class StoreRead(NodeType):
         return NodeReferences.of(stores=[self.config.store])
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        client = _client(ctx, self.node_id)
+        client = ctx.require_store_client()
         c = self.config
         try:
             if c.mode == "incremental":
@@ -100,7 +93,7 @@ class StoreRead(NodeType):
         ctx.logger.info('read %d record(s) from store "%s" (mode %s)', len(out), c.store, c.mode)
         return out
 
-    def _incremental(self, ctx: NodeContext, client: Any) -> list[Record]:
+    def _incremental(self, ctx: NodeContext, client: StoreClient) -> list[Record]:
         c = self.config
         after = client.get_cursor(ctx.workflow_id, self.node_id, c.store)
         result = client.read_since(c.store, after, c.limit or None)
@@ -110,9 +103,8 @@ class StoreRead(NodeType):
                         "succeeds", len(out), c.store, after, last_seq)
         if last_seq > after:
             workflow_id, node_id, store = ctx.workflow_id, self.node_id, c.store
-            # Forward-only where the client offers it, so overlapping runs never move it back.
-            advance = getattr(client, "advance_cursor", None) or client.set_cursor
-            ctx.on_run_success(lambda: advance(workflow_id, node_id, store, last_seq))
+            # Forward only, so overlapping runs never move it back.
+            ctx.on_run_success(lambda: client.advance_cursor(workflow_id, node_id, store, last_seq))
         return out
 
 
@@ -129,22 +121,13 @@ class StoreWrite(NodeType):
         return NodeReferences.of(stores=[self.config.store])
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        client = _client(ctx, self.node_id)
+        client = ctx.require_store_client()
         name = self.config.store
         try:
-            if "create" in inspect.signature(client.upsert).parameters:
-                # Created in the same transaction as the batch: a refused batch leaves no empty store.
-                counts = client.upsert(name, records, create=self.config.create)
-            else:  # a client without `create` on upsert
-                if self.config.create and name not in {s["name"] for s in client.list_stores()}:
-                    try:
-                        client.create_store(name)
-                    except StoreExists:
-                        pass  # created meanwhile by a concurrent run
-                counts = client.upsert(name, records)
+            # Created in the same transaction as the batch: a refused batch leaves no empty store.
+            counts = client.upsert(name, records, create=self.config.create)
         except StoreError as exc:
             raise _store_failure(exc, self.node_id) from None
-        ctx.state["store_write"] = {"store": name, **counts}
         ctx.logger.info('store "%s": %d inserted, %d updated, %d unchanged', name, counts.get("inserted", 0),
                         counts.get("updated", 0), counts.get("unchanged", 0))
         return records

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from stores.user_code import UserCodeError, UserCodeProblem, UserEntry, find_problem, load_entry
 
-from .base import ConfigProblem, NodeError
+from .base import ConfigProblem, NodeError, RunCancelled
 
 ENTRY_POINT = "node"
 
@@ -131,7 +131,7 @@ def run_generator(fn: UserFunction, records: list[dict], to_record: Callable[[An
                 out.append(to_record(item, record.get("id")))
                 if len(out) % check_every == 0:
                     check_cancelled()
-    except NodeError:
+    except (NodeError, RunCancelled):
         raise
     except Exception as exc:
         raise fn.error_from(exc, record.get("id")) from exc

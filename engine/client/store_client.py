@@ -1,108 +1,333 @@
 """StoreClient over HTTP: how flow runs in worker processes (or other machines) reach
-stores, secrets and saved workflows through the API process that owns the DuckDB files.
+stores, cursors, secrets, labeling projects and saved workflows through the API process
+that owns the DuckDB files.
 
-Same interface as the in-process client (stores/client.py); every call is one request
-carrying a whole batch. It authenticates with a run's own token (engine/run_tokens.py),
-so it reaches only the secrets, stores and projects that run's workflow names; secret
-values are served only on internal routes, never through the public API.
+The same `StoreClient` protocol as the in-process client (stores/client.py), every method
+one request (or two) carrying a whole batch. It authenticates with a run's own token
+(engine/server/services/run_tokens.py), so it reaches only the secrets, stores and
+projects that run's workflow names; secret values and labeling bundles are served only
+on internal routes, never through the public API. The public routes it also speaks
+(secrets management, file upload and download) need the user's token.
+
+Errors are re-raised as the types the in-process client raises: the API answers
+`{error: kind, detail, ...}` with a status (engine/server/errors.py), and what the call
+was about (a store, a secret, a file, a labeling project) picks the exact class — so a
+node's `except StoreError` or `except HeuristicError` catches the same thing in a worker
+as in `wirework run`. A server that cannot be reached, or fails, is `Unavailable`.
 """
 
 from __future__ import annotations
 
+import csv
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from stores import (
+    FileFormatUnsupported, FileNotFound, FilePathRefused, FilterInvalid, Forbidden, NameInvalid, NotFound,
+    RecordInvalid, SecretInvalid, SecretNotFound, StoreClientClosed, StoreError, StoreExists, StoreNotFound,
+    Unavailable, check_name,
+)
 from stores.batch import dumps_batch
+from stores.labeling import HeuristicError, LabelingError, LabelingInvalid, StoreUnavailable
+from stores.labeling import NotFound as LabelingNotFound
 
 from engine.client.reporting import auth_headers
 from engine.model.workflow import Workflow
 
+BUNDLE_ROUTE = "/api/internal/labeling/projects/{project}/bundle"
+# What the API's upload and download routes take (engine/server/routes/stores.py).
+UPLOAD_SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 
-class StoreRequestError(RuntimeError):
-    """The API refused a store call; the message is the API's own explanation."""
+
+@dataclass(frozen=True)
+class _About:
+    """What a request is about, which picks the type of the error it may raise."""
+
+    resource: str  # "store" | "secret" | "file" | "cursor" | "labeling" | "workflow"
+    name: str = ""
+    invalid: type[StoreError] = FilterInvalid  # the type of a refused argument
+
+
+def _rebuilt(cls: type[Exception], message: str, **attributes: Any) -> Exception:
+    """An instance of `cls` carrying the API's own message and the attributes the API sent
+    back, without running the constructor (which would compose a message of its own)."""
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    for key, value in attributes.items():
+        setattr(exc, key, value)
+    return exc
+
+
+def _labeling_error(status: int, kind: str, detail: str, body: dict[str, Any]) -> LabelingError:
+    cls: type[LabelingError]
+    if kind == "not_found" or status == 404:
+        cls = LabelingNotFound
+    elif kind == "already_exists" or status == 409:
+        cls = StoreUnavailable  # the one conflict a bundle can meet: the project's store
+    elif "exception_type" in body:  # only a HeuristicError carries it
+        cls = HeuristicError
+    else:
+        cls = LabelingInvalid
+    exc = cls.__new__(cls)  # as _rebuilt: the constructor would compose its own text
+    exc.project, exc.task, exc.heuristic, exc.record_id = (
+        body.get("project"), body.get("task"), body.get("heuristic"), body.get("record_id"))
+    if isinstance(exc, HeuristicError):
+        exc.line, exc.source_line = body.get("line"), body.get("source_line")
+        exc.exception_type = body.get("exception_type") or cls.__name__
+    # A labeling error's text is its names, then its message: take the names off the
+    # API's detail, so the rebuilt error reads exactly the same.
+    exc.message = ""
+    prefix = str(exc)
+    exc.message = detail[len(prefix):] if prefix and detail.startswith(prefix) else detail
+    Exception.__init__(exc, exc.message)
+    return exc
+
+
+def error_from_response(method: str, path: str, status: int, body: Any, about: _About) -> Exception:
+    """The exception the in-process client would have raised for the API's answer."""
+    body = body if isinstance(body, dict) else {}
+    kind = str(body.get("error") or "")
+    detail = str(body.get("detail") or body.get("error") or f"{method} {path} answered {status}")
+    if status == 503 or kind == "unavailable":
+        if about.resource in ("store", "secret", "file", "cursor"):
+            return StoreClientClosed(detail)
+        return Unavailable(detail)
+    if status >= 500:
+        return Unavailable(f"{method} {path}: {status} {detail}")
+    if status in (401, 403) and kind != "path_refused":
+        return Forbidden(detail)
+    if kind == "path_refused":
+        return FilePathRefused(detail)
+    if about.resource == "labeling":
+        return _labeling_error(status, kind, detail, body)
+    if kind == "not_found" or status == 404:
+        if about.resource == "secret":
+            return _rebuilt(SecretNotFound, detail, name=about.name)
+        if about.resource == "file":
+            return FileNotFound(detail)
+        if about.resource == "workflow":
+            return NotFound(detail)
+        return _rebuilt(StoreNotFound, detail, name=about.name)
+    if kind == "already_exists" or status == 409:
+        return _rebuilt(StoreExists, detail, name=about.name)
+    if about.invalid is RecordInvalid:
+        return _rebuilt(RecordInvalid, detail, store=about.name, index=None, record_id=None)
+    return about.invalid(detail)
+
+
+def _raise_for_error(response: httpx.Response, method: str, path: str, about: _About) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"detail": response.text}
+    raise error_from_response(method, path, response.status_code, body, about)
 
 
 class HttpStoreClient:
+    """The StoreClient of worker processes (see the module docstring)."""
+
     def __init__(self, api_url: str, token: str, timeout_s: float = 120.0):
         self._client = httpx.Client(base_url=api_url, timeout=timeout_s, headers=auth_headers(token))
 
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-              content: bytes | None = None) -> Any:
+    def _request(self, method: str, path: str, about: _About, *, json: Any = None,
+                 params: dict[str, Any] | None = None, content: bytes | None = None,
+                 files: dict[str, Any] | None = None) -> httpx.Response:
         if json is not None:
             content = orjson.dumps(json)
         headers = {"Content-Type": "application/json"} if content is not None else None
-        response = self._client.request(method, path, content=content, params=params, headers=headers)
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-                message = body.get("detail") or body.get("error") or response.text
-            except ValueError:
-                message = response.text
-            raise StoreRequestError(f"{method} {path}: {response.status_code} {message}")
+        try:
+            response = self._client.request(method, path, content=content, params=params, headers=headers,
+                                            files=files)
+        except httpx.TransportError as exc:
+            raise Unavailable(f"{method} {path}: the wirework API at {self._client.base_url} cannot be reached "
+                              f"({type(exc).__name__}: {exc})") from exc
+        _raise_for_error(response, method, path, about)
+        return response
+
+    def _call(self, method: str, path: str, about: _About, **kwargs: Any) -> Any:
+        response = self._request(method, path, about, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         return orjson.loads(response.content)
 
+    @staticmethod
+    def _store(name: str, invalid: type[StoreError] = FilterInvalid) -> _About:
+        # Checked here, as the in-process client does, so a bad name is a NameInvalid
+        # and never becomes part of a URL.
+        return _About("store", check_name(name), invalid)
+
     # -- shared stores ---------------------------------------------------------------
     def list_stores(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/api/stores")
+        return self._call("GET", "/api/stores", _About("store"))
 
-    def create_store(self, name: str) -> dict[str, Any]:
-        return self._call("POST", "/api/stores", json={"name": name})
+    def create_store(self, name: str, *, exist_ok: bool = False) -> dict[str, Any]:
+        try:
+            return self._call("POST", "/api/stores", self._store(name, NameInvalid), json={"name": name})
+        except StoreExists:
+            if not exist_ok:
+                raise
+            return self.describe_store(name)
 
     def describe_store(self, name: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/stores/{name}")
+        return self._call("GET", f"/api/stores/{name}", self._store(name))
 
     def drop_store(self, name: str) -> None:
-        self._call("DELETE", f"/api/stores/{name}")
+        self._call("DELETE", f"/api/stores/{name}", self._store(name))
 
     def upsert(self, name: str, records: list[dict[str, Any]], *, create: bool = False) -> dict[str, int]:
         """All or nothing; `create` makes the store in the same transaction as the batch."""
+        about = self._store(name, RecordInvalid)
         params = {"create": "true"} if create else None
         # Checked and encoded here, so a bad record is named before anything is sent.
-        return self._call("POST", f"/api/stores/{name}/records", content=dumps_batch(name, records), params=params)
+        return self._call("POST", f"/api/stores/{name}/records", about, content=dumps_batch(name, records),
+                          params=params)
 
     def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
                offset: int = 0) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if where:
             params["where"] = orjson.dumps(where).decode()
-        return self._call("GET", f"/api/stores/{name}/records", params=params)
+        return self._call("GET", f"/api/stores/{name}/records", self._store(name), params=params)
 
     def read(self, name: str, *, where: dict[str, Any] | None = None, limit: int | None = None,
              offset: int = 0) -> list[dict[str, Any]]:
         body = {"where": where, "limit": limit, "offset": offset}
-        return self._call("POST", f"/api/stores/{name}/query", json=body)["records"]
+        return self._call("POST", f"/api/stores/{name}/query", self._store(name), json=body)["records"]
 
     def read_since(self, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:
         params = {"after_seq": after_seq, **({"limit": limit} if limit is not None else {})}
-        return self._call("GET", f"/api/stores/{name}/since", params=params)
+        return self._call("GET", f"/api/stores/{name}/since", self._store(name), params=params)
 
     def delete(self, name: str, ids: list[str]) -> int:
-        return self._call("POST", f"/api/stores/{name}/delete", json={"ids": ids})["deleted"]
+        return self._call("POST", f"/api/stores/{name}/delete", self._store(name), json={"ids": ids})["deleted"]
 
-    # -- cursors, secrets, workflows (internal routes) -------------------------------
+    # -- incremental cursors (internal routes) ---------------------------------------
+    def _cursor(self, workflow_id: str, node_id: str, store: str) -> tuple[str, _About]:
+        about = _About("cursor", check_name(store))
+        return f"/api/internal/cursors/{workflow_id}/{node_id}/{store}", about
+
     def get_cursor(self, workflow_id: str, node_id: str, store: str) -> int:
-        return self._call("GET", f"/api/internal/cursors/{workflow_id}/{node_id}/{store}")["seq"]
+        path, about = self._cursor(workflow_id, node_id, store)
+        return self._call("GET", path, about)["seq"]
 
     def set_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> None:
-        self._call("PUT", f"/api/internal/cursors/{workflow_id}/{node_id}/{store}", json={"seq": seq})
+        path, about = self._cursor(workflow_id, node_id, store)
+        self._call("PUT", path, about, json={"seq": seq})
 
     def advance_cursor(self, workflow_id: str, node_id: str, store: str, seq: int) -> int:
-        path = f"/api/internal/cursors/{workflow_id}/{node_id}/{store}/advance"
-        return self._call("POST", path, json={"seq": seq})["seq"]
+        path, about = self._cursor(workflow_id, node_id, store)
+        return self._call("POST", f"{path}/advance", about, json={"seq": seq})["seq"]
+
+    def list_cursors(self, store: str | None = None) -> list[dict[str, Any]]:
+        raise Unavailable("listing incremental cursors is not offered over the API (no route serves it); "
+                          "list them in the process that owns the stores")
+
+    # -- files (the public upload and download routes; paths are on this side) --------
+    def list_files(self) -> list[dict[str, Any]]:
+        raise Unavailable("listing the data folder's files is not offered over the API (no route serves it); "
+                          "import and export go through upload and download instead")
+
+    def import_file(self, name: str, path: str, *, format: str | None = None, id_field: str = "id",
+                    create: bool = True) -> dict[str, Any]:
+        """Upload the local file at `path` into the store (the API always creates a missing
+        store; with `create=False` a missing one is a StoreNotFound first)."""
+        about = self._store(name, FileFormatUnsupported)
+        source = Path(path)
+        fmt = _upload_format(source, format)
+        if not source.is_file():
+            raise FileNotFound(f'file "{path}" does not exist')
+        if not create:
+            self.describe_store(name)
+        with source.open("rb") as handle:
+            files = {"file": (f"{source.stem}{UPLOAD_SUFFIXES[fmt]}", handle, "application/octet-stream")}
+            result = self._call("POST", f"/api/stores/{name}/upload", about, params={"id_field": id_field},
+                                files=files)
+        return {**result, "path": path, "format": fmt}
+
+    def export_file(self, name: str, path: str, *, format: str | None = None,
+                    where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Download the whole store into the local file at `path`."""
+        about = self._store(name, FileFormatUnsupported)
+        if where:
+            raise FilterInvalid(f'store "{name}": the API exports whole stores; read the matching records '
+                                "(read with `where`) and write them instead")
+        target = Path(path)
+        fmt = _upload_format(target, format)
+        with self._client.stream("GET", f"/api/stores/{name}/download", params={"format": fmt}) as response:
+            if response.status_code >= 400:
+                response.read()
+                _raise_for_error(response, "GET", f"/api/stores/{name}/download", about)
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+        return {"store": name, "path": path, "format": fmt, "records": _count_records(target, fmt),
+                "bytes": target.stat().st_size}
+
+    # -- secrets and webhook targets ---------------------------------------------------
+    def _secret(self, name: str, invalid: type[StoreError] = SecretInvalid) -> _About:
+        return _About("secret", check_name(name, "secret"), invalid)
+
+    def set_secret(self, name: str, value: str, *, kind: str = "secret") -> dict[str, Any]:
+        return self._call("PUT", f"/api/secrets/{name}", self._secret(name), json={"value": value, "kind": kind})
+
+    def list_secrets(self, kind: str | None = None) -> list[dict[str, Any]]:
+        entries = self._call("GET", "/api/secrets", _About("secret"))
+        return [e for e in entries if kind is None or e.get("kind") == kind]
+
+    def describe_secret(self, name: str) -> dict[str, Any]:
+        about = self._secret(name)
+        for entry in self._call("GET", "/api/secrets", about):
+            if entry.get("name") == name:
+                return entry
+        raise SecretNotFound(name)
+
+    def delete_secret(self, name: str) -> bool:
+        try:
+            self._call("DELETE", f"/api/secrets/{name}", self._secret(name))
+        except SecretNotFound:
+            return False
+        return True
 
     def get_secret(self, name: str) -> str:
-        return self._call("GET", f"/api/internal/secrets/{name}")["value"]
+        return self._call("GET", f"/api/internal/secrets/{name}", self._secret(name))["value"]
 
+    # -- labeling projects (internal route) ---------------------------------------------
+    def labeling_bundle(self, project: str, tasks: list[str] | None = None) -> dict[str, Any]:
+        path = BUNDLE_ROUTE.format(project=urllib.parse.quote(project, safe=""))
+        return self._call("POST", path, _About("labeling", project), json={"tasks": tasks})
+
+    # -- saved workflows (internal route; not part of StoreClient) ----------------------
     def load_workflow(self, workflow_id: str) -> Workflow:
-        return Workflow.model_validate(self._call("GET", f"/api/internal/workflows/{workflow_id}"))
+        about = _About("workflow", workflow_id)
+        return Workflow.model_validate(self._call("GET", f"/api/internal/workflows/{workflow_id}", about))
 
-    def call(self, method: str, path: str, json: Any = None) -> Any:
-        """Escape hatch for node families with their own internal routes (e.g. labeling)."""
-        return self._call(method, path, json=json)
+
+def _upload_format(path: Path, format: str | None) -> str:
+    from stores.files import file_format
+
+    fmt = file_format(path, format)
+    if fmt not in UPLOAD_SUFFIXES:
+        raise FileFormatUnsupported(f'"{path.name}": over the API files move as {", ".join(UPLOAD_SUFFIXES)}, '
+                                    f"not {fmt}")
+    return fmt
+
+
+def _count_records(path: Path, fmt: str) -> int:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(path).num_rows
+    with path.open(newline="", encoding="utf-8") as handle:
+        if fmt == "csv":
+            return max(0, sum(1 for _ in csv.reader(handle)) - 1)  # less the header
+        return sum(1 for line in handle if line.strip())

@@ -119,32 +119,40 @@ def test_enrichment_node_config_is_checked_by_its_schema():
         node_type.Config.model_validate({"project": "Not A Name"})
 
 
-class RoutesOnlyClient:
-    """What a flow run holds when a server runs: a client with the HTTP client's generic
-    `call(method, path, json)` and no `labeling_bundle`. Routes the one internal route
-    the node uses to the service, as the server does."""
+def serve_bundle_route(httpserver, service) -> list:
+    """The server's internal bundle route on a real HTTP server, answered by the service as
+    the API does; returns the list of calls it received."""
+    import json
 
-    def __init__(self, service):
-        self.service, self.calls = service, []
+    from werkzeug import Response
 
-    def call(self, method, path, json=None):
-        self.calls.append((method, path, json))
-        prefix, suffix = "/api/internal/labeling/projects/", "/bundle"
-        assert method == "POST" and path.startswith(prefix) and path.endswith(suffix)
-        return self.service.enrichment_bundle(path[len(prefix):-len(suffix)], json["tasks"])
+    calls: list = []
+    prefix, suffix = "/api/internal/labeling/projects/", "/bundle"
+
+    def handler(request):
+        body = json.loads(request.get_data() or b"null")
+        calls.append((request.method, request.path, body))
+        bundle = service.enrichment_bundle(request.path[len(prefix):-len(suffix)], body["tasks"])
+        return Response(json.dumps(bundle), content_type="application/json")
+
+    httpserver.expect_request(f"{prefix}stocknews{suffix}", method="POST").respond_with_handler(handler)
+    return calls
 
 
-def test_enrichment_node_reaches_the_project_through_the_internal_route(service, stock_project):
+def test_enrichment_node_reaches_the_project_through_the_internal_route(service, stock_project, httpserver):
     import logging
 
+    from engine.client.store_client import HttpStoreClient
     from nodes import NodeContext, default_registry
 
     node_type = default_registry().get("labeling.enrich")
     node = node_type(node_type.Config(project=stock_project, batch_size=2), node_id="enrich")
-    client = RoutesOnlyClient(service)
+    calls = serve_bundle_route(httpserver, service)
+    client = HttpStoreClient(httpserver.url_for("/"), "run-token")
     ctx = NodeContext(workflow_id="wf", run_id="run", node_id="enrich", logger=logging.getLogger("test"),
                       trigger={}, store_client=client)
     out = node.run(ctx, [{"id": str(i), "headline": h} for i, h in enumerate(FRESH)])
-    assert client.calls == [("POST", "/api/internal/labeling/projects/stocknews/bundle", {"tasks": None})]
+    client.close()
+    assert calls == [("POST", "/api/internal/labeling/projects/stocknews/bundle", {"tasks": None})]
     assert [r["prediction"]["results"]["sentiment"]["prediction"] for r in out][:2] == \
         ["rather positive", "rather negative"]

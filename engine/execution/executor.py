@@ -9,27 +9,30 @@ real task graph, states, retries and timings.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 import orjson
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture, wait
+from prefect.states import Cancelled
 
-from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, default_registry
+from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, RunCancelled, default_registry
 from nodes.secret_values import SecretMask
+from stores.client import StoreClient, StoreSecrets
 
 from engine.execution import node_logs
 from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
-from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.model.runs import NodeResult, RunInfo, trigger_record, utcnow
 from engine.model.statuses import NodeStatus, RunStatus
 from engine.model.validation import build_graph, ensure_valid, instantiate
 
@@ -43,8 +46,8 @@ class RunEnvironment:
     """What a run needs from its host process: where events go and how stores are reached."""
 
     observer: RunObserver
-    store_client: Any = None
-    secrets: Any = None
+    store_client: StoreClient | None = None
+    secrets: StoreSecrets | None = None
     registry: NodeRegistry = field(default_factory=default_registry)
     # Loads a saved workflow by id (deployment runs pass only the id).
     load_workflow: Callable[[str], Workflow] | None = None
@@ -53,6 +56,9 @@ class RunEnvironment:
     # Prefect's API, so another workflow's definition or webhook payload must not be there.
     workflow: dict | None = None
     trigger: dict | None = None
+    # Wraps the execution of a run's nodes, in the flow's own thread: the worker turns
+    # SIGTERM into the run's cancellation there (engine/execution/worker.py).
+    run_scope: Callable[["ActiveRun"], ContextManager[None]] | None = None
 
 
 _environment_lock = threading.Lock()
@@ -99,12 +105,19 @@ class ActiveRun:
         self.attempts: dict[str, int] = {}
         self.first_started: dict[str, Any] = {}
         self.finished: set[str] = set()
+        # Set when the run is cancelled; every node's context holds it, so a node that
+        # calls `ctx.check_cancelled()` stops with RunCancelled (see `cancel`).
         self.cancel_event = threading.Event()
         self.lock = threading.Lock()
         self.success_actions: dict[str, list] = {}  # node id -> actions of its last successful attempt
         # Every secret any node of this run resolved: a value a node passes on in its records
         # is masked in what downstream nodes leave behind (error, logs, sample) too.
         self.mask = SecretMask()
+
+    def cancel(self) -> None:
+        """Ask the run to stop: nodes that check stop with RunCancelled, nodes not yet
+        started do not start, and nothing is retried."""
+        self.cancel_event.set()
 
     def inputs_of(self, node_id: str) -> list[Record]:
         """Fan-in: concatenation of upstream outputs in edge order; roots get the trigger."""
@@ -135,6 +148,10 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     with active.lock:
         attempt = active.attempts.get(node_id, 0) + 1
         active.attempts[node_id] = attempt
+    if active.cancel_event.is_set():  # cancelled before this node started: it never runs
+        env.observer.node_finished(NodeResult(run_id=active.run_id, node_id=node_id, status=NodeStatus.NOT_RUN,
+                                              error=None, logs=""))
+        raise RunCancelled(f'run {active.run_id} was cancelled before node "{node_id}" started')
     records = active.inputs_of(node_id)
     started = utcnow()
     active.first_started.setdefault(node_id, started)
@@ -153,7 +170,8 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
             output = call_with_deadline(lambda: node.run(ctx, records), spec.timeout_s or DEFAULT_NODE_TIMEOUT_S,
                                         f'node "{node_id}"')
     except Exception as exc:
-        final = attempt > spec.retries
+        cancelled = isinstance(exc, RunCancelled) or active.cancel_event.is_set()
+        final = cancelled or attempt > spec.retries
         if isinstance(exc, NodeError):
             exc.node_id = exc.node_id or node_id
             error = exc.to_dict()
@@ -166,7 +184,8 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         if not final:
             log.write(f"attempt {attempt} failed: {error['type']}: {error['message']}; retrying\n")
         env.observer.node_finished(NodeResult(
-            run_id=active.run_id, node_id=node_id, status=NodeStatus.FAILED if final else NodeStatus.RETRYING,
+            run_id=active.run_id, node_id=node_id,
+            status=NodeStatus.CANCELLED if cancelled else NodeStatus.FAILED if final else NodeStatus.RETRYING,
             attempts=attempt, started_at=active.first_started[node_id], ended_at=utcnow(),
             records_in=len(records), logs=mask.text(log.text()) if mask else log.text(), error=error,
         ))
@@ -176,7 +195,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
             raise NodeError(error["message"], node_id=node_id, record_id=error.get("record_id"),
                             user_line=error.get("line"), source_line=error.get("source_line"),
                             exception_type=error["type"]) from None
-        if isinstance(exc, (NodeError, NodeTimeout)):
+        if isinstance(exc, (NodeError, NodeTimeout, RunCancelled)):
             raise
         raise NodeError(f"{type(exc).__name__}: {exc}", node_id=node_id, exception_type=type(exc).__name__) from exc
     if not isinstance(output, list):
@@ -221,25 +240,29 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     model = parse_workflow(workflow, source=workflow_id) if workflow is not None else _load_saved(env, workflow_id)
     ensure_valid(model, env.registry)
     run_id = run_id or str(uuid.uuid4())
-    trigger_record = dict(trigger or {"id": run_id, "trigger": "manual", "payload": None, "time": utcnow().isoformat()})
-    active = ActiveRun(run_id, model, trigger_record, env)
+    record = dict(trigger or trigger_record(run_id, "manual"))
+    active = ActiveRun(run_id, model, record, env)
     prefect_run = get_run_context().flow_run
     env.observer.run_started(RunInfo(
-        run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=trigger_record,
+        run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=record,
         node_ids=[n.id for n in model.nodes], prefect_flow_run_id=str(prefect_run.id) if prefect_run else None,
     ))
     node_logs.install()
     futures: dict[str, PrefectFuture] = {}
     import networkx as nx
 
-    for node_id in nx.lexicographical_topological_sort(active.graph, key=_order_key(model)):
-        spec = active.specs[node_id]
-        upstream = [futures[p] for p in active.graph.predecessors(node_id)]
-        futures[node_id] = node_task.with_options(
-            name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
-            retry_delay_seconds=spec.retry_delay_s,
-        ).submit(active, node_id, wait_for=upstream)
-    wait(list(futures.values()))
+    def retry_unless_cancelled(task: Any, task_run: Any, state: Any) -> bool:
+        return not active.cancel_event.is_set()  # a cancelled run never retries a node
+
+    with env.run_scope(active) if env.run_scope is not None else contextlib.nullcontext():
+        for node_id in nx.lexicographical_topological_sort(active.graph, key=_order_key(model)):
+            spec = active.specs[node_id]
+            upstream = [futures[p] for p in active.graph.predecessors(node_id)]
+            futures[node_id] = node_task.with_options(
+                name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
+                retry_delay_seconds=spec.retry_delay_s, retry_condition_fn=retry_unless_cancelled,
+            ).submit(active, node_id, wait_for=upstream)
+        wait(list(futures.values()))
 
     failed = [nid for nid, fut in futures.items() if fut.state.is_failed() or fut.state.is_crashed()]
     for node_id, fut in futures.items():
@@ -249,6 +272,9 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
                                                   error=None, logs=""))
     status = RunStatus.FAILED if failed else RunStatus.COMPLETED
     error = f"node(s) failed: {', '.join(failed)}" if failed else None
+    if failed and active.cancel_event.is_set():  # what failed, failed because the run was cancelled
+        stopped = [nid for nid in failed if nid in active.first_started]
+        status, error = RunStatus.CANCELLED, f"cancelled while node(s) ran: {', '.join(stopped) or 'none'}"
     if not failed:
         try:
             for node_id in futures:
@@ -258,6 +284,8 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
             status, error = RunStatus.FAILED, f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
             failed = [node_id]
     env.observer.run_finished(run_id, status, error, utcnow())
+    if status == RunStatus.CANCELLED:
+        return Cancelled(message=f'workflow "{model.id}" run {run_id}: {error}')  # the flow run's own state
     if failed:
         raise WorkflowRunFailed(f'workflow "{model.id}" run {run_id}: {error}')
     return {"run_id": run_id, "status": status,

@@ -13,20 +13,40 @@ projects that run's workflow names, and dies with the run):
 
 The worker's environment holds no credential of the server: a warm spare waits before
 anyone knows which run it will execute.
+
+Cancelling a run sends SIGTERM to the worker's process group (then SIGKILL after a grace,
+engine/server/services/launcher.py). While a run executes, SIGTERM cancels it instead of
+killing the process: the run's cancel event is set, so a node that checks it
+(`ctx.check_cancelled()`: python.yield and http.scrape code every 1000 items, labeling
+enrichment per batch) stops with RunCancelled, nodes not yet started do not start, and
+the worker reports the run `cancelled` itself. A node that never checks (a blocking
+call) cannot be stopped that way: the worker gives up after `CANCEL_GRACE_S` and exits,
+and the launcher settles the run as cancelled. A waiting spare just dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import os
+import signal
 import sys
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any, Iterator
 
 import orjson
 
 from engine.config.prefect_env import configure_prefect_env
 
+if TYPE_CHECKING:
+    from engine.execution.executor import ActiveRun, RunEnvironment
+
 API_URL_ENV = "WIREWORK_API_URL"
+# How long a cancelled run may take to stop on its own before the worker exits anyway;
+# shorter than the launcher's grace before SIGKILL (CANCEL_GRACE_S there, 5 s).
+CANCEL_GRACE_S = 3.0
+log = logging.getLogger("wirework.worker")
 
 
 class RefusedJob(RuntimeError):
@@ -47,7 +67,38 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-def _environment(api_url: str, job: dict[str, Any]):
+@contextlib.contextmanager
+def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
+    """While the run's nodes execute, SIGTERM cancels the run (see the module docstring).
+
+    Installed inside Prefect's flow engine, which has its own SIGTERM handler for the
+    flow's duration (it would mark the flow run crashed); restored afterwards."""
+
+    def give_up() -> None:
+        log.warning("run %s did not stop within %.0f s of SIGTERM; exiting", active.run_id, CANCEL_GRACE_S)
+        os._exit(128 + signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if active.cancel_event.is_set():
+            return
+        log.info("SIGTERM: cancelling run %s", active.run_id)
+        active.cancel()
+        timer = threading.Timer(CANCEL_GRACE_S, give_up)
+        timer.daemon = True
+        timer.start()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _environment(api_url: str, job: dict[str, Any]) -> RunEnvironment:
     from engine.execution.executor import RunEnvironment
     from engine.client.reporting import HttpRunObserver
     from engine.client.store_client import HttpStoreClient
@@ -55,7 +106,7 @@ def _environment(api_url: str, job: dict[str, Any]):
     store_client = HttpStoreClient(api_url, job["token"])
     return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
-                          workflow=job["workflow"], trigger=job["trigger"])
+                          workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels)
 
 
 def run_job(job: dict[str, Any], api_url: str) -> int:

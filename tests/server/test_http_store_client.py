@@ -1,0 +1,99 @@
+"""HttpStoreClient against a real `wirework up`: every StoreClient method over the API's
+existing routes, with the in-process client's error types — and a store node in a worker
+run fails with the store's own error (its `except StoreError` fires there too)."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+
+import pytest
+
+from engine.client.store_client import HttpStoreClient
+from stores import (
+    Forbidden, SecretInvalid, SecretNotFound, StoreClient, StoreExists, StoreNotFound, Unavailable,
+)
+from tests.server_harness import wait_for_run
+
+
+@pytest.fixture
+def client(server):
+    """With the user's token: the public routes; the internal ones need a run's token."""
+    http = HttpStoreClient(server.url, server.token)
+    yield http
+    http.close()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_it_is_a_store_client(client):
+    assert isinstance(client, StoreClient)
+
+
+def test_stores_and_records(client):
+    name = unique("http")
+    assert client.create_store(name)["name"] == name
+    with pytest.raises(StoreExists):
+        client.create_store(name)
+    assert client.create_store(name, exist_ok=True)["count"] == 0
+    assert client.upsert(name, [{"id": "a", "n": 1}, {"id": "b", "n": 2}]) == {"inserted": 2, "updated": 0,
+                                                                              "unchanged": 0}
+    assert [r["id"] for r in client.read(name, where={"n": 2})] == ["b"]
+    assert client.browse(name, limit=1)["total"] == 2
+    since = client.read_since(name, 0)
+    assert [r["id"] for r in since["records"]] == ["a", "b"] and since["last_seq"] >= 2
+    assert client.delete(name, ["a"]) == 1
+    assert name in {s["name"] for s in client.list_stores()}
+    client.drop_store(name)
+    with pytest.raises(StoreNotFound) as caught:
+        client.describe_store(name)
+    assert caught.value.name == name and f'store "{name}" does not exist' in str(caught.value)
+
+
+def test_secrets_are_managed_but_never_read_with_the_users_token(client):
+    name = unique("hook")
+    entry = client.set_secret(name, "https://hooks.example.com/T000/B000/XXXX", kind="webhook")
+    assert entry["value"].startswith("https://hooks.example.com/") and "T000" not in entry["value"]
+    assert client.describe_secret(name)["kind"] == "webhook"
+    assert name in {e["name"] for e in client.list_secrets("webhook")}
+    assert name not in {e["name"] for e in client.list_secrets("secret")}
+    with pytest.raises(SecretInvalid):
+        client.set_secret(name, "x", kind="password")
+    with pytest.raises(Forbidden):
+        client.get_secret(name)  # values go to runs only
+    assert client.delete_secret(name) is True and client.delete_secret(name) is False
+    with pytest.raises(SecretNotFound):
+        client.describe_secret(name)
+
+
+def test_files_go_up_and_come_back(client, tmp_path):
+    name = unique("files")
+    source = tmp_path / "rows.csv"
+    source.write_text("id,title\n1,first\n2,second\n3,third\n")
+    imported = client.import_file(name, str(source))
+    assert (imported["rows"], imported["inserted"], imported["format"]) == (3, 3, "csv")
+    with pytest.raises(StoreNotFound):
+        client.import_file(unique("absent"), str(source), create=False)
+    exported = client.export_file(name, str(tmp_path / "out.csv"))
+    assert exported["records"] == 3 and exported["bytes"] == (tmp_path / "out.csv").stat().st_size
+    with open(tmp_path / "out.csv", newline="") as handle:
+        assert sorted(row["id"] for row in csv.DictReader(handle)) == ["1", "2", "3"]
+
+
+def test_what_no_route_serves_says_so(client):
+    for call in (client.list_cursors, client.list_files):
+        with pytest.raises(Unavailable, match="no route"):
+            call()
+
+
+def test_a_store_node_in_a_worker_fails_with_the_stores_own_error(api):
+    missing = unique("nowhere")
+    wf_id = unique("reads-missing")
+    doc = {"id": wf_id, "nodes": [{"id": "read", "type": "store.read", "config": {"store": missing}}], "edges": []}
+    assert api.post("/api/workflows", json=doc).status_code == 201
+    run = wait_for_run(api, api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"])
+    assert run["status"] == "failed"
+    error = run["nodes"][0]["error"]
+    assert error["type"] == "StoreNotFound" and f'store "{missing}" does not exist' in error["message"]

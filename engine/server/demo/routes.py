@@ -12,8 +12,6 @@ import html
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
-
 import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -23,12 +21,16 @@ from engine.server.errors import ApiError
 from engine.server.demo.inbox import Inbox, InvalidMessage
 from engine.server.demo.news_site import GARBAGE_HTML, PER_PAGE, article_html, list_page_html
 from engine.server.demo.newsroom import FAULT_MODES, Newsroom
+from engine.server.schemas.demo import (
+    SLACK_BODY, FaultResponse, InboxResponse, NewsFault, NewsPublish, NewsResponse, PublishResponse,
+)
+from engine.server.schemas.errors import COMMON_ERRORS, error_responses
 
 CHANNEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 MAX_MESSAGE_BYTES = 100_000
 
-site_router = APIRouter(prefix="/demo", tags=["demo"])
-api_router = APIRouter(prefix="/api/demo", tags=["demo"])
+site_router = APIRouter(prefix="/demo", tags=["demo"], responses=error_responses(422, 500))
+api_router = APIRouter(prefix="/api/demo", tags=["demo"], responses=COMMON_ERRORS)
 
 
 @dataclass
@@ -85,38 +87,38 @@ def news_article(slug: str, demo: Demo = Depends(get_demo)) -> HTMLResponse:
     return HTMLResponse(article_html(article))
 
 
+CONTROL_ERRORS = error_responses(401, 403, 415, 422, 500)
+
+
 @site_router.post("/news/publish", summary="Demo news: publish new articles now",
-                  dependencies=[Depends(require_token_if_set)])
-def news_publish(body: dict[str, Any] | None = Body(None), demo: Demo = Depends(get_demo)) -> dict:
-    count = (body or {}).get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 100:
-        raise ApiError(422, "invalid_request", '"count" must be an integer from 1 to 100')
-    numbers = demo.newsroom.publish(count)
-    return {"published": numbers, "total": demo.newsroom.total()}
+                  dependencies=[Depends(require_token_if_set)], responses=CONTROL_ERRORS)
+def news_publish(body: NewsPublish | None = Body(None), demo: Demo = Depends(get_demo)) -> PublishResponse:
+    numbers = demo.newsroom.publish(body.count if body is not None else 1)
+    return PublishResponse(published=numbers, total=demo.newsroom.total())
 
 
 @site_router.post("/news/fault", summary="Demo news: make list pages answer garbage (failure drills)",
-                  dependencies=[Depends(require_token_if_set)])
-def news_fault(body: dict[str, Any] = Body(...), demo: Demo = Depends(get_demo)) -> dict:
-    try:
-        demo.newsroom.set_fault(body.get("mode"))
-    except ValueError as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from None
-    return {"mode": demo.newsroom.fault, "modes": list(FAULT_MODES)}
+                  dependencies=[Depends(require_token_if_set)], responses=CONTROL_ERRORS)
+def news_fault(body: NewsFault, demo: Demo = Depends(get_demo)) -> FaultResponse:
+    demo.newsroom.set_fault(body.mode)
+    return FaultResponse(mode=demo.newsroom.fault, modes=list(FAULT_MODES))
 
 
 @api_router.get("/news", summary="Demo news: every published article as JSON")
-def news_json(demo: Demo = Depends(get_demo)) -> dict:
+def news_json(demo: Demo = Depends(get_demo)) -> NewsResponse:
     total = demo.newsroom.total()
     articles = demo.newsroom.newest(0, total)
-    return {"total": total, "per_page": PER_PAGE, "articles": [
+    return NewsResponse(total=total, per_page=PER_PAGE, articles=[
         {"number": a.number, "path": a.path, "headline": a.headline, "tickers": list(a.tickers),
-         "published": a.published.isoformat()} for a in articles]}
+         "published": a.published.isoformat()} for a in articles])
 
 
 # -- the Slack-compatible inbox -------------------------------------------------------------
-@site_router.post("/slack/{channel}", response_class=PlainTextResponse,
-                  summary="Slack-compatible incoming webhook: {text} and/or {blocks}; answers ok")
+@site_router.post("/slack/{channel}", response_class=PlainTextResponse, openapi_extra=SLACK_BODY,
+                  summary="Slack-compatible incoming webhook: {text} and/or {blocks}; answers ok",
+                  responses={200: {"description": "`ok`, or Slack's plain-text error codes "
+                                                  "(channel_not_found, invalid_payload, no_text, …)",
+                                   "content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def slack_webhook(channel: str, request: Request, demo: Demo = Depends(get_demo)) -> PlainTextResponse:
     # Answers in Slack's own style (plain-text codes), so clients handle it like Slack.
     if not CHANNEL_PATTERN.match(channel):
@@ -137,8 +139,8 @@ async def slack_webhook(channel: str, request: Request, demo: Demo = Depends(get
 
 @api_router.get("/inbox", summary="Demo Slack inbox: messages, newest first")
 def inbox_json(channel: str | None = Query(None, max_length=80), limit: int = Query(50, ge=1, le=1000),
-               demo: Demo = Depends(get_demo)) -> dict:
-    return {"total": demo.inbox.count(channel), "messages": demo.inbox.messages(channel, limit)}
+               demo: Demo = Depends(get_demo)) -> InboxResponse:
+    return InboxResponse(total=demo.inbox.count(channel), messages=demo.inbox.messages(channel, limit))
 
 
 def _inbox_page(messages: list[dict], total: int) -> str:

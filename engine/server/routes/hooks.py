@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from engine.server.db.workflows import WorkflowNotFound
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
+from engine.server.schemas.errors import error_responses
+from engine.server.schemas.hooks import WEBHOOK_BODY, RunStartedResponse
 
-router = APIRouter(tags=["hooks"])
+router = APIRouter(tags=["hooks"], responses=error_responses(404, 413, 422, 500))
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -26,8 +28,9 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-@router.post("/hooks/{workflow_id}/{token}", status_code=202)
-async def webhook(workflow_id: str, token: str, request: Request, ctx: ServerContext = Depends(get_context)) -> dict:
+@router.post("/hooks/{workflow_id}/{token}", status_code=202, openapi_extra=WEBHOOK_BODY)
+async def webhook(workflow_id: str, token: str, request: Request,
+                  ctx: ServerContext = Depends(get_context)) -> RunStartedResponse:
     try:
         expected = ctx.repo.webhook_token(workflow_id)
     except WorkflowNotFound:
@@ -40,5 +43,4 @@ async def webhook(workflow_id: str, token: str, request: Request, ctx: ServerCon
         payload = orjson.loads(body) if body.strip() else None
     except orjson.JSONDecodeError:
         raise ApiError(422, "invalid_request", "the webhook body must be JSON") from None
-    run_id = ctx.runs.start(ctx.repo.get(workflow_id), "webhook", payload)
-    return {"run_id": run_id}
+    return RunStartedResponse(run_id=ctx.runs.start(ctx.repo.get(workflow_id), "webhook", payload))

@@ -7,10 +7,13 @@ except to a run whose workflow names it."""
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
+from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.schemas.internal import RUN_EVENT_BODY, CursorResponse, CursorSet, SecretValueResponse
+from engine.server.schemas.workflows import WorkflowDocument
 from engine.server.security import principal_of
 
 
@@ -20,11 +23,13 @@ def require_internal(request: Request, ctx: ServerContext = Depends(get_context)
     return ctx
 
 
-router = APIRouter(prefix="/api/internal", tags=["internal"], include_in_schema=False)
+router = APIRouter(prefix="/api/internal", tags=["internal"], include_in_schema=False,
+                   responses={**COMMON_ERRORS, **error_responses(404)})
 
 
-@router.post("/runs/{run_id}/events", status_code=204)
+@router.post("/runs/{run_id}/events", status_code=204, openapi_extra=RUN_EVENT_BODY)
 async def post_event(run_id: str, request: Request, ctx: ServerContext = Depends(require_internal)) -> Response:
+    # Read with orjson, not a pydantic body: a node_finished event carries the node's sample.
     try:
         message = orjson.loads(await request.body())
         event, data = message["event"], message["data"]
@@ -38,32 +43,29 @@ async def post_event(run_id: str, request: Request, ctx: ServerContext = Depends
 
 
 @router.get("/workflows/{workflow_id}")
-def saved_workflow(workflow_id: str, ctx: ServerContext = Depends(require_internal)) -> dict:
-    return ctx.repo.get(workflow_id).model_dump(mode="json")
+def saved_workflow(workflow_id: str, ctx: ServerContext = Depends(require_internal)) -> WorkflowDocument:
+    return ctx.repo.get(workflow_id).model_dump()
 
 
 @router.get("/secrets/{name}")
-def secret_value(name: str, ctx: ServerContext = Depends(require_internal)) -> dict:
-    return {"value": ctx.stores.get_secret(name)}
+def secret_value(name: str, ctx: ServerContext = Depends(require_internal)) -> SecretValueResponse:
+    return SecretValueResponse(value=ctx.stores.get_secret(name))
 
 
 @router.get("/cursors/{workflow_id}/{node_id}/{store}")
-def get_cursor(workflow_id: str, node_id: str, store: str, ctx: ServerContext = Depends(require_internal)) -> dict:
-    return {"seq": ctx.stores.get_cursor(workflow_id, node_id, store)}
+def get_cursor(workflow_id: str, node_id: str, store: str, ctx: ServerContext = Depends(require_internal)
+               ) -> CursorResponse:
+    return CursorResponse(seq=ctx.stores.get_cursor(workflow_id, node_id, store))
 
 
 @router.put("/cursors/{workflow_id}/{node_id}/{store}", status_code=204)
-def set_cursor(workflow_id: str, node_id: str, store: str, body: dict = Body(...),
+def set_cursor(workflow_id: str, node_id: str, store: str, body: CursorSet,
                ctx: ServerContext = Depends(require_internal)) -> Response:
-    if not isinstance(body.get("seq"), int):
-        raise ApiError(422, "invalid_request", "expected {seq: int}")
-    ctx.stores.set_cursor(workflow_id, node_id, store, body["seq"])
+    ctx.stores.set_cursor(workflow_id, node_id, store, body.seq)
     return Response(status_code=204)
 
 
 @router.post("/cursors/{workflow_id}/{node_id}/{store}/advance")
-def advance_cursor(workflow_id: str, node_id: str, store: str, body: dict = Body(...),
-                   ctx: ServerContext = Depends(require_internal)) -> dict:
-    if not isinstance(body.get("seq"), int):
-        raise ApiError(422, "invalid_request", "expected {seq: int}")
-    return {"seq": ctx.stores.advance_cursor(workflow_id, node_id, store, body["seq"])}
+def advance_cursor(workflow_id: str, node_id: str, store: str, body: CursorSet,
+                   ctx: ServerContext = Depends(require_internal)) -> CursorResponse:
+    return CursorResponse(seq=ctx.stores.advance_cursor(workflow_id, node_id, store, body.seq))

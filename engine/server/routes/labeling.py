@@ -7,16 +7,26 @@ it is served only on an internal route to worker processes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.routes.internal import require_internal
+from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.schemas.labeling import (
+    BundleRequest, EmbeddingCountsResponse, EmbeddingsCompute, EnrichmentBundleResponse, HeuristicResponse,
+    HeuristicSave, LabelSet, LookupListResponse, LookupListSet, ManualLabelResponse, PreviewRequest, PreviewResponse,
+    ProjectCreate, ProjectDetailResponse, ProjectRecordResponse, ProjectResponse, ProjectStatusResponse,
+    StatisticsResponse, SuggestionPageResponse, SyncResponse, TaskCreate, TaskResponse, TrainingJobResponse,
+    TrainingStart, WeakSupervisionResponse, WeakSupervisionSettingsResponse, WeakSupervisionUpdate,
+)
 
-router = APIRouter(prefix="/api/labeling", tags=["labeling"])
-internal = APIRouter(prefix="/api/internal/labeling", tags=["internal"], include_in_schema=False)
+LABELING_ERRORS = {**COMMON_ERRORS, **error_responses(400, 404, 409, 503)}
+router = APIRouter(prefix="/api/labeling", tags=["labeling"], responses=LABELING_ERRORS)
+internal = APIRouter(prefix="/api/internal/labeling", tags=["internal"], include_in_schema=False,
+                     responses=LABELING_ERRORS)
 
 
 def labeling_of(ctx: ServerContext = Depends(get_context)):
@@ -25,36 +35,20 @@ def labeling_of(ctx: ServerContext = Depends(get_context)):
     return ctx.labeling
 
 
-def _str(body: dict, key: str, required: bool = True) -> Any:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ApiError(422, "invalid_request", f"`{key}` must be a non-empty string")
-    return value
-
-
-def _str_list(body: dict, key: str) -> list[str]:
-    value = body.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(422, "invalid_request", f"`{key}` must be a list of strings")
-    return value
-
-
 # -- projects -------------------------------------------------------------------------
 @router.get("/projects")
-def list_projects(svc=Depends(labeling_of)) -> list[dict]:
+def list_projects(svc=Depends(labeling_of)) -> list[ProjectResponse]:
     return svc.list_projects()
 
 
 @router.post("/projects", status_code=201)
-def create_project(body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    kwargs = {"embedding_model": body["embedding_model"]} if isinstance(body.get("embedding_model"), str) else {}
-    return svc.create_project(_str(body, "name"), _str(body, "store"), **kwargs)
+def create_project(body: ProjectCreate, svc=Depends(labeling_of)) -> ProjectDetailResponse:
+    kwargs = {"embedding_model": body.embedding_model} if body.embedding_model is not None else {}
+    return svc.create_project(body.name, body.store, **kwargs)
 
 
 @router.get("/projects/{project}")
-def get_project(project: str, svc=Depends(labeling_of)) -> dict:
+def get_project(project: str, svc=Depends(labeling_of)) -> ProjectDetailResponse:
     return svc.get_project(project)
 
 
@@ -65,33 +59,31 @@ def delete_project(project: str, svc=Depends(labeling_of)) -> Response:
 
 
 @router.put("/projects/{project}/weak-supervision")
-def set_weak_supervision(project: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    allowed = {k: body[k] for k in ("c", "k", "default_precision") if k in body}
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in allowed.values()):
-        raise ApiError(422, "invalid_request", "c, k and default_precision must be numbers")
-    return svc.set_weak_supervision(project, **allowed)
+def set_weak_supervision(project: str, body: WeakSupervisionUpdate,
+                         svc=Depends(labeling_of)) -> WeakSupervisionSettingsResponse:
+    return svc.set_weak_supervision(project, **body.model_dump(exclude_none=True))
 
 
 @router.post("/projects/{project}/sync")
-def sync_project(project: str, svc=Depends(labeling_of)) -> dict:
+def sync_project(project: str, svc=Depends(labeling_of)) -> SyncResponse:
     return svc.sync(project)
 
 
 @router.get("/projects/{project}/records")
 def list_records(project: str, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
-                 svc=Depends(labeling_of)) -> list[dict]:
+                 svc=Depends(labeling_of)) -> list[ProjectRecordResponse]:
     return svc.list_records(project, limit=limit, offset=offset)
 
 
 # -- tasks and manual labels ------------------------------------------------------------
 @router.get("/projects/{project}/tasks")
-def list_tasks(project: str, svc=Depends(labeling_of)) -> list[dict]:
+def list_tasks(project: str, svc=Depends(labeling_of)) -> list[TaskResponse]:
     return svc.list_tasks(project)
 
 
 @router.post("/projects/{project}/tasks", status_code=201)
-def create_task(project: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    return svc.create_task(project, _str(body, "name"), _str_list(body, "labels"), _str_list(body, "text_fields"))
+def create_task(project: str, body: TaskCreate, svc=Depends(labeling_of)) -> TaskResponse:
+    return svc.create_task(project, body.name, body.labels, body.text_fields)
 
 
 @router.delete("/projects/{project}/tasks/{task}", status_code=204)
@@ -101,14 +93,13 @@ def delete_task(project: str, task: str, svc=Depends(labeling_of)) -> Response:
 
 
 @router.get("/projects/{project}/tasks/{task}/labels")
-def manual_labels(project: str, task: str, svc=Depends(labeling_of)) -> list[dict]:
+def manual_labels(project: str, task: str, svc=Depends(labeling_of)) -> list[ManualLabelResponse]:
     return svc.manual_labels(project, task)
 
 
 @router.put("/projects/{project}/tasks/{task}/labels/{record_id}")
-def set_label(project: str, task: str, record_id: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    user = body.get("user") if isinstance(body.get("user"), str) else "editor"
-    return svc.set_label(project, task, record_id, _str(body, "label"), user)
+def set_label(project: str, task: str, record_id: str, body: LabelSet, svc=Depends(labeling_of)) -> ManualLabelResponse:
+    return svc.set_label(project, task, record_id, body.label, body.user)
 
 
 @router.delete("/projects/{project}/tasks/{task}/labels/{record_id}", status_code=204)
@@ -120,18 +111,18 @@ def clear_label(project: str, task: str, record_id: str, svc=Depends(labeling_of
 
 # -- lookup lists and heuristics ----------------------------------------------------------
 @router.get("/projects/{project}/lookup-lists")
-def list_lookup_lists(project: str, svc=Depends(labeling_of)) -> list[dict]:
+def list_lookup_lists(project: str, svc=Depends(labeling_of)) -> list[LookupListResponse]:
     return svc.list_lookup_lists(project)
 
 
 @router.get("/projects/{project}/lookup-lists/{name}")
-def get_lookup_list(project: str, name: str, svc=Depends(labeling_of)) -> dict:
+def get_lookup_list(project: str, name: str, svc=Depends(labeling_of)) -> LookupListResponse:
     return svc.get_lookup_list(project, name)
 
 
 @router.put("/projects/{project}/lookup-lists/{name}")
-def set_lookup_list(project: str, name: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    return svc.set_lookup_list(project, name, _str_list(body, "terms"))
+def set_lookup_list(project: str, name: str, body: LookupListSet, svc=Depends(labeling_of)) -> LookupListResponse:
+    return svc.set_lookup_list(project, name, body.terms)
 
 
 @router.delete("/projects/{project}/lookup-lists/{name}", status_code=204)
@@ -142,16 +133,14 @@ def delete_lookup_list(project: str, name: str, svc=Depends(labeling_of)) -> Res
 
 
 @router.get("/projects/{project}/tasks/{task}/heuristics")
-def list_heuristics(project: str, task: str, svc=Depends(labeling_of)) -> list[dict]:
+def list_heuristics(project: str, task: str, svc=Depends(labeling_of)) -> list[HeuristicResponse]:
     return svc.list_heuristics(project, task)
 
 
 @router.put("/projects/{project}/tasks/{task}/heuristics/{name}")
-def save_heuristic(project: str, task: str, name: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    config = body.get("config")
-    if not isinstance(config, dict):
-        raise ApiError(422, "invalid_request", "`config` must be an object")
-    return svc.save_heuristic(project, task, name, _str(body, "kind"), config, replace=True)
+def save_heuristic(project: str, task: str, name: str, body: HeuristicSave, svc=Depends(labeling_of)
+                   ) -> HeuristicResponse:
+    return svc.save_heuristic(project, task, name, body.kind, body.config, replace=True)
 
 
 @router.delete("/projects/{project}/tasks/{task}/heuristics/{name}", status_code=204)
@@ -163,58 +152,56 @@ def delete_heuristic(project: str, task: str, name: str, svc=Depends(labeling_of
 
 # -- embeddings, statistics, weak supervision -----------------------------------------------
 @router.post("/projects/{project}/embeddings")
-def compute_embeddings(project: str, body: dict | None = Body(None), svc=Depends(labeling_of)) -> dict:
-    task = _str(body or {}, "task", required=False)
-    return svc.compute_embeddings(project, task)
+def compute_embeddings(project: str, body: EmbeddingsCompute | None = Body(None),
+                       svc=Depends(labeling_of)) -> EmbeddingCountsResponse:
+    return svc.compute_embeddings(project, body.task if body is not None else None)
 
 
 @router.get("/projects/{project}/tasks/{task}/statistics")
-def heuristic_statistics(project: str, task: str, svc=Depends(labeling_of)) -> dict:
+def heuristic_statistics(project: str, task: str, svc=Depends(labeling_of)) -> StatisticsResponse:
     return svc.heuristic_statistics(project, task)
 
 
 @router.get("/projects/{project}/tasks/{task}/weak-supervision")
-def weak_supervision(project: str, task: str, method: str = Query("refinery", pattern="^(refinery|majority)$"),
-                     svc=Depends(labeling_of)) -> dict:
+def weak_supervision(project: str, task: str, method: Literal["refinery", "majority"] = Query("refinery"),
+                     svc=Depends(labeling_of)) -> WeakSupervisionResponse:
     return svc.weak_supervision(project, task, method)
 
 
 # -- labeling view: status, what to label next, previews and training jobs ----------------
 @router.get("/projects/{project}/status")
-def project_status(project: str, svc=Depends(labeling_of)) -> dict:
+def project_status(project: str, svc=Depends(labeling_of)) -> ProjectStatusResponse:
     return svc.status(project)
 
 
 @router.get("/projects/{project}/tasks/{task}/suggestions")
-def suggestions(project: str, task: str, filter: str = Query("suggested"), limit: int = Query(50, ge=1, le=1000),
-                max_confidence: float = Query(0.8, ge=0.0, le=1.0), exclude: list[str] = Query(default=[]),
-                svc=Depends(labeling_of)) -> dict:
+def suggestions(project: str, task: str,
+                filter: str = Query("suggested", description="suggested, unlabeled, low_confidence, disagreement "
+                                                             "or all (another value: 400)"),
+                limit: int = Query(50, ge=1, le=1000), max_confidence: float = Query(0.8, ge=0.0, le=1.0),
+                exclude: list[str] = Query(default=[], description="ids the client already holds"),
+                svc=Depends(labeling_of)) -> SuggestionPageResponse:
     return svc.suggestions(project, task, filter, limit, max_confidence, exclude)
 
 
 @router.post("/projects/{project}/tasks/{task}/preview")
-def preview_labeling_function(project: str, task: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    size = body.get("sample_size", 20)
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise ApiError(422, "invalid_request", "`sample_size` must be an integer")
-    name = _str(body, "name", required=False) or "preview"
-    return svc.preview_labeling_function(project, task, _str(body, "code"), size, name)
+def preview_labeling_function(project: str, task: str, body: PreviewRequest, svc=Depends(labeling_of)
+                              ) -> PreviewResponse:
+    return svc.preview_labeling_function(project, task, body.code, body.sample_size, body.name or "preview")
 
 
 @router.post("/projects/{project}/tasks/{task}/training", status_code=202)
-def start_training(project: str, task: str, body: dict = Body(...), svc=Depends(labeling_of)) -> dict:
-    return svc.start_training(project, task, _str(body, "heuristic"))
+def start_training(project: str, task: str, body: TrainingStart, svc=Depends(labeling_of)) -> TrainingJobResponse:
+    return svc.start_training(project, task, body.heuristic)
 
 
 @router.get("/projects/{project}/training/{job_id}")
-def training_job(project: str, job_id: str, svc=Depends(labeling_of)) -> dict:
+def training_job(project: str, job_id: str, svc=Depends(labeling_of)) -> TrainingJobResponse:
     return svc.training_job(project, job_id)
 
 
 # -- for worker processes ---------------------------------------------------------------------
 @internal.post("/projects/{project}/bundle")
-def enrichment_bundle(project: str, body: dict | None = Body(None), ctx: ServerContext = Depends(require_internal)) -> dict:
-    tasks = (body or {}).get("tasks")
-    if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
-        raise ApiError(422, "invalid_request", "`tasks` must be a list of task names or null")
-    return labeling_of(ctx).enrichment_bundle(project, tasks)
+def enrichment_bundle(project: str, body: BundleRequest | None = Body(None),
+                      ctx: ServerContext = Depends(require_internal)) -> EnrichmentBundleResponse:
+    return labeling_of(ctx).enrichment_bundle(project, body.tasks if body is not None else None)

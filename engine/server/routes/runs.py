@@ -9,14 +9,23 @@ import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from engine.model.workflow import parse_workflow
+from engine.model.statuses import RunStatus
 from engine.server.services.runs import ACTIVE_STATUSES, RunNotFound
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
+from engine.server.routes.workflow_body import WorkflowBodyRoute
+from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.schemas.runs import (
+    CancelResponse, NodeLogsResponse, NodeOutputResponse, RunCreate, RunDetailResponse, RunDocumentCreate,
+    RunResponse, RunStartedResponse,
+)
 
-router = APIRouter(prefix="/api", tags=["runs"])
-RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled", "crashed")
+router = APIRouter(prefix="/api", tags=["runs"], route_class=WorkflowBodyRoute,
+                   responses={**COMMON_ERRORS, **error_responses(404)})
 SSE_KEEPALIVE_S = 15.0
+EVENT_STREAM = {200: {"description": "Server-Sent Events: `run_state` (the run so far, on a run's stream), "
+                                     "`run_queued`, `run_started`, `node_started`, `node_finished`, `run_finished`",
+                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
 
 
 def _run(ctx: ServerContext, run_id: str) -> dict:
@@ -34,58 +43,49 @@ def _node(run: dict, node_id: str) -> dict:
 
 
 @router.post("/workflows/{workflow_id}/runs", status_code=202)
-def start_run(workflow_id: str, body: dict[str, Any] | None = Body(None), ctx: ServerContext = Depends(get_context)) -> dict:
+def start_run(workflow_id: str, body: RunCreate | None = Body(None), ctx: ServerContext = Depends(get_context)
+              ) -> RunStartedResponse:
     workflow = ctx.repo.get(workflow_id)
-    run_id = ctx.runs.start(workflow, "manual", (body or {}).get("payload"))
-    return {"run_id": run_id}
+    run_id = ctx.runs.start(workflow, "manual", body.payload if body is not None else None)
+    return RunStartedResponse(run_id=run_id)
 
 
 @router.post("/runs", status_code=202)
-def run_document(body: dict = Body(...), ctx: ServerContext = Depends(get_context)) -> dict:
+def run_document(body: RunDocumentCreate, ctx: ServerContext = Depends(get_context)) -> RunStartedResponse:
     """Run a workflow document as given, without saving it (`wirework run FILE` while a
     server is up; the history keeps the document's id and version)."""
-    if not isinstance(body.get("workflow"), dict):
-        raise ApiError(422, "invalid_request", "expected {\"workflow\": {...}, \"payload\": ...}")
-    workflow = parse_workflow(body["workflow"], source="workflow")
-    return {"run_id": ctx.runs.start(workflow, "manual", body.get("payload"))}
+    return RunStartedResponse(run_id=ctx.runs.start(body.workflow, "manual", body.payload))
 
 
 @router.get("/runs")
-def list_runs(workflow_id: str | None = Query(None, max_length=63), status: str | None = Query(None),
-              limit: int = Query(50, ge=1, le=1000), ctx: ServerContext = Depends(get_context)) -> list[dict]:
-    if status is not None and status not in RUN_STATUSES:
-        raise ApiError(422, "invalid_request", f"status must be one of {', '.join(RUN_STATUSES)}")
-    runs = ctx.db.list_runs(workflow_id=workflow_id, status=status, limit=limit)
-    return runs
+def list_runs(workflow_id: str | None = Query(None, max_length=63), status: RunStatus | None = Query(None),
+              limit: int = Query(50, ge=1, le=1000), ctx: ServerContext = Depends(get_context)) -> list[RunResponse]:
+    return ctx.db.list_runs(workflow_id=workflow_id, status=status.value if status else None, limit=limit)
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
-    run = _run(ctx, run_id)
-    for node in run["nodes"]:
-        node.pop("sample", None)
-        node.pop("logs", None)
-    return run
+def get_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> RunDetailResponse:
+    return _run(ctx, run_id)  # the nodes' samples and logs are left out by the response model
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
+def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> CancelResponse:
     run = ctx.runs.cancel(run_id)
-    return {"run_id": run_id, "status": run["status"]}
+    return CancelResponse(run_id=run_id, status=run["status"])
 
 
 @router.get("/runs/{run_id}/nodes/{node_id}/output")
 def node_output(run_id: str, node_id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
-                ctx: ServerContext = Depends(get_context)) -> dict:
+                ctx: ServerContext = Depends(get_context)) -> NodeOutputResponse:
     node = _node(_run(ctx, run_id), node_id)
     kept = node["sample"] or []
-    return {"records": kept[offset: offset + limit], "total": node["records_out"], "kept": len(kept)}
+    return NodeOutputResponse(records=kept[offset: offset + limit], total=node["records_out"], kept=len(kept))
 
 
 @router.get("/runs/{run_id}/nodes/{node_id}/logs")
-def node_logs(run_id: str, node_id: str, ctx: ServerContext = Depends(get_context)) -> dict:
+def node_logs(run_id: str, node_id: str, ctx: ServerContext = Depends(get_context)) -> NodeLogsResponse:
     node = _node(_run(ctx, run_id), node_id)
-    return {"logs": node["logs"] or "", "error": node["error"]}
+    return NodeLogsResponse(logs=node["logs"] or "", error=node["error"])
 
 
 def _sse(event: str, data: Any) -> bytes:
@@ -118,14 +118,14 @@ async def _stream(request: Request, ctx: ServerContext, run_id: str | None):
         ctx.hub.unsubscribe(sub)
 
 
-@router.get("/runs/{run_id}/events")
+@router.get("/runs/{run_id}/events", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def run_events(run_id: str, request: Request, ctx: ServerContext = Depends(get_context)) -> StreamingResponse:
     _run(ctx, run_id)
     return StreamingResponse(_stream(request, ctx, run_id), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/events")
+@router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def all_events(request: Request, ctx: ServerContext = Depends(get_context)) -> StreamingResponse:
     return StreamingResponse(_stream(request, ctx, None), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})

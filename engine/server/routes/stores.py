@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
+from engine.server.schemas.common import RecordsJSONResponse
+from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.schemas.secrets import SecretResponse, SecretSet
+from engine.server.schemas.stores import (
+    RECORD_BATCH, DeletedResponse, ImportResponse, RecordDelete, RecordPageResponse, RecordQuery, RecordsResponse,
+    SinceResponse, StoreCreate, StoreResponse, StoreSummaryResponse, UpsertResponse,
+)
 
-router = APIRouter(prefix="/api", tags=["stores"])
+router = APIRouter(prefix="/api", tags=["stores"], responses={**COMMON_ERRORS, **error_responses(404, 503)})
 UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "jsonl": "application/x-ndjson"}
 
@@ -43,19 +50,17 @@ def _where(raw: str | None) -> dict[str, Any] | None:
 
 # -- stores ------------------------------------------------------------------------
 @router.get("/stores")
-def list_stores(stores=Depends(stores_of)) -> list[dict]:
+def list_stores(stores=Depends(stores_of)) -> list[StoreSummaryResponse]:
     return stores.list_stores()
 
 
-@router.post("/stores", status_code=201)
-def create_store(body: dict = Body(...), stores=Depends(stores_of)) -> dict:
-    if not isinstance(body.get("name"), str):
-        raise ApiError(422, "invalid_request", "expected {\"name\": \"...\"}")
-    return stores.create_store(body["name"])
+@router.post("/stores", status_code=201, responses=error_responses(409))
+def create_store(body: StoreCreate, stores=Depends(stores_of)) -> StoreResponse:
+    return stores.create_store(body.name)
 
 
 @router.get("/stores/{name}")
-def describe_store(name: str, stores=Depends(stores_of)) -> dict:
+def describe_store(name: str, stores=Depends(stores_of)) -> StoreResponse:
     return stores.describe_store(name)
 
 
@@ -65,14 +70,18 @@ def drop_store(name: str, stores=Depends(stores_of)) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/stores/{name}/records")
+# The record routes answer up to hundreds of thousands of records: orjson writes them
+# (RecordsJSONResponse) and the response model only declares their shape.
+@router.get("/stores/{name}/records", response_model=RecordPageResponse)
 def browse_records(name: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=10_000),
-                   where: str | None = Query(None, max_length=10_000), stores=Depends(stores_of)) -> dict:
-    return stores.browse(name, where=_where(where), limit=limit, offset=offset)
+                   where: str | None = Query(None, max_length=10_000, description='a JSON object: {"ticker": "ACME"}'),
+                   stores=Depends(stores_of)) -> RecordsJSONResponse:
+    return RecordsJSONResponse(stores.browse(name, where=_where(where), limit=limit, offset=offset))
 
 
-@router.post("/stores/{name}/records")
-async def upsert_records(name: str, request: Request, create: bool = Query(False), stores=Depends(stores_of)) -> dict:
+@router.post("/stores/{name}/records", openapi_extra=RECORD_BATCH)
+async def upsert_records(name: str, request: Request, create: bool = Query(False, description="make the store first"),
+                         stores=Depends(stores_of)) -> UpsertResponse:
     try:
         records = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
@@ -80,31 +89,25 @@ async def upsert_records(name: str, request: Request, create: bool = Query(False
     return stores.upsert(name, records, create=create)
 
 
-@router.post("/stores/{name}/query")
-def query_records(name: str, body: dict = Body(...), stores=Depends(stores_of)) -> dict:
-    limit, offset = body.get("limit"), body.get("offset", 0)
-    if (limit is not None and not isinstance(limit, int)) or not isinstance(offset, int):
-        raise ApiError(422, "invalid_request", "limit and offset must be integers")
-    where = body.get("where")
-    if where is not None and not isinstance(where, dict):
-        raise ApiError(422, "invalid_request", "`where` must be a JSON object")
-    return {"records": stores.read(name, where=where, limit=limit, offset=offset)}
+@router.post("/stores/{name}/query", response_model=RecordsResponse)
+def query_records(name: str, body: RecordQuery, stores=Depends(stores_of)) -> RecordsJSONResponse:
+    return RecordsJSONResponse({"records": stores.read(name, where=body.where, limit=body.limit, offset=body.offset)})
 
 
-@router.get("/stores/{name}/since")
+@router.get("/stores/{name}/since", response_model=SinceResponse)
 def read_since(name: str, after_seq: int = Query(..., ge=0), limit: int | None = Query(None, ge=1),
-               stores=Depends(stores_of)) -> dict:
-    return stores.read_since(name, after_seq, limit)
+               stores=Depends(stores_of)) -> RecordsJSONResponse:
+    return RecordsJSONResponse(stores.read_since(name, after_seq, limit))
 
 
 @router.post("/stores/{name}/delete")
-def delete_records(name: str, body: dict = Body(...), stores=Depends(stores_of)) -> dict:
-    return {"deleted": stores.delete(name, body.get("ids"))}
+def delete_records(name: str, body: RecordDelete, stores=Depends(stores_of)) -> DeletedResponse:
+    return DeletedResponse(deleted=stores.delete(name, body.ids))
 
 
-@router.post("/stores/{name}/upload")
+@router.post("/stores/{name}/upload", responses=error_responses(413))
 async def upload_file(name: str, file: UploadFile = File(...), id_field: str = Query("id", max_length=100),
-                      stores=Depends(stores_of)) -> dict:
+                      stores=Depends(stores_of)) -> ImportResponse:
     original = Path(file.filename or "upload").name
     suffix = Path(original).suffix.lower()
     if suffix not in (".csv", ".parquet", ".jsonl", ".ndjson", ".json"):
@@ -128,10 +131,10 @@ async def upload_file(name: str, file: UploadFile = File(...), id_field: str = Q
     return {**result, "path": original}
 
 
-@router.get("/stores/{name}/download")
-def download_file(name: str, format: str = Query("csv"), stores=Depends(stores_of)):
-    if format not in EXPORT_FORMATS:
-        raise ApiError(422, "invalid_request", f"format must be one of {', '.join(EXPORT_FORMATS)}")
+@router.get("/stores/{name}/download", response_class=FileResponse,
+            responses={200: {"description": "The store as a file", "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXPORT_FORMATS.values()}}})
+def download_file(name: str, format: Literal["csv", "parquet", "jsonl"] = Query("csv"), stores=Depends(stores_of)):
     relative = f"downloads/{uuid.uuid4().hex}.{format}"
     (stores.files_dir / "downloads").mkdir(parents=True, exist_ok=True)
     stores.export_file(name, relative, format=format)
@@ -143,16 +146,13 @@ def download_file(name: str, format: str = Query("csv"), stores=Depends(stores_o
 # -- secrets and webhook targets ------------------------------------------------------
 
 @router.get("/secrets", tags=["secrets"])
-def list_secrets(stores=Depends(stores_of)) -> list[dict]:
+def list_secrets(stores=Depends(stores_of)) -> list[SecretResponse]:
     return stores.list_secrets()
 
 
 @router.put("/secrets/{name}", tags=["secrets"])
-def set_secret(name: str, body: dict = Body(...), stores=Depends(stores_of)) -> dict:
-    value, kind = body.get("value"), body.get("kind", "secret")
-    if not isinstance(value, str) or not value:
-        raise ApiError(422, "invalid_request", "expected {\"value\": \"...\"} with a non-empty string")
-    return stores.set_secret(name, value, kind=kind)
+def set_secret(name: str, body: SecretSet, stores=Depends(stores_of)) -> SecretResponse:
+    return stores.set_secret(name, body.value, kind=body.kind)
 
 
 @router.delete("/secrets/{name}", status_code=204, tags=["secrets"])

@@ -18,6 +18,5 @@ from .weak_supervision import WeakSupervisionSettings
 __all__ = [
     "AlreadyExists", "DEFAULT_MODEL", "LABELING_DB_FILE", "Embedder", "HeuristicError", "InvalidName", "LabelingAccess",
     "LabelingError", "LabelingInvalid", "LabelingService", "LabelingStoreClient", "NotFound", "ProjectEnricher",
-    "StoreUnavailable",
-    "UnknownLabel", "WeakSupervisionSettings", "get_embedder", "pick_device",
+    "StoreUnavailable", "UnknownLabel", "WeakSupervisionSettings", "get_embedder", "pick_device",
 ]

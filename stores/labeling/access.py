@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .service import LabelingService
 
 LABELING_DB_FILE = "labeling.duckdb"  # in the data folder, next to stores.duckdb
-BUNDLE_ROUTE = "/api/internal/labeling/projects/{project}/bundle"
+# The bundle route is the server's and the HTTP client's (engine/client/store_client.py).
 
 
 # The StoreLabeling protocol under its older name (stores.labeling exports it).

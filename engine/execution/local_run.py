@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from stores.client import StoreClient, StoreSecrets
+
 from engine.execution.executor import RunEnvironment, run_graph, set_environment
 from engine.model.workflow import Workflow
 from engine.execution.run_events import ObserverGroup, RunObserver
-from engine.model.runs import NodeResult, RunInfo, RunSummary, utcnow
+from engine.model.runs import NodeResult, RunInfo, RunSummary, trigger_record, utcnow
 from engine.model.statuses import NodeStatus, RunStatus
 
 
@@ -50,17 +52,17 @@ def run_workflow(
     *,
     app_db: RunObserver | None = None,  # the app database, when this process owns it
     observers: list[RunObserver] | None = None,
-    store_client: Any = None,
-    secrets: Any = None,
+    store_client: StoreClient | None = None,
+    secrets: StoreSecrets | None = None,
     trigger: str = "manual",
 ) -> RunSummary:
     """Run `workflow` once in this process through Prefect and return its summary."""
     run_id = str(uuid.uuid4())
     collector = RunCollector()
     group = ObserverGroup(collector, app_db, *(observers or []))
-    trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
     set_environment(RunEnvironment(observer=group, store_client=store_client, secrets=secrets,
-                                   workflow=workflow.model_dump(mode="json"), trigger=trigger_record))
+                                   workflow=workflow.model_dump(mode="json"),
+                                   trigger=trigger_record(run_id, trigger, payload)))
     try:
         state = run_graph(workflow.id, run_id=run_id, return_state=True)
     finally:

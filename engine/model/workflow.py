@@ -14,10 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stores import Invalid
-
-# Names that end up in file names, table names and URLs: one rule everywhere.
-NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+from stores import NAME_PATTERN, Invalid  # names end up in file names, table names and URLs: one rule
 # Node ids are referenced by edges and shown in the editor; keep them URL-safe.
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 DEFAULT_NODE_TIMEOUT_S = 3600.0

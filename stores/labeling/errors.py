@@ -9,13 +9,10 @@ is the shape a labeling-function subprocess sends a HeuristicError back in.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import errors as family
-
-NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
-_NAME_RE = re.compile(NAME_PATTERN)
+from ..names import is_valid_name
 
 
 class LabelingError(family.WireworkError):
@@ -104,7 +101,7 @@ class StoreUnavailable(LabelingError, family.Conflict):
 
 def check_name(kind: str, name: Any, **names: Any) -> str:
     """Return `name` if it is a valid project/task/heuristic/list name, else raise InvalidName."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not is_valid_name(name):  # the one rule of stores/names.py (`fullmatch`: no "abc\n")
         raise InvalidName(f"invalid {kind} name {name!r}: use lowercase letters, digits, '-' and '_', "
                           f"starting with a letter, at most 63 characters", **names)
     return name

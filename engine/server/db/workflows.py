@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ from stores import Conflict, NotFound
 
 from engine.server.db.app_db import AppDatabase
 from engine.model.workflow import Workflow
+from engine.model.runs import utcnow
 
 
 class WorkflowNotFound(NotFound):
@@ -55,10 +55,6 @@ class VersionConflict(Conflict):
         return {"current_version": self.current}
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class WorkflowRepository:
     def __init__(self, db: AppDatabase):
         self.db = db
@@ -66,7 +62,7 @@ class WorkflowRepository:
 
     def _store(self, workflow: Workflow, created: bool) -> Workflow:
         doc = orjson.dumps(workflow.model_dump(mode="json")).decode()
-        now = _now()
+        now = utcnow()
         if created:
             self.db._execute(
                 "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?)",

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from engine.server.db.demo_tables import DemoNewsTable
 from engine.server.demo.news_site import Article, make_article
+from engine.model.runs import utcnow
 
 INITIAL_ARTICLES = 12
 EVERY_ENV = "WIREWORK_DEMO_NEWS_EVERY_S"
 DEFAULT_EVERY_S = 900.0
 MAX_CATCH_UP = 20  # after a long stop, a burst of at most this many, not a day's worth
 FAULT_MODES = ("none", "garbage")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _every_from_env() -> float:
@@ -46,13 +43,13 @@ class Newsroom:
         with self._lock:
             if self.table.count() == 0:
                 spacing = timedelta(seconds=self.every_s or DEFAULT_EVERY_S)
-                now = _now()
+                now = utcnow()
                 self.table.add([now - spacing * (INITIAL_ARTICLES - i) for i in range(1, INITIAL_ARTICLES + 1)])
 
     def publish(self, count: int) -> list[int]:
         """Publish `count` new articles now; returns their numbers."""
         with self._lock:
-            return self.table.add([_now()] * count)
+            return self.table.add([utcnow()] * count)
 
     def catch_up(self) -> None:
         """Publish what the passing of time has brought since the newest article."""
@@ -60,7 +57,7 @@ class Newsroom:
             return
         with self._lock:
             last = self.table.last_published_at()
-            now = _now()
+            now = utcnow()
             due = int((now - last).total_seconds() // self.every_s) if last else 0
             if due <= 0:
                 return

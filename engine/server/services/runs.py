@@ -18,7 +18,7 @@ from stores import NotFound
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
 from engine.model.workflow import Workflow
-from engine.model.runs import NodeResult, RunInfo, utcnow
+from engine.model.runs import NodeResult, RunInfo, trigger_record, utcnow
 from engine.model.statuses import ACTIVE_NODE_STATUSES, ACTIVE_RUN_STATUSES, NodeStatus, RunStatus
 from engine.server.services.launcher import RunLauncher, WorkerExit
 from engine.model.run_scope import scope_of
@@ -58,20 +58,20 @@ class RunService:
         if problems:
             raise WorkflowInvalid(workflow.id, problems)
         run_id = str(uuid.uuid4())
-        trigger_record = {"id": run_id, "trigger": trigger, "payload": payload, "time": utcnow().isoformat()}
-        self._queue(run_id, workflow, trigger_record)
+        record = trigger_record(run_id, trigger, payload)
+        self._queue(run_id, workflow, record)
         self.launcher.launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
-                                      "trigger": trigger_record, "token": self._issue_token(run_id, workflow)})
+                                      "trigger": record, "token": self._issue_token(run_id, workflow)})
         return run_id
 
     def start_scheduled(self, workflow: Workflow, flow_run_id: str, scheduled_time: datetime) -> str:
         run_id = str(uuid.uuid4())
-        trigger_record = {"id": run_id, "trigger": "schedule", "payload": None, "time": scheduled_time.isoformat()}
+        record = trigger_record(run_id, "schedule", time=scheduled_time)
         token = self._issue_token(run_id, workflow)  # before queueing: an invalid config refuses here
-        self._queue(run_id, workflow, trigger_record, prefect_flow_run_id=flow_run_id)
+        self._queue(run_id, workflow, record, prefect_flow_run_id=flow_run_id)
         # The saved version travels with the job: a scheduled run never takes its workflow
         # from the Prefect flow run's parameters (anyone who can reach Prefect could set them).
-        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": trigger_record,
+        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": record,
                                       "workflow": workflow.model_dump(mode="json"), "token": token})
         return run_id
 

@@ -26,12 +26,13 @@ class ServerProcess:
     """`wirework up` in a subprocess; its output goes to a log file in the data folder."""
 
     def __init__(self, home: Path, prefect_api_url: str | None, port: int | None = None,
-                 flows: Path | None = ROOT / "flows", extra_env: dict | None = None):
+                 flows: Path | None = ROOT / "flows", extra_env: dict | None = None, cwd: Path = ROOT):
         self.home = home
         self.port = port or free_port()
         self.prefect_api_url = prefect_api_url
         self.flows = flows
         self.extra_env = extra_env or {}
+        self.cwd = cwd
         self.process: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / "server.log"
@@ -47,7 +48,7 @@ class ServerProcess:
             args += ["--flows", str(self.flows)]
         self.home.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, env=env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -173,7 +173,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     from engine.cli.up import serve
 
-    seed = Path(args.flows) if args.flows else None
+    from engine.config.paths import sample_flows_dir
+
+    seed = Path(args.flows) if args.flows else sample_flows_dir()
     return serve(args.host, args.port, args.prefect_api_url, args.prefect_port, seed)
 
 
@@ -194,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8400)
     up.add_argument("--prefect-api-url", help="use this Prefect server instead of starting one")
     up.add_argument("--prefect-port", type=int, help="port of the Prefect server started here (default: port + 1)")
-    up.add_argument("--flows", default="flows", help="folder of sample flows imported on the first start")
+    up.add_argument("--flows", default=None,
+                    help="folder of sample flows imported on the first start (default: the shipped flows/)")
     up.set_defaults(handler=cmd_up)
     return parser
 

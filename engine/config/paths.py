@@ -15,3 +15,9 @@ def data_home() -> Path:
 
 def app_db_path() -> Path:
     return data_home() / "app.duckdb"
+
+
+def sample_flows_dir() -> Path:
+    """The sample workflows shipped with wirework (`flows/` next to the packages): found
+    from the code's location, so `wirework up` imports them from any working directory."""
+    return Path(__file__).resolve().parents[2] / "flows"

@@ -121,3 +121,18 @@ def test_run_goes_through_a_running_server_that_owns_the_data_folder(wirework_cm
     with server.client() as api:
         [run] = api.get("/api/runs", params={"workflow_id": "remote-cli"}).json()
         assert run["status"] == "failed"
+
+
+def test_up_imports_the_shipped_sample_flows_from_any_working_directory(prefect_api_url, tmp_path):
+    from tests.server_harness import ServerProcess
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = ServerProcess(tmp_path / "home", prefect_api_url, flows=None, cwd=elsewhere).start()
+    try:
+        with server.client() as api:
+            ids = {w["id"] for w in api.get("/api/workflows").json()}
+        assert {"hello", "stock_news_sentiment"} <= ids
+        assert (server.home / "samples-imported").exists()
+    finally:
+        server.stop()

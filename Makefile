@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # pip's local mirrors print a warning for every package they do not hold; hide only those.
 QUIET_PIP = 2>&1 | grep -v "is ignored: it is neither" ; test $${PIPESTATUS[0]} -eq 0
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test contracts bench clean
 
 setup: $(STAMP)
 
@@ -50,10 +50,16 @@ sandbox:
 run: setup editor sandbox
 	$(BIN)/wirework up
 
-test: setup editor chromium sandbox
+test: setup editor chromium sandbox contracts
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test
+
+# Architecture contracts: which package may import which (import-linter, [tool.importlinter]
+# in pyproject.toml) and the types of engine/, nodes/ and stores/ (mypy, [tool.mypy]).
+contracts: setup
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: setup editor chromium
 	$(BIN)/python bench/engine.py

@@ -1,7 +1,9 @@
 /** The one place the editor talks HTTP to the wirework API. */
+import type { components } from "./schema";
 import type {
-  NodeTypeInfo, RecordPage, Run, ScheduleInfo, SecretInfo, StoreInfo, ValidationResult,
-  VersionInfo, Workflow, WorkflowListItem,
+  ImportResult, NodeLogs, NodeOutput, NodeTypeInfo, RecordPage, Run, RunDetail, RunStarted, RunStatus, ScheduleInfo,
+  SecretInfo, StoreDetail, StoreInfo, ValidationResult, VersionInfo, Webhook, Workflow, WorkflowListItem,
+  WorkflowWithProblems,
 } from "./types";
 import { authStore } from "./auth";
 
@@ -62,53 +64,53 @@ export function query(params: Record<string, string | number | undefined | null>
 }
 
 export const api = {
-  health: () => request<{ status: string }>("GET", "/api/health"),
+  health: () => request<components["schemas"]["HealthResponse"]>("GET", "/api/health"),
   nodeTypes: () => request<NodeTypeInfo[]>("GET", "/api/node-types"),
 
   listWorkflows: () => request<WorkflowListItem[]>("GET", "/api/workflows"),
-  getWorkflow: (id: string) => request<Workflow>("GET", `/api/workflows/${enc(id)}`),
-  createWorkflow: (doc: Workflow) => request<Workflow>("POST", "/api/workflows", doc),
-  saveWorkflow: (doc: Workflow) => request<Workflow>("PUT", `/api/workflows/${enc(doc.id)}`, doc),
+  getWorkflow: (id: string) => request<WorkflowWithProblems>("GET", `/api/workflows/${enc(id)}`),
+  createWorkflow: (doc: Workflow) => request<WorkflowWithProblems>("POST", "/api/workflows", doc),
+  saveWorkflow: (doc: Workflow) => request<WorkflowWithProblems>("PUT", `/api/workflows/${enc(doc.id)}`, doc),
   deleteWorkflow: (id: string) => request<void>("DELETE", `/api/workflows/${enc(id)}`),
   listVersions: (id: string) => request<VersionInfo[]>("GET", `/api/workflows/${enc(id)}/versions`),
   getVersion: (id: string, v: number) => request<Workflow>("GET", `/api/workflows/${enc(id)}/versions/${v}`),
   restoreVersion: (id: string, v: number) =>
-    request<Workflow>("POST", `/api/workflows/${enc(id)}/versions/${v}/restore`),
+    request<WorkflowWithProblems>("POST", `/api/workflows/${enc(id)}/versions/${v}/restore`),
   validate: (doc: Workflow) => request<ValidationResult>("POST", "/api/validate", doc),
-  importWorkflow: (doc: unknown) => request<Workflow>("POST", "/api/workflows/import", doc),
+  importWorkflow: (doc: unknown) => request<WorkflowWithProblems>("POST", "/api/workflows/import", doc),
   exportWorkflow: (id: string) => request<Workflow>("GET", `/api/workflows/${enc(id)}/export`),
 
   schedule: (id: string) => request<ScheduleInfo>("GET", `/api/workflows/${enc(id)}/schedule`),
   cronNext: (cron: string, timezone: string) =>
-    request<{ next_runs: string[] }>("GET", `/api/cron/next${query({ cron, timezone })}`),
-  webhook: (id: string) => request<{ url: string; token: string }>("GET", `/api/workflows/${enc(id)}/webhook`),
+    request<components["schemas"]["NextRunsResponse"]>("GET", `/api/cron/next${query({ cron, timezone })}`),
+  webhook: (id: string) => request<Webhook>("GET", `/api/workflows/${enc(id)}/webhook`),
 
   startRun: (id: string, payload: unknown = null) =>
-    request<{ run_id: string }>("POST", `/api/workflows/${enc(id)}/runs`, { payload }),
-  listRuns: (params: { workflow_id?: string; status?: string; limit?: number } = {}) =>
+    request<RunStarted>("POST", `/api/workflows/${enc(id)}/runs`, { payload }),
+  listRuns: (params: { workflow_id?: string; status?: RunStatus; limit?: number } = {}) =>
     request<Run[]>("GET", `/api/runs${query(params)}`),
-  getRun: (runId: string) => request<Run>("GET", `/api/runs/${enc(runId)}`),
-  cancelRun: (runId: string) => request<unknown>("POST", `/api/runs/${enc(runId)}/cancel`),
+  getRun: (runId: string) => request<RunDetail>("GET", `/api/runs/${enc(runId)}`),
+  cancelRun: (runId: string) => request<components["schemas"]["CancelResponse"]>("POST", `/api/runs/${enc(runId)}/cancel`),
   nodeOutput: (runId: string, nodeId: string, offset = 0, limit = 50) =>
-    request<RecordPage>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/output${query({ offset, limit })}`),
+    request<NodeOutput>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/output${query({ offset, limit })}`),
   nodeLogs: (runId: string, nodeId: string) =>
-    request<{ logs: string }>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/logs`),
+    request<NodeLogs>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/logs`),
 
   listStores: () => request<StoreInfo[]>("GET", "/api/stores"),
-  createStore: (name: string) => request<StoreInfo>("POST", "/api/stores", { name }),
+  createStore: (name: string) => request<StoreDetail>("POST", "/api/stores", { name }),
   deleteStore: (name: string) => request<void>("DELETE", `/api/stores/${enc(name)}`),
   storeRecords: (name: string, offset = 0, limit = 50) =>
     request<RecordPage>("GET", `/api/stores/${enc(name)}/records${query({ offset, limit })}`),
   uploadToStore: (name: string, file: File) => {
     const form = new FormData();
     form.append("file", file);
-    return request<unknown>("POST", `/api/stores/${enc(name)}/upload`, form);
+    return request<ImportResult>("POST", `/api/stores/${enc(name)}/upload`, form);
   },
   storeDownloadUrl: (name: string, format: "csv" | "parquet" | "jsonl") =>
     `/api/stores/${enc(name)}/download${query({ format })}`,
 
   listSecrets: () => request<SecretInfo[]>("GET", "/api/secrets"),
-  setSecret: (name: string, value: string) => request<unknown>("PUT", `/api/secrets/${enc(name)}`, { value }),
+  setSecret: (name: string, value: string) => request<SecretInfo>("PUT", `/api/secrets/${enc(name)}`, { value }),
   deleteSecret: (name: string) => request<void>("DELETE", `/api/secrets/${enc(name)}`),
 };
 

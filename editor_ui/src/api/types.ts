@@ -1,45 +1,34 @@
-/** Shapes of the wirework REST API (engine/api), as the editor reads and writes them. */
+/**
+ * Shapes of the wirework REST API as the editor reads and writes them: names for the
+ * types generated from the server's own models (`schema.d.ts`, `npm run gen:api`), so a
+ * changed route shows up here as a type error rather than at run time.
+ */
+import type { components } from "./schema";
 
-export interface Position {
-  x: number;
-  y: number;
-}
+type Schemas = components["schemas"];
 
-export interface NodeSpec {
-  id: string;
-  type: string;
-  label: string;
-  position: Position;
-  config: Record<string, unknown>;
-  retries: number;
-  retry_delay_s?: number;
-  timeout_s: number | null;
-}
+export type Position = Schemas["PositionResponse"];
+export type NodeSpec = Schemas["NodeSpecResponse"];
+export type EdgeSpec = Schemas["EdgeSpecResponse"];
+export type Schedule = Schemas["ScheduleResponse"];
+/** A workflow document as the server answers it (and takes it back on save). */
+export type Workflow = Schemas["WorkflowDocument"];
+/** A saved workflow with the problems that keep it from running. */
+export type WorkflowWithProblems = Schemas["WorkflowResponse"];
+export type WorkflowListItem = Schemas["WorkflowSummaryResponse"];
+export type VersionInfo = Schemas["VersionResponse"];
+export type ScheduleInfo = Schemas["ScheduleInfoResponse"];
+export type Problem = Schemas["ProblemResponse"];
+export type ValidationResult = Schemas["ValidationResponse"];
+export type Webhook = Schemas["WebhookResponse"];
+export type ApiErrorBody = Schemas["ErrorResponse"];
 
-export interface EdgeSpec {
-  id: string;
-  source: string;
-  target: string;
-}
+export type Category = Schemas["NodeTypeResponse"]["category"];
+/** What a node type accepts on its input: records, a wire for run order only (e.g.
+ * store.read after a store.write), or nothing (`GET /api/node-types`, nodes/base.py). */
+export type InputMode = Schemas["NodeTypeResponse"]["inputs"];
 
-export interface Schedule {
-  cron: string | null;
-  timezone: string;
-  enabled: boolean;
-}
-
-export interface Workflow {
-  id: string;
-  name: string;
-  version: number;
-  description: string;
-  nodes: NodeSpec[];
-  edges: EdgeSpec[];
-  schedule: Schedule;
-}
-
-export type Category = "source" | "transform" | "sink";
-
+/** The parts of JSON Schema the config forms read (a node type's `config_schema`). */
 export interface JsonSchema {
   type?: string | string[];
   title?: string;
@@ -56,114 +45,33 @@ export interface JsonSchema {
   [key: string]: unknown;
 }
 
-/** What a node type accepts on its input: records, a wire for run order only (e.g.
- * store.read after a store.write), or nothing (`GET /api/node-types`, nodes/base.py). */
-export type InputMode = "records" | "order" | "none";
-
-export interface NodeTypeInfo {
-  type: string;
-  category: Category;
-  inputs?: InputMode;
-  title: string;
-  description: string;
+/** A node type; `inputs` may be missing from servers older than it (see `inputModeOf`). */
+export type NodeTypeInfo = Omit<Schemas["NodeTypeResponse"], "config_schema" | "inputs"> & {
   config_schema: JsonSchema;
-}
+  inputs?: InputMode;
+};
 
-export interface RunSummary {
-  id: string;
-  status: string;
-  started_at: string | null;
-}
-
-export interface WorkflowListItem {
-  id: string;
-  name: string;
-  version: number;
-  description: string;
-  updated_at: string | null;
-  schedule: Schedule;
-  last_run: RunSummary | null;
-}
-
-export interface Problem {
-  code: string;
-  message: string;
-  node?: string | null;
-  edge?: string | null;
-  field?: string | null;
-  line?: number | null;
-}
-
-export interface ValidationResult {
-  valid: boolean;
-  problems: Problem[];
-}
-
-export interface NodeRunError {
-  type: string;
-  message: string;
-  node: string | null;
-  record_id: string | null;
-  line: number | null;
-  source_line: string | null;
-}
-
-export type NodeStatus = "pending" | "running" | "completed" | "failed" | "not_run" | "retrying" | "cancelled";
-
-export interface NodeRun {
-  node_id: string;
-  status: NodeStatus;
+export type RunStatus = Schemas["RunStatus"];
+export type NodeStatus = Schemas["NodeStatus"];
+export type RunTrigger = Schemas["RunTriggerResponse"];
+export type NodeRunError = Schemas["NodeErrorResponse"];
+export type NodeRun = Schemas["NodeRunResponse"];
+/** A node of a run the editor follows live: assembled from run events, so the counts
+ * and attempts are unknown until the node reports them. */
+export type LiveNodeRun = Omit<NodeRun, "run_id" | "attempts" | "records_in" | "records_out"> & {
   attempts?: number;
-  started_at: string | null;
-  ended_at: string | null;
-  duration_s: number | null;
   records_in: number | null;
   records_out: number | null;
-  error: NodeRunError | null;
-}
+};
+/** A run as listed; `GET /api/runs/{id}` adds its nodes (`RunDetail`). */
+export type Run = Schemas["RunResponse"] & { nodes?: NodeRun[] };
+export type RunDetail = Schemas["RunDetailResponse"];
+export type RunStarted = Schemas["RunStartedResponse"];
+export type NodeOutput = Schemas["NodeOutputResponse"];
+export type NodeLogs = Schemas["NodeLogsResponse"];
 
-export interface RunTrigger {
-  id?: string;
-  trigger: "manual" | "schedule" | "webhook" | string;
-  payload?: unknown;
-  time?: string;
-}
-
-export interface Run {
-  id: string;
-  workflow_id: string;
-  workflow_version: number;
-  status: string;
-  started_at: string | null;
-  ended_at: string | null;
-  error: string | null;
-  /** The trigger record (`{id, trigger, payload, time}`); older servers sent only its kind. */
-  trigger: RunTrigger | string | null;
-  nodes?: NodeRun[];
-}
-
-export interface VersionInfo {
-  version: number;
-  saved_at: string;
-}
-
-export interface ScheduleInfo extends Schedule {
-  next_runs: string[];
-}
-
-export interface StoreInfo {
-  name: string;
-  count: number;
-  size_bytes?: number | null;
-}
-
-export interface SecretInfo {
-  name: string;
-  masked: string;
-  updated_at: string | null;
-}
-
-export interface RecordPage {
-  records: Record<string, unknown>[];
-  total: number;
-}
+export type StoreInfo = Schemas["StoreSummaryResponse"];
+export type StoreDetail = Schemas["StoreResponse"];
+export type RecordPage = Schemas["RecordPageResponse"];
+export type ImportResult = Schemas["ImportResponse"];
+export type SecretInfo = Schemas["SecretResponse"];

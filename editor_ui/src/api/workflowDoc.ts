@@ -13,9 +13,9 @@ export function cleanNodeSpec(node: Partial<NodeSpec> & { id: string; type: stri
     position: { x: node.position?.x ?? 0, y: node.position?.y ?? 0 },
     config: node.config ?? {},
     retries: node.retries ?? 0,
+    retry_delay_s: node.retry_delay_s ?? 0,
     timeout_s: node.timeout_s ?? null,
   };
-  if (node.retry_delay_s !== undefined) spec.retry_delay_s = node.retry_delay_s;
   return spec;
 }
 

@@ -1,7 +1,7 @@
 /** One node's result in a run: status, counts, error at the user's code line, output records and logs. */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
-import type { RecordPage } from "../api/types";
+import type { NodeOutput } from "../api/types";
 import { RecordsTable } from "../ui/RecordsTable";
 import { formatDuration } from "../ui/format";
 import { useEditor } from "./editorStore";
@@ -9,7 +9,7 @@ import { useEditor } from "./editorStore";
 export function NodeRunView({ runId, nodeId }: { runId: string; nodeId: string }) {
   const nodeRun = useEditor((s) => s.run?.nodes[nodeId]);
   const status = nodeRun?.status;
-  const [output, setOutput] = useState<RecordPage | null>(null);
+  const [output, setOutput] = useState<NodeOutput | null>(null);
   const [logs, setLogs] = useState<string>("");
   const [loadError, setLoadError] = useState<string | null>(null);
 

@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { create } from "zustand";
-import type { Category, InputMode, NodeRun, NodeSpec, NodeTypeInfo, Problem, Run, Workflow } from "../api/types";
+import type { Category, InputMode, LiveNodeRun, NodeSpec, NodeTypeInfo, Problem, Run, RunStatus, Workflow } from "../api/types";
 import { connectionProblem, inputModeOf } from "../graph/rules";
 import { UndoStack } from "../graph/undoStack";
 import { idStemForType, uniqueNodeId } from "../graph/nodeIds";
@@ -25,9 +25,9 @@ interface Snapshot {
 
 export interface LiveRun {
   runId: string;
-  status: string;
+  status: RunStatus;
   error: string | null;
-  nodes: Record<string, NodeRun>;
+  nodes: Record<string, LiveNodeRun>;
 }
 
 export interface SaveConflict {
@@ -247,7 +247,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       const spec: NodeSpec = {
         id, type, label: "", position,
         config: configWithDefaults(nodeType.config_schema, {}),
-        retries: 0, timeout_s: null,
+        retries: 0, retry_delay_s: 0, timeout_s: null,
       };
       const node = { ...toFlowNode(spec), selected: true };
       changed({ nodes: [...deselected(get().nodes), node], inspectedNodeId: id });
@@ -385,7 +385,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
 
     startLiveRun(runId) {
-      const nodes: Record<string, NodeRun> = {};
+      const nodes: Record<string, LiveNodeRun> = {};
       for (const node of get().nodes) {
         if (!isWorkflowNode(node)) continue;
         nodes[node.id] = {
@@ -413,19 +413,19 @@ export const useEditor = create<EditorState>()((set, get) => {
                 attempts: Number(payload.attempt ?? 1),
                 records_in: (payload.records_in as number | null) ?? null,
                 started_at: (payload.at as string | null) ?? null,
-              } as NodeRun,
+              } as LiveNodeRun,
             },
           },
         });
       } else if (kind === "node_finished") {
         // Merge: a run settled by the server (crash, cancel) reports only the status.
         const nodeId = String(payload.node_id);
-        const node = { ...run.nodes[nodeId], ...(payload as Partial<NodeRun>) } as NodeRun;
+        const node = { ...run.nodes[nodeId], ...(payload as Partial<LiveNodeRun>) } as LiveNodeRun;
         set({ run: { ...run, nodes: { ...run.nodes, [nodeId]: node } } });
       } else if (kind === "run_state") {
         get().applyRunDetail(payload as unknown as Run);
       } else if (kind === "run_finished") {
-        set({ run: { ...run, status: String(payload.status), error: (payload.error as string | null) ?? null } });
+        set({ run: { ...run, status: payload.status as RunStatus, error: (payload.error as string | null) ?? null } });
       } else if (kind === "run_started") {
         set({ run: { ...run, status: "running" } });
       }

@@ -6,7 +6,7 @@
 import type { InputMode, NodeTypeInfo } from "../api/types";
 
 /** A node type's input mode, from `inputs` or, for servers that do not send it, its category. */
-export function inputModeOf(nodeType: Pick<NodeTypeInfo, "category" | "inputs"> | undefined): InputMode {
+export function inputModeOf(nodeType: Pick<NodeTypeInfo, "category"> & { inputs?: InputMode } | undefined): InputMode {
   if (nodeType?.inputs) return nodeType.inputs;
   return nodeType?.category === "source" ? "none" : "records";
 }

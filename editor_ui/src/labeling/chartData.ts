@@ -22,7 +22,7 @@ export function confidenceHistogram(results: WeakSupervisionReport["results"], b
 }
 
 /** One row per label (in the task's order) plus the records no heuristic decided. */
-export function distributionRows(report: WeakSupervisionReport, labels: string[]): { label: string; records: number }[] {
+export function distributionRows(report: Pick<WeakSupervisionReport, "distribution" | "results">, labels: string[]): { label: string; records: number }[] {
   const labelled = labels.map((label) => ({ label, records: report.distribution[label] ?? 0 }));
   const decided = labelled.reduce((sum, row) => sum + row.records, 0);
   return [...labelled, { label: "no label", records: Object.keys(report.results).length - decided }];

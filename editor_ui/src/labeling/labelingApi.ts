@@ -1,8 +1,9 @@
 /** The labeling project routes (`/api/labeling/...`), typed, over the app's one HTTP client. */
 import { query, request } from "../api/client";
 import type {
-  Filter, Heuristic, HeuristicKind, LabelingProject, LabelingTask, LookupList, PreviewResult, ProjectStatus,
-  StatisticsReport, SuggestionPage, TrainingJob, WeakSupervisionReport, WeakSupervisionSettings,
+  Filter, Heuristic, HeuristicKind, LabelingProject, LabelingProjectDetail, LabelingTask, LookupList, ManualLabel,
+  PreviewResult, ProjectRecord, ProjectStatus, StatisticsReport, SuggestionPage, SyncResult, TrainingJob,
+  WeakSupervisionReport, WeakSupervisionSettings,
 } from "./types";
 
 const enc = encodeURIComponent;
@@ -26,20 +27,19 @@ export function suggestionsPath(p: string, t: string, q: SuggestionQuery): strin
 
 export const labelingApi = {
   listProjects: () => request<LabelingProject[]>("GET", "/api/labeling/projects"),
-  getProject: (p: string) => request<LabelingProject>("GET", project(p)),
-  createProject: (name: string, store: string) => request<LabelingProject>("POST", "/api/labeling/projects", { name, store }),
+  getProject: (p: string) => request<LabelingProjectDetail>("GET", project(p)),
+  createProject: (name: string, store: string) => request<LabelingProjectDetail>("POST", "/api/labeling/projects", { name, store }),
   deleteProject: (p: string) => request<void>("DELETE", project(p)),
   status: (p: string) => request<ProjectStatus>("GET", `${project(p)}/status`),
-  sync: (p: string) => request<{ added: number; updated: number }>("POST", `${project(p)}/sync`),
-  sampleRecords: (p: string, limit = 20) =>
-    request<{ id: string; data: Record<string, unknown> }[]>("GET", `${project(p)}/records${query({ limit })}`),
+  sync: (p: string) => request<SyncResult>("POST", `${project(p)}/sync`),
+  sampleRecords: (p: string, limit = 20) => request<ProjectRecord[]>("GET", `${project(p)}/records${query({ limit })}`),
 
   listTasks: (p: string) => request<LabelingTask[]>("GET", `${project(p)}/tasks`),
   createTask: (p: string, name: string, labels: string[], textFields: string[]) =>
     request<LabelingTask>("POST", `${project(p)}/tasks`, { name, labels, text_fields: textFields }),
   deleteTask: (p: string, t: string) => request<void>("DELETE", task(p, t)),
   setLabel: (p: string, t: string, recordId: string, label: string) =>
-    request<unknown>("PUT", `${task(p, t)}/labels/${enc(recordId)}`, { label, user: "editor" }),
+    request<ManualLabel>("PUT", `${task(p, t)}/labels/${enc(recordId)}`, { label, user: "editor" }),
   clearLabel: (p: string, t: string, recordId: string) => request<void>("DELETE", `${task(p, t)}/labels/${enc(recordId)}`),
   suggestions: (p: string, t: string, q: SuggestionQuery) => request<SuggestionPage>("GET", suggestionsPath(p, t, q)),
 

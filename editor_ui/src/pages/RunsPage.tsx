@@ -1,7 +1,7 @@
 /** Runs across workflows: filter, list, and per-workflow charts of duration and records over time. */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
-import type { Run, WorkflowListItem } from "../api/types";
+import type { Run, RunStatus, WorkflowListItem } from "../api/types";
 import { hrefFor, navigate } from "../router";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { RunChart } from "./RunChart";
@@ -9,9 +9,11 @@ import type { RunPoint } from "./runChart";
 
 const CHART_RUNS = 30;
 
+const STATUS_FILTERS: RunStatus[] = ["running", "completed", "failed", "cancelled"];
+
 export function RunsPage({ workflowId }: { workflowId?: string }) {
   const [workflows, setWorkflows] = useState<WorkflowListItem[]>([]);
-  const [status, setStatus] = useState("");
+  const [status, setStatus] = useState<RunStatus | "">("");
   const [runs, setRuns] = useState<Run[]>([]);
   const [records, setRecords] = useState<Record<string, number>>({});
   const [error, setError] = useState<string | null>(null);
@@ -56,9 +58,9 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
           <option value="">All workflows</option>
           {workflows.map((w) => <option key={w.id} value={w.id}>{w.name || w.id}</option>)}
         </select>
-        <select value={status} onChange={(e) => setStatus(e.target.value)}>
+        <select value={status} onChange={(e) => setStatus(e.target.value as RunStatus | "")}>
           <option value="">Any status</option>
-          {["running", "completed", "failed", "cancelled"].map((s) => <option key={s}>{s}</option>)}
+          {STATUS_FILTERS.map((s) => <option key={s}>{s}</option>)}
         </select>
       </div>
       {error && <p className="error">{error}</p>}

@@ -39,7 +39,7 @@ export function SecretsPage() {
           {secrets.map((s) => (
             <tr key={s.name}>
               <td>{s.name}</td>
-              <td><code>{s.masked}</code></td>
+              <td><code>{s.value}</code></td>
               <td>{formatTime(s.updated_at)}</td>
               <td className="actions">
                 <button type="button" onClick={() => { setName(s.name); setValue(""); }}>Replace…</button>

@@ -4,7 +4,6 @@ import { api, describeError } from "../api/client";
 import type { RecordPage, StoreInfo } from "../api/types";
 import { hrefFor } from "../router";
 import { RecordsTable } from "../ui/RecordsTable";
-import { formatBytes } from "../ui/format";
 
 const PAGE = 50;
 
@@ -38,7 +37,7 @@ export function StoresPage({ storeName }: { storeName?: string }) {
           {stores.map((s) => (
             <li key={s.name} className={s.name === storeName ? "current" : ""}>
               <a href={hrefFor({ page: "stores", storeName: s.name })}>{s.name}</a>
-              <small className="muted"> {s.count} records {formatBytes(s.size_bytes)}</small>
+              <small className="muted"> {s.count} records</small>
             </li>
           ))}
         </ul>

@@ -4,7 +4,7 @@ import type { NodeSpec } from "../../src/api/types";
 import { NODE_ID_PATTERN } from "../../src/graph/nodeIds";
 
 const node = (id: string, type = "python.map", x = 0): NodeSpec => ({
-  id, type, label: id.toUpperCase(), position: { x, y: 10 }, config: { code: `# ${id}` }, retries: 1, timeout_s: 5,
+  id, type, label: id.toUpperCase(), position: { x, y: 10 }, config: { code: `# ${id}` }, retries: 1, retry_delay_s: 0, timeout_s: 5,
 });
 const nodes = [node("a"), node("b", "python.aggregate", 100), node("c")];
 const edges = [

@@ -11,8 +11,8 @@ const types: NodeTypeInfo[] = [
 const doc: Workflow = {
   id: "w", name: "W", version: 4, description: "",
   nodes: [
-    { id: "src", type: "store.read", label: "", position: { x: 0, y: 0 }, config: { store: "s" }, retries: 0, timeout_s: null },
-    { id: "m", type: "python.map", label: "", position: { x: 200, y: 0 }, config: { code: "x" }, retries: 0, timeout_s: null },
+    { id: "src", type: "store.read", label: "", position: { x: 0, y: 0 }, config: { store: "s" }, retries: 0, retry_delay_s: 0, timeout_s: null },
+    { id: "m", type: "python.map", label: "", position: { x: 200, y: 0 }, config: { code: "x" }, retries: 0, retry_delay_s: 0, timeout_s: null },
   ],
   edges: [],
   schedule: { cron: null, timezone: "UTC", enabled: false },

@@ -12,7 +12,7 @@ describe("cleanWorkflow", () => {
     } as unknown as Workflow;
     expect(cleanWorkflow(fromApi)).toEqual({
       id: "w", name: "W", version: 3, description: "d",
-      nodes: [{ id: "a", type: "python.map", label: "", position: { x: 0, y: 0 }, config: { code: "x" }, retries: 0, timeout_s: null }],
+      nodes: [{ id: "a", type: "python.map", label: "", position: { x: 0, y: 0 }, config: { code: "x" }, retries: 0, retry_delay_s: 0, timeout_s: null }],
       edges: [{ id: "a->b", source: "a", target: "b" }],
       schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true },
     });

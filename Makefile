@@ -38,6 +38,18 @@ $(EDITOR_BUILD): $(EDITOR_STAMP) $(EDITOR_SOURCES)
 
 editor: $(EDITOR_BUILD)
 
+# The editor's API types are generated from the server's models (`npm run gen:api`); the
+# tests fail while the committed copy is stale.
+API_TYPES := $(EDITOR)/src/api/schema.d.ts
+.PHONY: api-types-check
+api-types-check: $(STAMP) $(EDITOR_STAMP)
+	@tmp=$$(mktemp --suffix=.d.ts) && trap 'rm -f "$$tmp"' EXIT && \
+	(cd $(EDITOR) && node scripts/generate-api-types.mjs --out "$$tmp" >/dev/null) && \
+	if ! diff -q $(API_TYPES) "$$tmp" >/dev/null; then \
+	  diff -u $(API_TYPES) "$$tmp" | head -40 >&2; \
+	  echo "$(API_TYPES) is stale: run \`npm run gen:api\` in $(EDITOR)/ and commit it" >&2; exit 1; \
+	fi
+
 # Browser tests use Debian's Chromium (Playwright's own browser download does not work here).
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
@@ -50,7 +62,7 @@ sandbox:
 run: setup editor sandbox
 	$(BIN)/wirework up
 
-test: setup editor chromium sandbox contracts
+test: setup editor chromium sandbox api-types-check contracts
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test

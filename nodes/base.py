@@ -146,10 +146,10 @@ class NodeContext:
     cancel_event: threading.Event = field(default_factory=threading.Event)
     # Work to do only if the whole run succeeds (e.g. advancing an incremental cursor,
     # so a failed run re-reads the same records next time). Filled by nodes, run by the engine.
-    success_actions: list[Callable[[], None]] = field(default_factory=list)
+    success_actions: list[Callable[[], object]] = field(default_factory=list)
     mask: "SecretMask" = field(default_factory=_new_mask)
 
-    def on_run_success(self, action: Callable[[], None]) -> None:
+    def on_run_success(self, action: Callable[[], object]) -> None:
         self.success_actions.append(action)
 
     def check_cancelled(self) -> None:
@@ -164,6 +164,10 @@ class NodeContext:
         return self.store_client
 
 
+# Spelled out here: inside NodeType, `type` is the node type's id (a class attribute).
+ConfigClass = type[NodeConfig]
+
+
 class NodeType:
     """Base class of node types. Subclasses set the class attributes and `run`."""
 
@@ -171,7 +175,7 @@ class NodeType:
     category: ClassVar[Category]
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    Config: ClassVar[ConfigClass] = NodeConfig
     # What the node does with incoming edges: "records" (it receives them), "order" (it
     # runs after its upstream nodes but does not read their records — e.g. a store read
     # that must follow a store write in the same run) or "none" (no inputs allowed).

@@ -54,7 +54,8 @@ def selector_problem(selector: str) -> str | None:
 def base_url(soup: BeautifulSoup, page_url: str) -> str:
     """The URL relative links resolve against: the page URL, or its <base href>."""
     base = soup.find("base", href=True)
-    return urljoin(page_url, base["href"]) if isinstance(base, Tag) else page_url
+    href = base.get("href") if isinstance(base, Tag) else None
+    return urljoin(page_url, href) if isinstance(href, str) else page_url
 
 
 def _value_of(element: Tag, spec: FieldSpec, base: str) -> Any:
@@ -92,8 +93,9 @@ def next_page_url(soup: BeautifulSoup, selector: str, base: str) -> str | None:
     href = link.get("href")
     if not href:  # the selector matched a wrapper (e.g. <li class="next">): use its link
         anchor = link.find("a", href=True)
-        href = anchor.get("href") if anchor else None
-    return urljoin(base, href.strip()) if href else None
+        href = anchor.get("href") if isinstance(anchor, Tag) else None
+    # bs4 gives a list only for multi-valued attributes (class, rel), never for href.
+    return urljoin(base, href.strip()) if isinstance(href, str) and href else None
 
 
 def is_absolute_url(value: str) -> bool:

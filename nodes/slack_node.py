@@ -188,7 +188,8 @@ class SlackPost(NodeType):
         # when its logger's level is DEBUG or unset; what it does log is masked.
         sdk_logger = logging.getLogger(f"{ctx.logger.name}.slack_sdk")
         sdk_logger.setLevel(logging.WARNING)
-        client = WebhookClient(url=destination.url, timeout=c.timeout_s, logger=sdk_logger,
+        # slack_sdk annotates `timeout: int`, but hands it to urllib, which takes float seconds.
+        client = WebhookClient(url=destination.url, timeout=c.timeout_s, logger=sdk_logger,  # type: ignore[arg-type]
                                retry_handlers=retry_handlers(policy))
         blocks_template = self._blocks_template()
         out: list[Record] = []

@@ -192,9 +192,9 @@ class PageFetcher:
                 # Same conventions as RobotFileParser.read(): 401/403 forbid everything,
                 # any other 4xx (no robots.txt) allows everything.
                 if response.status_code in (401, 403):
-                    parser.disallow_all = True
+                    _decide_all(parser, allowed=False)
                 elif 400 <= response.status_code < 500:
-                    parser.allow_all = True
+                    _decide_all(parser, allowed=True)
                 else:
                     body = self._read_limited(response, robots_url)
                     parser.parse(body.decode("utf-8", errors="replace").splitlines())
@@ -204,7 +204,16 @@ class PageFetcher:
             # Unreachable or 5xx: like urllib, assume nothing is allowed rather than guess.
             self.logger.warning("%s; treating the whole site as disallowed by robots.txt", exc)
             self._robots_errors[parts.netloc] = f"could not read robots.txt ({exc})"
-            parser.disallow_all = True
+            _decide_all(parser, allowed=False)
         parser.modified()
         self._robots[parts.netloc] = parser
         return parser
+
+
+def _decide_all(parser: RobotFileParser, *, allowed: bool) -> None:
+    """What RobotFileParser.read() does for a 401/403 (nothing allowed) or another 4xx
+    (everything allowed); typeshed does not declare these two attributes."""
+    if allowed:
+        parser.allow_all = True  # type: ignore[attr-defined]
+    else:
+        parser.disallow_all = True  # type: ignore[attr-defined]

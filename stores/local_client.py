@@ -21,6 +21,7 @@ import duckdb
 
 from . import cursors, files, secret_store, shared
 from .batch import encode_batch
+from .client import DataStores
 from .errors import FilterInvalid, StoreClientClosed, StoresLocked
 from .names import check_name
 
@@ -243,3 +244,6 @@ def _check_window(name: str, limit: int | None, offset: int) -> None:
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise FilterInvalid(f'store "{name}": offset must be a non-negative integer, got {offset!r}')
 
+
+def _implements(client: LocalStoreClient) -> DataStores:
+    return client  # mypy checks here that LocalStoreClient implements the DataStores protocol

@@ -70,7 +70,7 @@ def _describe_error(error: dict[str, Any]) -> str:
 
 
 def _print_summary(summary, out: TextIO) -> None:
-    counts = {}
+    counts: dict[str, int] = {}
     for result in summary.nodes.values():
         counts[result.status] = counts.get(result.status, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -90,8 +90,8 @@ def _load_valid(path: str):
     try:
         workflow = load_workflow(path)
     except WorkflowFileError as exc:
-        for problem in exc.problems:
-            print(f"✗ {exc.source}: {problem}", file=sys.stderr)
+        for message in exc.problems:
+            print(f"✗ {exc.source}: {message}", file=sys.stderr)
         return None
     problems = validate_workflow(workflow)
     for problem in problems:

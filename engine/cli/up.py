@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -50,11 +51,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def secure_prefect_env(port: int, auth_string: str, environ: dict[str, str]) -> dict[str, str]:
+def secure_prefect_env(port: int, auth_string: str, environ: Mapping[str, str]) -> dict[str, str]:
     """Settings of the Prefect server `wirework up` starts: basic auth on every route but its
     health check, CSRF protection, and CORS limited to its own origin (Prefect's default is
     `*`, which let any web page create flow runs)."""
-    env = configure_prefect_env(dict(environ))
+    env = dict(configure_prefect_env(dict(environ)))
     env.pop("PREFECT_API_URL", None)
     env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
     env["PREFECT_API_AUTH_STRING"] = auth_string

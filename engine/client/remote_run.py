@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from engine.model.workflow import Workflow
-from engine.model.runs import NodeResult, RunInfo, RunSummary
+from engine.model.runs import NodeResult, RunInfo, RunSummary, utcnow
 
 
 def _dt(value: Any) -> datetime | None:
@@ -57,5 +57,5 @@ def run_on_server(url: str, token: str, workflow: Workflow, payload: Any, printe
                 break
         run = client.get(f"/api/runs/{run_id}").json()
     nodes = {n["node_id"]: _node_result(n) for n in run["nodes"]}
-    return RunSummary(run_id, workflow.id, run["status"], run["error"], _dt(run["started_at"]), _dt(run["ended_at"]),
-                      nodes)
+    started_at = _dt(run["started_at"]) or utcnow()  # a run's row has its start from the moment it is queued
+    return RunSummary(run_id, workflow.id, run["status"], run["error"], started_at, _dt(run["ended_at"]), nodes)

@@ -33,6 +33,7 @@ from stores import (
     Unavailable, check_name,
 )
 from stores.batch import dumps_batch
+from stores.client import StoreClient
 from stores.labeling import HeuristicError, LabelingError, LabelingInvalid, StoreUnavailable
 from stores.labeling import NotFound as LabelingNotFound
 
@@ -331,3 +332,7 @@ def _count_records(path: Path, fmt: str) -> int:
         if fmt == "csv":
             return max(0, sum(1 for _ in csv.reader(handle)) - 1)  # less the header
         return sum(1 for line in handle if line.strip())
+
+
+def _implements(client: HttpStoreClient) -> StoreClient:
+    return client  # mypy checks here that HttpStoreClient implements the whole StoreClient

@@ -8,11 +8,12 @@ Prefect server is running) gets a start-up timeout that fits the 13–23 s measu
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 
 from engine.config.paths import data_home
 
 
-def configure_prefect_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+def configure_prefect_env(environ: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
     env = os.environ if environ is None else environ
     home = data_home()
     env.setdefault("PREFECT_HOME", str(home / "prefect"))

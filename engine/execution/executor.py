@@ -20,9 +20,9 @@ from typing import Any, Callable, ContextManager
 import orjson
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext, get_run_context
 from prefect.futures import PrefectFuture, wait
-from prefect.states import Cancelled
+from prefect.states import Cancelled, State
 
 from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, RunCancelled, default_registry
 from nodes.secret_values import SecretMask
@@ -227,12 +227,12 @@ def _masked_error(error: dict[str, Any], mask: Any) -> dict[str, Any]:
     return masked
 
 
-node_task = task(_execute_node, name="node", cache_policy=NO_CACHE, persist_result=False, log_prints=False)
+node_task = task(name="node", cache_policy=NO_CACHE, persist_result=False, log_prints=False)(_execute_node)
 
 
 @flow(name="run_graph", persist_result=False, log_prints=False, validate_parameters=False)
 def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | None = None,
-              run_id: str | None = None) -> dict:
+              run_id: str | None = None) -> dict[str, Any] | State[Any]:
     """Run one workflow version: tasks in topological order, each waiting on its upstreams."""
     env = current_environment()
     workflow = workflow if workflow is not None else env.workflow
@@ -242,7 +242,8 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     run_id = run_id or str(uuid.uuid4())
     record = dict(trigger or trigger_record(run_id, "manual"))
     active = ActiveRun(run_id, model, record, env)
-    prefect_run = get_run_context().flow_run
+    context = get_run_context()
+    prefect_run = context.flow_run if isinstance(context, FlowRunContext) else None
     env.observer.run_started(RunInfo(
         run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=record,
         node_ids=[n.id for n in model.nodes], prefect_flow_run_id=str(prefect_run.id) if prefect_run else None,
@@ -261,7 +262,7 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
             futures[node_id] = node_task.with_options(
                 name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
                 retry_delay_seconds=spec.retry_delay_s, retry_condition_fn=retry_unless_cancelled,
-            ).submit(active, node_id, wait_for=upstream)
+            ).submit(active, node_id, wait_for=upstream, return_state=False)
         wait(list(futures.values()))
 
     failed = [nid for nid, fut in futures.items() if fut.state.is_failed() or fut.state.is_crashed()]

@@ -60,7 +60,7 @@ class _RoutingStream(io.TextIOBase):
         return self.original.isatty()
 
     @property
-    def encoding(self):  # type: ignore[override]
+    def encoding(self):
         return getattr(self.original, "encoding", "utf-8")
 
     def fileno(self) -> int:

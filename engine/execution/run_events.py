@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from engine.model.runs import NodeResult, RunInfo
+from engine.model.statuses import RunStatus
 
 log = logging.getLogger("wirework.engine")
 
@@ -22,13 +23,13 @@ class RunObserver(Protocol):
     def run_started(self, info: RunInfo) -> None: ...
     def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None: ...
     def node_finished(self, result: NodeResult) -> None: ...
-    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None: ...
+    def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None: ...
 
 
 class ObserverGroup:
     """Fans events out to several observers; one failing observer never fails a run."""
 
-    def __init__(self, *observers: RunObserver):
+    def __init__(self, *observers: RunObserver | None):
         self.observers = [o for o in observers if o is not None]
 
     def _each(self, method: str, *args: Any) -> None:
@@ -47,5 +48,5 @@ class ObserverGroup:
     def node_finished(self, result: NodeResult) -> None:
         self._each("node_finished", result)
 
-    def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
+    def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
         self._each("run_finished", run_id, status, error, at)

@@ -145,7 +145,7 @@ def _is_under(path: Path, folder: Path) -> bool:
 def _needed_inside() -> list[Path]:
     """What a sandboxed wirework process cannot do without: its interpreter, its virtualenv and
     wirework's own code (the folder holding the engine, nodes and stores packages)."""
-    return [Path(p).resolve() for p in {sys.executable, sys.prefix, sys.base_prefix, Path(__file__).parents[2]}]
+    return [Path(p).resolve() for p in {sys.executable, sys.prefix, sys.base_prefix, str(Path(__file__).parents[2])}]
 
 
 def _reexposed() -> list[str]:

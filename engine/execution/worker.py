@@ -33,13 +33,15 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 import orjson
 
 from engine.config.prefect_env import configure_prefect_env
 
 if TYPE_CHECKING:
+    from prefect.states import State
+
     from engine.execution.executor import ActiveRun, RunEnvironment
 
 API_URL_ENV = "WIREWORK_API_URL"
@@ -128,7 +130,9 @@ def run_job(job: dict[str, Any], api_url: str) -> int:
             raise RefusedJob(f"scheduled flow run {job['flow_run_id']} of \"{workflow_id}\" has parameters "
                              f"{sorted(flow_run.parameters)}; only workflow_id is accepted")
         parameters = {"workflow_id": workflow_id, "run_id": job["run_id"]}
-        state = run_flow(run_graph, flow_run=flow_run, parameters=parameters, return_type="state")
+        # Prefect's overloads of run_flow do not cover a sync flow with return_type="state".
+        state = cast("State[Any]", run_flow(cast(Any, run_graph), flow_run=flow_run, parameters=parameters,
+                                            return_type="state"))
     else:
         raise ValueError(f"unknown job kind {job['kind']!r}")
     return 0 if state.is_completed() else 1

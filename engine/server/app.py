@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
@@ -146,15 +147,16 @@ def _declare_bearer_auth(app: FastAPI) -> None:
     """Tell OpenAPI clients (and /docs' Authorize button) that routes take the API token."""
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiToken"] = {
                 "type": "http", "scheme": "bearer", "description": "the output of `wirework token`"}
             schema["security"] = [{"apiToken": []}]
+            app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _seed_sample_flows(ctx: ServerContext) -> None:

@@ -183,8 +183,10 @@ class SecurityMiddleware:
                 return None
             if principal.kind == "anonymous":
                 return 401, "unauthorized", _AUTH_HINT, [(b"www-authenticate", b"Bearer")]
-            if principal.kind == "run" and not run_may_call(principal.run, method, path):
-                return 403, "forbidden", (f"run {principal.run.run_id} of workflow \"{principal.run.workflow_id}\" "
+            run = principal.run
+            if principal.kind == "run" and (run is None or not run_may_call(run, method, path)):
+                who = f"run {run.run_id} of workflow \"{run.workflow_id}\"" if run else "this run"
+                return 403, "forbidden", (f"{who} "
                                           f"may not call {method} {path}: a run reaches only the secrets, stores "
                                           "and projects its workflow names"), []
             return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..client import DataStores, Record, StoreLabeling
+from ..client import DataStores, Record, StoreClient, StoreLabeling
 
 if TYPE_CHECKING:
     from .service import LabelingService
@@ -132,3 +132,7 @@ class LabelingStoreClient:
 
     def get_secret(self, name: str) -> str:
         return self._store_client.get_secret(name)
+
+
+def _implements(client: LabelingStoreClient) -> StoreClient:
+    return client  # mypy checks here that LabelingStoreClient implements the whole StoreClient

@@ -194,7 +194,7 @@ class LabelingRepository:
 
     def records(self, project: str, limit: int | None = None, offset: int = 0,
                 ids: list[str] | None = None) -> list[dict[str, Any]]:
-        sql, params = "SELECT data FROM records WHERE project = ?", [project]
+        sql, params = "SELECT data FROM records WHERE project = ?", list[Any]([project])
         if ids is not None:
             sql += " AND list_contains(?, id)"
             params.append(ids)
@@ -205,7 +205,8 @@ class LabelingRepository:
         return [orjson.loads(r[0]) for r in self._all(sql, params)]
 
     def count_records(self, project: str) -> int:
-        return self._one("SELECT count(*) FROM records WHERE project = ?", [project])[0]
+        row = self._one("SELECT count(*) FROM records WHERE project = ?", [project])
+        return row[0] if row else 0  # count(*) always answers one row
 
     # -- manual labels ----------------------------------------------------------------
     def set_label(self, project: str, task: str, record_id: str, label: str, user: str) -> str:

@@ -242,7 +242,7 @@ class LabelingService:
         labeling_function {"code"}; lookup_list {"list", "label"};
         active_learner {"min_confidence" (default 0.9), "c" (inverse regularisation, default 100)}."""
         spec = self._task(project, task)
-        names = dict(project=project, task=task, heuristic=name)
+        names: dict[str, Any] = dict(project=project, task=task, heuristic=name)
         check_name("heuristic", name, **names)
         if kind not in KINDS:
             raise HeuristicError(f"unknown heuristic kind {kind!r} (use one of {', '.join(KINDS)})", **names)
@@ -494,7 +494,7 @@ class LabelingService:
         labelled records first (so the preview can show hits and misses), then others in
         record order. Returns the votes and, where a manual label exists, whether it matched."""
         spec = self._task(project, task)
-        names = dict(project=project, task=task, heuristic=name)
+        names: dict[str, Any] = dict(project=project, task=task, heuristic=name)
         check_name("heuristic", name, **names)
         if not isinstance(code, str) or not code.strip():
             raise HeuristicError('a labeling function needs code defining `def lf(record)`', **names)
@@ -524,7 +524,7 @@ class LabelingService:
         the manual labels, in a background job; returns the job to poll with `training_job`."""
         self._task(project, task)
         row = next((h for h in self.repo.heuristics(project, task) if h["name"] == heuristic), None)
-        names = dict(project=project, task=task, heuristic=heuristic)
+        names: dict[str, Any] = dict(project=project, task=task, heuristic=heuristic)
         if row is None:
             raise NotFound("no such heuristic", **names)
         if row["kind"] != ACTIVE_LEARNER:

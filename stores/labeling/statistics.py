@@ -27,7 +27,8 @@ def heuristic_statistics(votes: dict[str, Votes], manual: dict[str, str], total_
     result: dict[str, dict[str, Any]] = {}
     for heuristic, heuristic_votes in votes.items():
         overlaps = conflicts = tp = fp = 0
-        per_label = {label: {"coverage": 0, "true_positives": 0, "false_positives": 0} for label in labels}
+        per_label: dict[Any, dict[str, Any]] = {label: {"coverage": 0, "true_positives": 0, "false_positives": 0}
+                                               for label in labels}
         for record_id, (label, _) in heuristic_votes.items():
             others = [other for h, other in by_record[record_id].items() if h != heuristic]
             overlaps += bool(others)

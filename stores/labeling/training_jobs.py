@@ -43,7 +43,7 @@ class TrainingJobs:
 
     def start(self, names: dict[str, str], work: Callable[[JobProgress], dict[str, Any]]) -> dict[str, Any]:
         """Run `work(progress)` in a thread; return the new job's status."""
-        job = {"id": uuid.uuid4().hex[:12], **names, "state": "running", "phase": "starting", "done": 0,
+        job: dict[str, Any] = {"id": uuid.uuid4().hex[:12], **names, "state": "running", "phase": "starting", "done": 0,
                "total": 0, "result": None, "error": None,
                "started_at": datetime.now(timezone.utc).isoformat(), "finished_at": None}
         with self._lock:

@@ -59,7 +59,7 @@ class Newsroom:
             last = self.table.last_published_at()
             now = utcnow()
             due = int((now - last).total_seconds() // self.every_s) if last else 0
-            if due <= 0:
+            if last is None or due <= 0:
                 return
             step = timedelta(seconds=self.every_s)
             start = max(last, now - step * MAX_CATCH_UP)

@@ -9,6 +9,7 @@ record) are plain strings, so those messages stay what they were.
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict
@@ -294,7 +295,7 @@ class LookupListItem(ResponseModel):
     kind: Literal["lookup_list"]
     list: str
     label: str
-    terms: list[str]
+    terms: builtins.list[str]  # `list` is also a field of this model
 
 
 class LearnerWeights(ResponseModel):

@@ -18,7 +18,7 @@ import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 import orjson
 
@@ -64,7 +64,7 @@ class RunLauncher:
         spare = self._spawn()
         with self._lock:
             if self._closed or self._spare is not None:
-                spare.stdin.close()
+                _stdin_of(spare).close()
                 spare.terminate()
                 return
             self._spare = spare
@@ -92,8 +92,8 @@ class RunLauncher:
             cancelled_while_starting = run_id in self._cancelled
         try:
             if not cancelled_while_starting:  # else an empty job: the worker exits at once
-                process.stdin.write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
-            process.stdin.close()
+                _stdin_of(process).write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
+            _stdin_of(process).close()
         except OSError:  # the worker died before taking the job: the watcher reports it
             log.warning("worker %s for run %s died before taking its job", process.pid, run_id)
         threading.Thread(target=self._refill, name="wirework-spare", daemon=True).start()
@@ -144,7 +144,8 @@ class RunLauncher:
         if queued_id is not None:
             self._on_exit(WorkerExit(run_id, 0, cancelled=True))
             return True
-        _terminate_group(process, CANCEL_GRACE_S)
+        if process is not None:  # (None returned above; said again for the type checker)
+            _terminate_group(process, CANCEL_GRACE_S)
         return True
 
     def shutdown(self) -> None:
@@ -155,7 +156,7 @@ class RunLauncher:
             spare, self._spare = self._spare, None
         if spare is not None:
             try:
-                spare.stdin.close()
+                _stdin_of(spare).close()
             except OSError:
                 pass
             processes.append(spare)
@@ -167,6 +168,12 @@ class RunLauncher:
             except subprocess.TimeoutExpired:
                 _kill_group(process, signal.SIGKILL)
                 process.wait()
+
+
+def _stdin_of(process: subprocess.Popen) -> IO[bytes]:
+    if process.stdin is None:  # every worker is spawned with stdin=PIPE
+        raise RuntimeError(f"worker {process.pid} has no stdin pipe")
+    return process.stdin
 
 
 def _kill_group(process: subprocess.Popen, sig: int) -> None:

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from stores import NotFound
+from stores import NotFound, Unavailable
 
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
@@ -33,6 +33,14 @@ def _as_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+def _event_time(data: dict[str, Any]) -> datetime:
+    """The `at` of a node_started / run_finished event (workers always send it)."""
+    at = _as_datetime(data.get("at"))
+    if at is None:
+        raise ValueError("the event has no `at` time")
+    return at
 
 
 class RunNotFound(NotFound):
@@ -60,7 +68,7 @@ class RunService:
         run_id = str(uuid.uuid4())
         record = trigger_record(run_id, trigger, payload)
         self._queue(run_id, workflow, record)
-        self.launcher.launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
+        self._launcher().launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
                                       "trigger": record, "token": self._issue_token(run_id, workflow)})
         return run_id
 
@@ -71,9 +79,14 @@ class RunService:
         self._queue(run_id, workflow, record, prefect_flow_run_id=flow_run_id)
         # The saved version travels with the job: a scheduled run never takes its workflow
         # from the Prefect flow run's parameters (anyone who can reach Prefect could set them).
-        self.launcher.launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": record,
+        self._launcher().launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": record,
                                       "workflow": workflow.model_dump(mode="json"), "token": token})
         return run_id
+
+    def _launcher(self) -> RunLauncher:
+        if self.launcher is None:
+            raise Unavailable("this server does not run workflows (it was started without run workers)")
+        return self.launcher
 
     def _issue_token(self, run_id: str, workflow: Workflow) -> str:
         return self.tokens.issue(scope_of(run_id, workflow))
@@ -94,14 +107,14 @@ class RunService:
             self.db.run_started(RunInfo(**data))
         elif event == "node_started":
             self.db.node_started(run_id, data["node_id"], int(data["attempt"]), int(data["records_in"]),
-                                 _as_datetime(data["at"]))
+                                 _event_time(data))
         elif event == "node_finished":
             for key in ("started_at", "ended_at"):
                 data[key] = _as_datetime(data.get(key))
             self.db.node_finished(NodeResult(**data))
         elif event == "run_finished":
             self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
-            self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _as_datetime(data["at"]))
+            self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _event_time(data))
         else:
             raise ValueError(f"unknown event {event!r}")
         self.hub.publish(event, data)
@@ -115,7 +128,7 @@ class RunService:
             return run
         if not (self.launcher and self.launcher.cancel(run_id)):
             self.settle(run_id, RunStatus.CANCELLED, "cancelled by user")
-        return self.db.get_run(run_id)
+        return self.db.get_run(run_id) or run
 
     def on_worker_exit(self, exit: WorkerExit) -> None:
         self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us

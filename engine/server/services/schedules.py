@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
+from uuid import UUID
 
 log = logging.getLogger("wirework.schedules")
 DEPLOYMENT_PREFIX = "run_graph/"
@@ -154,10 +155,11 @@ class ScheduleSync:
         if not ids:
             return
         due = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            deployment_id=FlowRunFilterDeploymentId(any_=list(ids)),
+            deployment_id=FlowRunFilterDeploymentId(any_=[UUID(d) for d in ids]),
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
             next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(
-                before_=datetime.now(timezone.utc) + timedelta(milliseconds=200)),
+                # Prefect validates a datetime into its own DateTime (a datetime subclass).
+                before_=datetime.now(timezone.utc) + timedelta(milliseconds=200)),  # type: ignore[arg-type]
         ), limit=50)
         for flow_run in due:
             workflow_id = ids.get(str(flow_run.deployment_id))

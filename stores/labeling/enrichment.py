@@ -2,28 +2,39 @@
 
 Owns the bundle format and `ProjectEnricher`. A bundle is everything a flow-run process
 needs to label records without the project's database: per task the label set, the text
-fields, each heuristic (labeling-function code, lookup terms and label, active-learner
-weights and minimum confidence), the per-heuristic, per-label precision against manual
-labels, and the weak-supervision constants. The service builds it
-(`LabelingService.enrichment_bundle`); the `labeling.enrich` node fetches it through
-its store client and enriches records here, computing embeddings on the fly, so records
-that never reached the project are enriched too.
+fields, the minimum confidence, each heuristic (labeling-function code, lookup terms and
+label, active-learner weights — calibrated, from the task's latest trained model version
+— and minimum confidence), the per-heuristic, per-label precision estimates, the model
+version, and the weak-supervision constants. The service builds it
+(`LabelingService.enrichment_bundle`, which never trains); the `labeling.enrich` node
+fetches it through its store client and enriches records here, computing embeddings on
+the fly, so records that never reached the project are enriched too. Enrichment itself
+never trains or cross-validates: it multiplies vectors by the stored weights.
+
+Vectors come from one `Embed` callable the enricher is given — `(model, texts, progress)
+-> float32 array (len(texts), dim)` — by default `local_embeddings` (the model loaded in
+this process, once); an embedding service plugs in here.
 
 Bundle shape (JSON):
     {"project": str, "embedding_model": str,
-     "weak_supervision": {"c": float, "k": float, "default_precision": float},
-     "tasks": [{"name": str, "labels": [str], "text_fields": [str],
-                "precision": {heuristic: {label: float | null}},
+     "weak_supervision": {"c": float, "k": float, "default_precision": float, ...},
+     "tasks": [{"name": str, "labels": [str], "text_fields": [str], "min_confidence": float,
+                "model_version": int | null, "model_trained_at": str | null,
+                "precision": {heuristic: {label: float}},
                 "heuristics": [
                     {"name", "kind": "labeling_function", "code": str} |
                     {"name", "kind": "lookup_list", "list": str, "label": str, "terms": [str]} |
-                    {"name", "kind": "active_learner", "min_confidence": float,
+                    {"name", "kind": "active_learner", "min_confidence": float, "model_version": int | null,
                      "weights": {"classes": [str], "coef": [[float]], "intercept": [float]} | null}]}]}
+
+Each enriched record gets `record["prediction"]["results"][task] = {"prediction",
+"confidence", "votes", "model_version"}`: prediction None only where no heuristic voted or
+the confidence is below the task's minimum; the confidence is there either way.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -35,6 +46,25 @@ from .tasks import TaskSpec
 from .weak_supervision import WeakSupervisionSettings, refinery_vote, votes_by_record
 
 Heuristic = LabelingFunction | LookupHeuristic | ActiveLearner
+
+
+class Embed(Protocol):
+    """Where enrichment gets its vectors: one call per batch of texts."""
+
+    def __call__(self, model: str, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray: ...
+
+
+def local_embeddings(model: str, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray:
+    """Vectors from the model loaded in this process (`get_embedder`: once per process)."""
+    return get_embedder(model).encode(texts, progress)
+
+
+def embeddings_from_factory(factory: Callable[[str], Any]) -> Embed:
+    """An `Embed` over an embedder factory (`model -> object with encode(texts, progress)`)."""
+    def embed(model: str, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray:
+        return factory(model).encode(texts, progress)
+
+    return embed
 
 
 def heuristic_from_item(project: str, task: TaskSpec, item: dict[str, Any]) -> Heuristic:
@@ -52,7 +82,10 @@ def heuristic_from_item(project: str, task: TaskSpec, item: dict[str, Any]) -> H
 class ProjectEnricher:
     """Labels records with a project's heuristics and refinery's weak supervision."""
 
-    def __init__(self, bundle: dict[str, Any], embedder_factory: Callable[[str], Any] = get_embedder):
+    def __init__(self, bundle: dict[str, Any], embed: Embed | None = None,
+                 embedder_factory: Callable[[str], Any] | None = None):
+        """`embed`: where vectors come from (default `local_embeddings`); `embedder_factory`
+        (older form): a `model -> embedder` factory used the same way."""
         self.bundle = bundle
         self.project = bundle["project"]
         self.settings = WeakSupervisionSettings(**bundle.get("weak_supervision", {}))
@@ -61,7 +94,10 @@ class ProjectEnricher:
             spec = TaskSpec.from_dict(task)
             heuristics = [heuristic_from_item(self.project, spec, item) for item in task["heuristics"]]
             self.tasks.append((spec, heuristics, task.get("precision", {})))
-        self._embedder_factory = embedder_factory
+        self.model_versions = {task["name"]: task.get("model_version") for task in bundle["tasks"]}
+        if embed is None:
+            embed = embeddings_from_factory(embedder_factory) if embedder_factory is not None else local_embeddings
+        self._embed: Embed = embed
 
     @property
     def needs_embeddings(self) -> bool:
@@ -71,8 +107,8 @@ class ProjectEnricher:
                     progress: ProgressCallback | None) -> np.ndarray:
         # Tasks reading the same fields share one forward pass.
         if spec.fields_key not in cache:
-            embedder = self._embedder_factory(self.bundle["embedding_model"])
-            cache[spec.fields_key] = embedder.encode([spec.text_of(r) for r in records], progress)
+            cache[spec.fields_key] = self._embed(self.bundle["embedding_model"], [spec.text_of(r) for r in records],
+                                                 progress)
         return cache[spec.fields_key]
 
     def task_votes(self, records: list[dict], progress: ProgressCallback | None = None,
@@ -91,18 +127,20 @@ class ProjectEnricher:
         return out
 
     def predict(self, records: list[dict], progress: ProgressCallback | None = None) -> dict[str, dict[str, Any]]:
-        """{record_id: {task: {"prediction", "confidence", "votes"}}} for every record."""
+        """{record_id: {task: {"prediction", "confidence", "votes", "model_version"}}} for every record."""
         all_votes = self.task_votes(records, progress)
         results: dict[str, dict[str, Any]] = {r["id"]: {} for r in records}
         for spec, _, precision in self.tasks:
             by_record = votes_by_record(all_votes[spec.name])
             for record_id in results:
                 record_votes = by_record.get(record_id, {})
-                label, confidence = refinery_vote(record_votes, precision, self.settings)
+                label, confidence = refinery_vote(record_votes, precision, self.settings, spec.labels,
+                                                  spec.min_confidence)
                 results[record_id][spec.name] = {
                     "prediction": label,
                     "confidence": confidence,
                     "votes": {h: vote[0] for h, vote in record_votes.items()},
+                    "model_version": self.model_versions.get(spec.name),
                 }
         return results
 

@@ -3,10 +3,11 @@
 Owns: labeling functions (user code `def lf(record) -> label | None`), lookup-list
 heuristics (a label for records whose text contains one of a list's terms as a whole
 word, case-insensitively) and active learners (logistic regression on embeddings,
-trained on manual labels, voting only above a minimum confidence). A heuristic's votes
-are `{record_id: (label, confidence)}`; confidence is 1.0 except for active learners.
-Active-learner weights are plain lists, so a trained learner travels as JSON to the
-flow-run process and predicts there without scikit-learn.
+trained on manual labels by learner.py, with calibrated probabilities; by default they
+vote on every record, a `min_confidence` above 0 makes them abstain below it). A
+heuristic's votes are `{record_id: (label, confidence)}`; confidence is 1.0 except for
+active learners. Active-learner weights are plain lists, so a trained learner travels as
+JSON to the flow-run process and predicts there without scikit-learn.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ LABELING_FUNCTION = "labeling_function"
 LOOKUP_LIST = "lookup_list"
 ACTIVE_LEARNER = "active_learner"
 KINDS = (LABELING_FUNCTION, LOOKUP_LIST, ACTIVE_LEARNER)
-DEFAULT_MIN_CONFIDENCE = 0.9
-# Inverse regularisation of active learners. Not scikit-learn's 1.0: on unit-length
-# sentence embeddings C=1 keeps the weights so small that no prediction reaches the 0.9
-# minimum confidence (bench/embeddings.py on the demo: learner coverage 0.0 at C=1,
-# 0.18 at C=10, 0.67 at C=100, its votes graded out of fold).
+# An active learner votes on every record with its calibrated probability; weak
+# supervision weighs the vote, and a task's own minimum confidence decides "no label".
+DEFAULT_MIN_CONFIDENCE = 0.0
+# A fixed inverse regularisation for callers that ask for one (bench/embeddings.py's
+# --learner-c). A learner saved without "c" gets its C by cross-validation (learner.C_GRID).
 DEFAULT_LEARNER_C = 100.0
 
 
@@ -105,13 +106,10 @@ class LookupHeuristic:
 
 
 def train_logistic_regression(x: np.ndarray, y: list[str], c: float = DEFAULT_LEARNER_C) -> dict[str, Any]:
-    """Fit scikit-learn's LogisticRegression; return its weights as JSON-able lists."""
-    from sklearn.linear_model import LogisticRegression
+    """Fit scikit-learn's LogisticRegression (counted, see learner.py); return its weights as JSON-able lists."""
+    from .learner import export_weights, fit_logistic_regression
 
-    model = LogisticRegression(C=c, max_iter=1000)
-    model.fit(x, y)
-    return {"classes": [str(k) for k in model.classes_], "coef": model.coef_.tolist(),
-            "intercept": model.intercept_.tolist()}
+    return export_weights(fit_logistic_regression(x, y, c))
 
 
 def predict_proba(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
@@ -126,21 +124,6 @@ def predict_proba(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
     scores -= scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
     return exp / exp.sum(axis=1, keepdims=True)
-
-
-def out_of_fold_proba(x: np.ndarray, y: list[str], c: float = DEFAULT_LEARNER_C) -> tuple[list[str], np.ndarray] | None:
-    """Probabilities for each training example from a model that did not see it
-    (stratified k-fold, k ≤ 5), so statistics of an active learner are not inflated by
-    grading it on its own training data. None when a label has fewer than two examples."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    classes, counts = np.unique(np.asarray(y), return_counts=True)
-    if len(classes) < 2 or counts.min() < 2:
-        return None
-    folds = StratifiedKFold(n_splits=int(min(5, counts.min())), shuffle=True, random_state=0)
-    proba = cross_val_predict(LogisticRegression(C=c, max_iter=1000), x, y, cv=folds, method="predict_proba")
-    return [str(k) for k in classes], proba
 
 
 @dataclass

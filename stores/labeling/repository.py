@@ -1,7 +1,7 @@
 """The labeling projects' DuckDB tables and every query on them.
 
-Owns the schema (projects, tasks, synced records, manual labels, lookup lists,
-heuristics, cached embeddings) and parameterised SQL; bulk writes go through Arrow
+Owns the schema (projects, tasks with their settings, synced records, manual labels,
+lookup lists, heuristics, cached embeddings, trained model versions) and parameterised SQL; bulk writes go through Arrow
 tables, never row-by-row. One connection, used under a lock: DuckDB allows one writer
 per file, and the service may be called from several threads of the owning process.
 """
@@ -76,7 +76,23 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (project, record_id, fields_key, model)
 );
+CREATE TABLE IF NOT EXISTS models (
+    project VARCHAR NOT NULL,
+    task VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    trained_at TIMESTAMPTZ NOT NULL,
+    manual_labels INTEGER NOT NULL,
+    embedding_model VARCHAR NOT NULL,
+    model JSON NOT NULL,
+    PRIMARY KEY (project, task, version)
+);
 """
+# Columns added after the first release: databases created before get them with their default.
+MIGRATIONS = """
+ALTER TABLE tasks ADD COLUMN IF NOT EXISTS min_confidence DOUBLE DEFAULT 0.0;
+ALTER TABLE tasks ADD COLUMN IF NOT EXISTS retrain_after INTEGER DEFAULT 10;
+"""
+MODELS_KEPT = 20  # versions kept per task; older ones are deleted when a new one is stored
 
 
 def utcnow() -> datetime:
@@ -95,6 +111,7 @@ class LabelingRepository:
         self._lock = threading.RLock()
         with self._lock:
             self._con.execute(SCHEMA)
+            self._con.execute(MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -137,7 +154,8 @@ class LabelingRepository:
         with self._lock:
             self._con.execute("BEGIN")
             try:
-                for table in ("embeddings", "heuristics", "lookup_lists", "manual_labels", "records", "tasks"):
+                for table in ("embeddings", "heuristics", "lookup_lists", "manual_labels", "records", "tasks",
+                              "models"):
                     self._con.execute(f"DELETE FROM {table} WHERE project = ?", [name])  # table names are ours
                 self._con.execute("DELETE FROM projects WHERE name = ?", [name])
                 self._con.execute("COMMIT")
@@ -146,19 +164,27 @@ class LabelingRepository:
                 raise
 
     # -- tasks ------------------------------------------------------------------------
-    def insert_task(self, project: str, name: str, labels: list[str], text_fields: list[str]) -> None:
-        self._run("INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
-                  [project, name, orjson.dumps(labels).decode(), orjson.dumps(text_fields).decode(), utcnow()])
+    def insert_task(self, project: str, name: str, labels: list[str], text_fields: list[str],
+                    min_confidence: float = 0.0, retrain_after: int = 10) -> None:
+        self._run("INSERT INTO tasks (project, name, labels, text_fields, created_at, min_confidence, retrain_after) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  [project, name, orjson.dumps(labels).decode(), orjson.dumps(text_fields).decode(), utcnow(),
+                   float(min_confidence), int(retrain_after)])
 
     def tasks(self, project: str) -> list[dict[str, Any]]:
-        rows = self._all("SELECT name, labels, text_fields, created_at FROM tasks WHERE project = ? "
-                         "ORDER BY created_at, name", [project])
+        rows = self._all("SELECT name, labels, text_fields, created_at, min_confidence, retrain_after FROM tasks "
+                         "WHERE project = ? ORDER BY created_at, name", [project])
         return [{"name": r[0], "labels": orjson.loads(r[1]), "text_fields": orjson.loads(r[2]),
-                 "created_at": _iso(r[3])} for r in rows]
+                 "created_at": _iso(r[3]), "min_confidence": float(r[4] or 0.0),
+                 "retrain_after": int(r[5] if r[5] is not None else 10)} for r in rows]
+
+    def set_task_settings(self, project: str, name: str, min_confidence: float, retrain_after: int) -> None:
+        self._run("UPDATE tasks SET min_confidence = ?, retrain_after = ? WHERE project = ? AND name = ?",
+                  [float(min_confidence), int(retrain_after), project, name])
 
     def delete_task(self, project: str, name: str) -> None:
         with self._lock:
-            for table in ("heuristics", "manual_labels"):
+            for table in ("heuristics", "manual_labels", "models"):
                 self._con.execute(f"DELETE FROM {table} WHERE project = ? AND task = ?", [project, name])
             self._con.execute("DELETE FROM tasks WHERE project = ? AND name = ?", [project, name])
 
@@ -243,6 +269,55 @@ class LabelingRepository:
             params.append(record_ids)
         rows = self._all(sql + " ORDER BY labeled_at, record_id", params)
         return [{"task": r[0], "record_id": r[1], "label": r[2], "labeled_by": r[3], "labeled_at": _iso(r[4])}
+                for r in rows]
+
+    def count_labels(self, project: str, task: str, since: datetime | None = None) -> int:
+        """Manual labels of a task, or those set (or changed) after `since`."""
+        sql, params = "SELECT count(*) FROM manual_labels WHERE project = ? AND task = ?", [project, task]
+        if since is not None:
+            sql += " AND labeled_at > ?"
+        row = self._one(sql, params if since is None else [*params, since])
+        return int(row[0]) if row else 0
+
+    # -- trained models ---------------------------------------------------------------
+    def insert_model(self, project: str, task: str, model: dict[str, Any], manual_labels: int,
+                     embedding_model: str, trained_at: datetime) -> int:
+        """Store a new version of a task's model; returns its number (1, 2, …)."""
+        with self._lock:
+            con = self._con
+            con.execute("BEGIN")
+            try:
+                version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM models WHERE project = ? AND task = ?",
+                                      [project, task]).fetchall()[0][0]
+                con.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [project, task, version, trained_at, manual_labels, embedding_model,
+                             orjson.dumps({**model, "version": version}, option=orjson.OPT_SERIALIZE_NUMPY).decode()])
+                con.execute("DELETE FROM models WHERE project = ? AND task = ? AND version <= ?",
+                            [project, task, version - MODELS_KEPT])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return int(version)
+
+    def latest_model(self, project: str, task: str) -> dict[str, Any] | None:
+        """The newest model version of a task (its JSON, with "version" and "trained_at"), or None."""
+        row = self._one("SELECT model, trained_at FROM models WHERE project = ? AND task = ? "
+                        "ORDER BY version DESC LIMIT 1", [project, task])
+        if row is None:
+            return None
+        return {**orjson.loads(row[0]), "trained_at": _iso(row[1])}
+
+    def latest_model_info(self, project: str, task: str) -> dict[str, Any] | None:
+        """{"version", "trained_at" (datetime)} of a task's newest model, without its JSON."""
+        row = self._one("SELECT version, trained_at FROM models WHERE project = ? AND task = ? "
+                        "ORDER BY version DESC LIMIT 1", [project, task])
+        return None if row is None else {"version": row[0], "trained_at": row[1]}
+
+    def model_versions(self, project: str, task: str) -> list[dict[str, Any]]:
+        rows = self._all("SELECT version, trained_at, manual_labels, embedding_model FROM models "
+                         "WHERE project = ? AND task = ? ORDER BY version", [project, task])
+        return [{"version": r[0], "trained_at": _iso(r[1]), "manual_labels": r[2], "embedding_model": r[3]}
                 for r in rows]
 
     # -- lookup lists -----------------------------------------------------------------

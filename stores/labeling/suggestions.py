@@ -1,18 +1,40 @@
-"""Which record to label next: the label-next order and the labeling view's filters.
+"""Which record to label next: the label-next orders and the labeling view's filters.
 
-Owns the pure ranking over one task's records, given each record's manual label, its
-heuristics' votes and its weak-supervision result. The order puts the records whose
-manual label teaches the most first: unlabelled records where heuristics disagree, then
-those weak supervision is least sure about (no weak label at all counts as least sure),
-each group in the project's record order so the queue is stable between calls.
+Owns the pure rankings over one task's records. A filter chooses the candidates
+(unlabelled, weakly labelled below a confidence, heuristics disagreeing, all); a
+strategy orders them:
+
+- "active" (the default) is active learning over the records' embeddings. Before the
+  task's active learner has a trained model, a cold-start batch spread over the records:
+  k-means++ seeding (each next record drawn with probability ∝ its squared cosine distance
+  to the records already picked, labelled or held by the client), never a near-duplicate
+  (cosine similarity above `NEAR_DUPLICATE`) of one of them. Once a model is trained, the
+  records it is least sure of (smallest margin between its two most probable labels,
+  calibrated probabilities), kept diverse inside each batch: a candidate too similar to
+  one already picked (or held by the client) is passed over. The model is re-read on
+  every call, so the order follows every training. A task without an active learner has
+  no model to ask: it gets the "heuristics" order.
+- "heuristics": unlabelled records where heuristics disagree first, then those weak
+  supervision is least sure about (no weak label counts as least sure), each group in
+  record order.
+- "random": a seeded shuffle, stable between calls (so paging with `exclude` works).
+
+Every order is deterministic for the same labels, so the UI's queue, which pages through
+suggestions by excluding the ids it holds, sees one consistent order.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, Sequence
+
+import numpy as np
 
 FILTERS = ("suggested", "unlabeled", "low_confidence", "disagreement", "all")
+STRATEGIES = ("active", "heuristics", "random")
+DEFAULT_STRATEGY = "active"
 DEFAULT_MAX_CONFIDENCE = 0.8
+NEAR_DUPLICATE = 0.9  # cosine similarity above which two records count as near-duplicates
 
 
 def disagrees(votes: dict[str, dict[str, Any]]) -> bool:
@@ -75,3 +97,97 @@ def select(items: list[dict[str, Any]], name: str, limit: int, max_confidence: f
     chosen = [item for item in items if item["id"] not in exclude and matches_filter(item, name, max_confidence)]
     chosen.sort(key=priority)
     return [{**item, "reason": reason(item)} for item in chosen[:limit]]
+
+
+# -- active learning and random orders (pure functions over vectors) ----------------------
+def stable_seed(*parts: Any) -> int:
+    """A seed from names and counts, the same in every process (unlike `hash`)."""
+    digest = hashlib.blake2b("\x1f".join(str(p) for p in parts).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def random_order(ids: Sequence[str], seed: int) -> list[int]:
+    """Indices of `ids` in a shuffled order that depends only on each id and the seed, so
+    leaving some ids out (paging) does not reshuffle the rest."""
+    keys = [stable_seed(seed, record_id) for record_id in ids]
+    return sorted(range(len(ids)), key=keys.__getitem__)
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.size == 0:
+        return vectors.reshape(len(vectors), -1)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def _max_similarity(vectors: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    if len(anchors) == 0:
+        return np.full(len(vectors), -1.0)
+    return (vectors @ anchors.T).max(axis=1)
+
+
+def cold_start_order(vectors: np.ndarray, limit: int, anchors: np.ndarray | None = None, seed: int = 0,
+                     near_duplicate: float = NEAR_DUPLICATE) -> list[int]:
+    """Up to `limit` candidate indices by k-means++ seeding over cosine distance.
+
+    `anchors`: vectors already picked (labelled records, ids the client holds); the batch
+    spreads away from them too. A candidate within `near_duplicate` similarity of a picked
+    record or an anchor is never drawn while others remain; only when every candidate left
+    is one do the rest follow in a seeded order."""
+    x = _normalised(vectors)
+    n = len(x)
+    if n == 0 or limit <= 0:
+        return []
+    rng = np.random.default_rng(seed % (2 ** 32))
+    anchor_x = _normalised(anchors) if anchors is not None and len(anchors) else np.zeros((0, x.shape[1]))
+    similarity = _max_similarity(x, anchor_x)
+    picked: list[int] = []
+    taken = np.zeros(n, dtype=bool)
+    while len(picked) < min(limit, n):
+        distance = np.where(taken | (similarity > near_duplicate), 0.0, np.clip(1.0 - similarity, 0.0, 2.0))
+        weights = distance ** 2
+        if weights.sum() <= 0:
+            free = np.flatnonzero(~taken & (similarity <= near_duplicate))
+            if len(free) == 0:  # only near-duplicates (or nothing) left: fill in a seeded order
+                rest = [int(i) for i in rng.permutation(np.flatnonzero(~taken))]
+                picked.extend(rest[:min(limit, n) - len(picked)])
+                break
+            choice = int(rng.choice(free))
+        else:
+            choice = int(rng.choice(n, p=weights / weights.sum()))
+        picked.append(choice)
+        taken[choice] = True
+        similarity = np.maximum(similarity, x @ x[choice])
+    return picked
+
+
+def margins(proba: np.ndarray) -> np.ndarray:
+    """Most probable minus second most probable class, per row (0: a coin toss, 1: sure)."""
+    if proba.shape[1] < 2:
+        return np.ones(len(proba))
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
+
+
+def uncertainty_order(margin: np.ndarray, vectors: np.ndarray, limit: int, anchors: np.ndarray | None = None,
+                      near_duplicate: float = NEAR_DUPLICATE) -> list[int]:
+    """Up to `limit` candidate indices, smallest margin first (ties in candidate order),
+    skipping a candidate more similar than `near_duplicate` to one already picked or to an
+    anchor (ids the client holds). When too few diverse ones exist, the skipped ones follow
+    in margin order."""
+    x = _normalised(vectors)
+    order = np.argsort(np.asarray(margin, dtype=np.float64), kind="stable")
+    anchor_x = _normalised(anchors) if anchors is not None and len(anchors) else np.zeros((0, x.shape[1]))
+    picked: list[int] = []
+    skipped: list[int] = []
+    chosen = anchor_x
+    for i in order:
+        if len(picked) >= limit:
+            break
+        if len(chosen) and float(np.max(chosen @ x[i])) > near_duplicate:
+            skipped.append(int(i))
+            continue
+        picked.append(int(i))
+        chosen = np.vstack([chosen, x[i][None, :]])
+    return picked + skipped[:max(0, limit - len(picked))]

@@ -1,4 +1,6 @@
-"""A labeling task as the heuristics see it: its label set and the text it reads."""
+"""A labeling task as the heuristics see it: its label set, the text it reads and the
+minimum confidence below which weak supervision gives no label (default 0: every record
+a heuristic votes on gets a label; the confidence always travels with it)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ class TaskSpec:
     name: str
     labels: tuple[str, ...]
     text_fields: tuple[str, ...]
+    min_confidence: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
-        return cls(data["name"], tuple(data["labels"]), tuple(data["text_fields"]))
+        return cls(data["name"], tuple(data["labels"]), tuple(data["text_fields"]),
+                   float(data.get("min_confidence") or 0.0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "labels": list(self.labels), "text_fields": list(self.text_fields)}
+        return {"name": self.name, "labels": list(self.labels), "text_fields": list(self.text_fields),
+                "min_confidence": self.min_confidence}
 
     @property
     def fields_key(self) -> str:

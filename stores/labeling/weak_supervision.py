@@ -1,13 +1,18 @@
 """Turning the heuristics' votes on a record into one label and a confidence.
 
-Owns refinery's rule (Kern AI): a vote weighs precision × confidence, where precision is
-the heuristic's TP/(TP+FP) for that label against manual labels (a default when it has
-none) and confidence is 1.0 for labeling functions and lookup lists, the predicted
-probability for active learners. Weights are summed per label; the winner is the label
-with the largest sum; margin = winner's sum − the sum of all other labels; when the
-margin is positive the record gets the winner with confidence 1/(1 + e^(−c·margin + k)),
-otherwise no label. Also a plain majority vote as the baseline the benchmark compares
-against (a Snorkel label model was not worth its dependency: see README).
+Owns refinery's rule (Kern AI): a vote weighs precision × confidence, where confidence
+is 1.0 for labeling functions and lookup lists, the calibrated probability for active
+learners, and precision is the heuristic's estimated precision for that label: its
+TP/(TP+FP) against manual labels blended with a prior (a Beta prior with mean
+`default_precision` worth `prior_strength` labels: (TP + s·d) / (TP + FP + s)), so a
+heuristic graded on few labels keeps a sensible weight instead of 0 or 1. Weights are
+summed per label; the winner is the label with the largest sum (ties: the task's label
+order); margin = winner's sum − the sum of all other labels; confidence =
+1/(1 + e^(−c·margin + k)). Every record with at least one vote gets the winner and that
+confidence; only a task's `min_confidence` (default 0) turns a low one into no label,
+and the confidence is reported either way. Also a plain majority vote as the baseline
+the benchmark compares against (a Snorkel label model was not worth its dependency: see
+README).
 """
 
 from __future__ import annotations
@@ -26,33 +31,54 @@ PrecisionTable = dict[str, dict[str, float | None]]  # heuristic -> label -> pre
 class WeakSupervisionSettings:
     c: float = 7.0
     k: float = 3.0
-    default_precision: float = 0.8  # for a heuristic/label pair no manual label has graded
+    default_precision: float = 0.8  # the prior precision of a heuristic/label pair
+    prior_strength: float = 2.0  # how many manual labels the prior is worth
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def precision_table(statistics: dict[str, dict[str, Any]]) -> PrecisionTable:
-    """{heuristic: {label: precision or None}} from `heuristic_statistics` output."""
-    return {h: {label: s["precision"] for label, s in stats["per_label"].items()}
+def estimated_precision(true_positives: int, false_positives: int,
+                        settings: WeakSupervisionSettings = WeakSupervisionSettings()) -> float:
+    """The posterior mean precision under a Beta prior of mean `default_precision` worth
+    `prior_strength` observations: the default with no graded vote, the measured
+    precision once many votes are graded."""
+    s = max(settings.prior_strength, 0.0)
+    graded = true_positives + false_positives
+    if graded + s <= 0:
+        return settings.default_precision
+    return (true_positives + s * settings.default_precision) / (graded + s)
+
+
+def precision_table(statistics: dict[str, dict[str, Any]],
+                    settings: WeakSupervisionSettings = WeakSupervisionSettings()) -> PrecisionTable:
+    """{heuristic: {label: estimated precision}} from `heuristic_statistics` output (the
+    per-label true/false positives), blended with the prior (see `estimated_precision`)."""
+    return {h: {label: estimated_precision(s["true_positives"], s["false_positives"], settings)
+                for label, s in stats["per_label"].items()}
             for h, stats in statistics.items()}
 
 
 def refinery_vote(votes: RecordVotes, precision: PrecisionTable,
-                  settings: WeakSupervisionSettings = WeakSupervisionSettings()) -> tuple[str | None, float | None]:
-    """(label, confidence) by refinery's rule, or (None, None) when the margin is not positive."""
+                  settings: WeakSupervisionSettings = WeakSupervisionSettings(),
+                  labels: tuple[str, ...] | list[str] = (),
+                  min_confidence: float = 0.0) -> tuple[str | None, float | None]:
+    """(label, confidence) by refinery's rule: a label whenever a heuristic voted and the
+    confidence reaches `min_confidence`; (None, confidence) below it; (None, 0.0) with no votes."""
     sums: dict[str, float] = {}
     for heuristic, (label, confidence) in votes.items():
         p = precision.get(heuristic, {}).get(label)
         weight = (settings.default_precision if p is None else p) * confidence
         sums[label] = sums.get(label, 0.0) + weight
     if not sums:
-        return None, None
-    winner = max(sums, key=sums.__getitem__)
+        return None, 0.0
+    order = {label: i for i, label in enumerate(labels)}
+    winner = min(sums, key=lambda label: (-sums[label], order.get(label, len(order)), label))
     margin = sums[winner] - (sum(sums.values()) - sums[winner])
-    if margin <= 0:
-        return None, None
-    return winner, 1.0 / (1.0 + math.exp(-settings.c * margin + settings.k))
+    confidence = 1.0 / (1.0 + math.exp(-settings.c * margin + settings.k))
+    if confidence < min_confidence:
+        return None, confidence
+    return winner, confidence
 
 
 def majority_vote(votes: RecordVotes) -> tuple[str | None, float | None]:

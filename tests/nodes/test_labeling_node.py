@@ -1,5 +1,6 @@
 """`labeling.enrich` through the real executor and Prefect server: Kern-style code reads
-the prediction unmodified, records that never reached the project are enriched, and a
+the prediction unmodified, records that never reached the project are enriched (each
+naming the model version that labelled it), an enrichment run never trains, and a
 labeling function's bug is reported with its heuristic and line."""
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def node(records: list[dict]) -> dict:
 @pytest.fixture
 def stock_project(service, store_client, embedder):
     """The demo project: 90 demo headlines in a store, 45 labelled by hand, a lookup
-    list per label and an active learner."""
+    list per label and an active learner, trained (model version stored); no training
+    left running in the background."""
     demo = headlines()[:90]
     store_client.create_store("news")
     store_client.upsert("news", [{"id": r["id"], "headline": r["headline"]} for r in demo])
@@ -57,6 +59,8 @@ def stock_project(service, store_client, embedder):
     service.add_active_learner("stocknews", "sentiment", "learner")
     for record in demo[:45]:
         service.set_label("stocknews", "sentiment", record["id"], record["label"], user="demo")
+    service.train("stocknews", "sentiment")
+    assert service.wait_for_training("stocknews")  # jobs the labels started (every 10) are done
     return "stocknews"
 
 
@@ -77,9 +81,12 @@ def test_enrichment_node_gives_kern_code_the_prediction_it_reads(app_db, service
     enriched = summary.nodes["enrich"].sample
     assert [r["headline"] for r in enriched] == FRESH
     results = [r["prediction"]["results"]["sentiment"] for r in enriched]
+    version = service.latest_model(stock_project, "sentiment")["version"]
     for result in results:
-        assert set(result) == {"prediction", "confidence", "votes"}
-        assert result["prediction"] in LABELS + [None]
+        assert set(result) == {"prediction", "confidence", "votes", "model_version"}
+        # the learner votes on every record: every record gets a label, with its confidence
+        assert result["prediction"] in LABELS and 0.0 < result["confidence"] <= 1.0
+        assert result["model_version"] == version and "learner" in result["votes"]
     by_headline = {r["headline"]: r["prediction"]["results"]["sentiment"] for r in enriched}
     jump = by_headline[FRESH[0]]
     assert jump["prediction"] == "rather positive" and jump["votes"]["positive-terms"] == "rather positive"
@@ -156,3 +163,23 @@ def test_enrichment_node_reaches_the_project_through_the_internal_route(service,
     assert calls == [("POST", "/api/internal/labeling/projects/stocknews/bundle", {"tasks": None})]
     assert [r["prediction"]["results"]["sentiment"]["prediction"] for r in out][:2] == \
         ["rather positive", "rather negative"]
+
+
+def test_an_enrichment_run_never_trains(app_db, service, store_client, stock_project):
+    """Serving a model costs no training: the run's bundle and its enrichment fit no
+    logistic regression and start no training job, and every record names the version."""
+    from stores.labeling.learner import fit_count
+
+    versions = service.model_versions(stock_project, "sentiment")
+    fits = fit_count()
+    client = LabelingStoreClient(store_client, service)
+    for _ in range(2):  # serve many: two runs on the one trained version
+        summary = run_workflow(enrich_flow({"project": stock_project, "tasks": ["sentiment"]}),
+                               app_db=app_db, store_client=client)
+        assert summary.status == "completed", summary.error
+        enriched = summary.nodes["enrich"].sample
+        assert {r["prediction"]["results"]["sentiment"]["model_version"] for r in enriched} == \
+            {versions[-1]["version"]}
+    assert fit_count() == fits  # counted in learner.fit_logistic_regression, every fold and C
+    assert not service.training_jobs.running(stock_project)
+    assert service.model_versions(stock_project, "sentiment") == versions

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from stores.labeling import HeuristicError, InvalidName, NotFound, UnknownLabel
+from stores.labeling import HeuristicError, InvalidName, LabelingInvalid, NotFound, UnknownLabel
 from tests.labeling_fixtures import embedder, service, store_client  # noqa: F401  (fixtures)
 
 POS, NEU, NEG = "rather positive", "neutral", "rather negative"
@@ -167,41 +167,72 @@ def test_weak_supervision_on_the_project_follows_refinerys_rule(service, store_c
     project = make_project(service, store_client)
     add_heuristics(service, project)
     results = service.weak_supervision(project, "sentiment")["results"]
-    # r4: positive 0.5 (up-words) + 1/3 (shares-up) against negative 1.0 (down-words): margin 1/6
-    assert results["r4"]["prediction"] == NEG
-    assert results["r4"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * (1 / 6) + 3)))
+    # Precision estimates blend the manual grades with the prior (0.8 worth two labels):
+    # up-words 1 of 2 right → (1 + 1.6) / 4 = 0.65; shares-up 1 of 3 → 2.6 / 5 = 0.52;
+    # down-words 2 of 2 → 3.6 / 4 = 0.9 (issue 14: raw precision gave a heuristic graded
+    # on few labels 0 or 1).
+    up, shares, down = 0.65, 0.52, 0.9
+    # r4: positive 0.65 (up-words) + 0.52 (shares-up) against negative 0.9 (down-words)
+    assert results["r4"]["prediction"] == POS
+    assert results["r4"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * (up + shares - down) + 3)))
     assert results["r4"]["votes"] == {"up-words": POS, "down-words": NEG, "shares-up": POS}
-    # r3: only "reports", never graded: default precision 0.8 is the margin
+    # r3: only "reports", never graded: the prior 0.8 is the margin
     assert results["r3"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * 0.8 + 3)))
-    # r1: 0.5 + 1/3 for positive, nothing against it
+    # r1: 0.65 + 0.52 for positive, nothing against it
     assert results["r1"]["prediction"] == POS
-    assert results["r1"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * 5 / 6 + 3)))
-    assert results["r5"] == {"prediction": None, "confidence": None, "votes": {}}
-    # r2: negative 1.0 against positive 1/3: margin 2/3
+    assert results["r1"]["confidence"] == pytest.approx(1 / (1 + math.exp(-7 * (up + shares) + 3)))
+    # no heuristic votes on r5: no label, and a confidence of 0 (the output always has one)
+    assert results["r5"] == {"prediction": None, "confidence": 0.0, "votes": {}}
+    # r2: negative 0.9 against positive 0.52
     assert results["r2"]["prediction"] == NEG
     service.set_weak_supervision(project, c=1.0, k=0.0)
     again = service.weak_supervision(project, "sentiment")["results"]
-    assert again["r2"]["confidence"] == pytest.approx(1 / (1 + math.exp(-2 / 3)))
+    assert again["r2"]["confidence"] == pytest.approx(1 / (1 + math.exp(-(down - shares))))
     majority = service.weak_supervision(project, "sentiment", method="majority")["results"]
     assert majority["r4"]["prediction"] == POS  # two heads against one
 
 
+def test_a_task_minimum_confidence_withholds_labels_but_keeps_the_confidence(service, store_client):
+    project = make_project(service, store_client)
+    add_heuristics(service, project)
+    assert service.list_tasks(project)[0]["min_confidence"] == 0.0  # the default: stored with the task
+    assert service.set_task_settings(project, "sentiment", min_confidence=0.9)["min_confidence"] == 0.9
+    results = service.weak_supervision(project, "sentiment")["results"]
+    # r4 (confidence ≈ 0.25) is now withheld; r1 (≈ 0.99) keeps its label
+    assert results["r4"]["prediction"] is None and results["r4"]["confidence"] == pytest.approx(0.2479, abs=1e-3)
+    assert results["r1"]["prediction"] == POS
+    bundle = service.enrichment_bundle(project)
+    assert bundle["tasks"][0]["min_confidence"] == 0.9
+    from stores.labeling import ProjectEnricher
+
+    predicted = ProjectEnricher(bundle).predict([{"id": k, "headline": v} for k, v in HEADLINES.items()])
+    assert predicted["r4"]["sentiment"]["prediction"] is None
+    assert predicted["r4"]["sentiment"]["confidence"] == pytest.approx(results["r4"]["confidence"])
+    with pytest.raises(LabelingInvalid):
+        service.set_task_settings(project, "sentiment", min_confidence=1.5)
+
+
 def test_the_bundle_labels_records_as_the_project_does(service, store_client):
     from stores.labeling import ProjectEnricher
+    from stores.labeling.weak_supervision import estimated_precision
 
     project = make_project(service, store_client)
     add_heuristics(service, project)
     bundle = service.enrichment_bundle(project, ["sentiment"])
     stats = service.heuristic_statistics(project, "sentiment")["heuristics"]
     task = bundle["tasks"][0]
-    assert task["precision"] == {h["name"]: {label: s["precision"] for label, s in h["per_label"].items()}
-                                 for h in stats}
-    assert task["precision"]["up-words"][POS] == 0.5
+    # the bundle carries precision estimates (manual grades blended with the prior)
+    assert task["precision"] == {h["name"]: {label: pytest.approx(estimated_precision(s["true_positives"],
+                                                                                      s["false_positives"]))
+                                             for label, s in h["per_label"].items()} for h in stats}
+    assert task["precision"]["up-words"][POS] == pytest.approx(0.65)
     assert next(h for h in task["heuristics"] if h["name"] == "up-words")["terms"] == ["beats", "jump"]
+    assert task["model_version"] is None  # nothing trained yet
     records = [{"id": k, "headline": v} for k, v in HEADLINES.items()]
     predicted = ProjectEnricher(bundle).predict(records)
     expected = service.weak_supervision(project, "sentiment")["results"]
-    assert {rid: p["sentiment"] for rid, p in predicted.items()} == expected
+    assert {rid: {**p["sentiment"], "model_version": None} for rid, p in predicted.items()} == \
+        {rid: {**r, "model_version": None} for rid, r in expected.items()}
 
 
 ACTIVE = {  # no company appears twice: MiniLM would group headlines by company first
@@ -218,25 +249,25 @@ ACTIVE = {  # no company appears twice: MiniLM would group headlines by company 
 }
 
 
-def reference_learner_votes(embedder, min_confidence, c):
-    """What the learner should vote, computed with scikit-learn directly: labelled records
-    by models that did not see them (stratified 4-fold, as the service documents),
-    unlabelled records by a model trained on all manual labels."""
+def reference_out_of_fold(embedder, c, temperature):
+    """What the learner's out-of-fold votes should be, computed with scikit-learn directly:
+    each labelled record by a model of the stratified 4-fold split (record-id order, as
+    learner.py draws them) that did not see it, its probability calibrated by the stored
+    temperature."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
-    labelled = sorted(i for i in ACTIVE if i[0] in "pn")  # folds are drawn in record-id order
-    y = [POS if i[0] == "p" else NEG for i in labelled]
-    x = embedder.encode([ACTIVE[i] for i in labelled])
-    folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=0)
-    oof = cross_val_predict(LogisticRegression(C=c, max_iter=1000), x, y, cv=folds, method="predict_proba")
-    full = LogisticRegression(C=c, max_iter=1000).fit(x, y)
-    unlabelled = ["u-pos", "u-neg"]
-    rest = full.predict_proba(embedder.encode([ACTIVE[i] for i in unlabelled]))
+    labelled = sorted(i for i in ACTIVE if i[0] in "pn")
+    y = np.array([POS if i[0] == "p" else NEG for i in labelled])
+    x = embedder.encode([ACTIVE[i] for i in labelled]).astype(np.float64)
     votes = {}
-    for record_id, proba in list(zip(labelled, oof)) + list(zip(unlabelled, rest)):
-        if proba.max() >= min_confidence:
-            votes[record_id] = full.classes_[proba.argmax()]
+    for train, test in StratifiedKFold(n_splits=4, shuffle=True, random_state=0).split(x, y):
+        model = LogisticRegression(C=c, max_iter=2000).fit(x[train], y[train])
+        score = model.decision_function(x[test]) / temperature
+        p_second = 1 / (1 + np.exp(-score))
+        for row, i in enumerate(test):
+            p = max(p_second[row], 1 - p_second[row])
+            votes[labelled[i]] = (model.classes_[int(p_second[row] > 0.5)], p)
     return votes
 
 
@@ -248,14 +279,27 @@ def test_active_learner_statistics_and_confidence_filter(service, store_client, 
     service.add_active_learner(project, "sentiment", "learner", min_confidence=0.0, c=100.0)
     service.add_active_learner(project, "sentiment", "filtered", min_confidence=0.8, c=100.0)
     service.add_active_learner(project, "sentiment", "strict", min_confidence=1.0)
+    # statistics read the trained model, they never train one (issue 14: train once, serve many)
+    before = {h["name"]: h for h in service.heuristic_statistics(project, "sentiment")["heuristics"]}
+    assert before["learner"]["coverage"] == 0
+    trained = service.train(project, "sentiment")
+    assert trained["model_version"] == 1 and trained["manual_labels"] == 8
+    assert trained["learners"]["learner"]["c"] == 100.0 and trained["learners"]["learner"]["c_source"] == "config"
+    assert trained["learners"]["strict"]["c_source"] == "cross-validation"  # no "c": chosen from the grid
+    model = service.latest_model(project, "sentiment")
+    learner = model["learners"]["learner"]
+    temperature = learner["calibration"]["temperature"]
+    reference = reference_out_of_fold(embedder, 100.0, temperature)
+    assert set(learner["oof"]) == set(reference)
+    for record_id, (label, p) in reference.items():
+        assert learner["oof"][record_id][0] == label
+        assert learner["oof"][record_id][1] == pytest.approx(p, abs=1e-4)
     stats = {h["name"]: h for h in service.heuristic_statistics(project, "sentiment")["heuristics"]}
     for name, threshold in (("learner", 0.0), ("filtered", 0.8)):
-        expected = reference_learner_votes(embedder, threshold, 100.0)
-        tp = sum(manual.get(i) == label for i, label in expected.items())
-        fp = sum(i in manual and manual[i] != label for i, label in expected.items())
+        graded = {i: v for i, v in reference.items() if v[1] >= threshold}
+        tp = sum(manual[i] == label for i, (label, _) in graded.items())
         got = stats[name]
-        assert (got["coverage"], got["true_positives"], got["false_positives"]) == (len(expected), tp, fp), name
-        assert got["precision"] == pytest.approx(tp / (tp + fp)) if tp + fp else got["precision"] is None
+        assert (got["true_positives"], got["false_positives"]) == (tp, len(graded) - tp), name
     assert stats["learner"]["coverage"] == 10  # min_confidence 0: a vote on every record
     assert stats["filtered"]["coverage"] < 10
     assert stats["strict"]["coverage"] == 0  # no probability reaches 1.0
@@ -264,14 +308,17 @@ def test_active_learner_statistics_and_confidence_filter(service, store_client, 
     assert results["u-pos"]["votes"]["learner"] == POS and results["u-neg"]["votes"]["learner"] == NEG
     bundle = service.enrichment_bundle(project)
     learner_item = next(h for h in bundle["tasks"][0]["heuristics"] if h["name"] == "learner")
-    assert learner_item["weights"]["classes"] == sorted([POS, NEG])
+    assert learner_item["weights"] == learner["weights"] and learner_item["model_version"] == 1
+    assert learner_item["weights"]["classes"] == sorted([POS, NEG]) and bundle["tasks"][0]["model_version"] == 1
 
 
 def test_an_active_learner_without_two_labels_casts_no_votes(service, store_client, embedder):
     project = make_project(service, store_client)
     service.set_label(project, "sentiment", "r1", POS, user="ada")
     service.add_active_learner(project, "sentiment", "learner")
+    service.train(project, "sentiment")
     assert service.heuristic_statistics(project, "sentiment")["heuristics"][0]["coverage"] == 0
+    assert service.latest_model(project, "sentiment")["learners"]["learner"]["weights"] is None
 
 
 def test_a_labeling_function_with_a_bug_reports_its_name_line_and_record(service, store_client):

@@ -102,7 +102,7 @@ def stop_process(process: subprocess.Popen, grace_s: float = 10.0) -> None:
 
 
 def editor_dist() -> Path:
-    return Path(__file__).resolve().parent.parent / "editor_ui" / "dist"
+    return Path(__file__).resolve().parents[2] / "editor_ui" / "dist"
 
 
 def _quiet_exit_server():

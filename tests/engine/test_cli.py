@@ -136,3 +136,11 @@ def test_up_imports_the_shipped_sample_flows_from_any_working_directory(prefect_
         assert (server.home / "samples-imported").exists()
     finally:
         server.stop()
+
+
+def test_up_serves_the_editor_built_in_the_checkout():
+    from pathlib import Path
+
+    from engine.cli.up import editor_dist
+
+    assert editor_dist() == Path(__file__).resolve().parents[2] / "editor_ui" / "dist"

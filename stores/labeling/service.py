@@ -730,19 +730,20 @@ class LabelingService:
             result = {"embeddings": trained["embeddings"], "manual_labels": trained["manual_labels"],
                       "statistics": learner, "model_version": trained["model_version"],
                       "learner": trained["learners"].get(heuristic)}
-            self.maybe_retrain(project, task)  # labels that arrived while this job ran
+            self.maybe_retrain(project, task, finishing=True)  # labels that arrived while this job ran
             return result
 
         return self.training_jobs.start({**names, "trigger": trigger}, work)
 
-    def maybe_retrain(self, project: str, task: str) -> dict[str, Any] | None:
+    def maybe_retrain(self, project: str, task: str, finishing: bool = False) -> dict[str, Any] | None:
         """Start a background training job when the task has an active learner and at least
         its `retrain_after` manual labels were set or changed since its latest model version
-        (and no training of the task is running). Returns the job, or None. Cheap: two counts."""
+        (and no training of the task is running). Returns the job, or None. Cheap: two counts.
+        `finishing`: called by the task's own job as it ends (so it does not count as running)."""
         if self._closed:
             return None
         row = self._task_row(project, task)
-        if row["retrain_after"] <= 0 or self.training_jobs.running(project, task):
+        if row["retrain_after"] <= 0 or (not finishing and self.training_jobs.running(project, task)):
             return None
         learners = [h["name"] for h in self.repo.heuristics(project, task) if h["kind"] == ACTIVE_LEARNER]
         if not learners:

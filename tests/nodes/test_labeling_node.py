@@ -183,3 +183,17 @@ def test_an_enrichment_run_never_trains(app_db, service, store_client, stock_pro
     assert fit_count() == fits  # counted in learner.fit_logistic_regression, every fold and C
     assert not service.training_jobs.running(stock_project)
     assert service.model_versions(stock_project, "sentiment") == versions
+
+
+def test_the_typed_bundle_route_keeps_the_model_version_and_minimum_confidence(service, stock_project):
+    """What the server's response model lets through is what a worker enriches with."""
+    from engine.server.schemas.labeling import EnrichmentBundleResponse
+
+    bundle = service.enrichment_bundle(stock_project, None)
+    sent = EnrichmentBundleResponse.model_validate(bundle).model_dump(mode="json")
+    task, original = sent["tasks"][0], bundle["tasks"][0]
+    assert original["model_version"] is not None
+    assert task["model_version"] == original["model_version"]
+    assert task["min_confidence"] == original["min_confidence"]
+    learners = [h for h in task["heuristics"] if h["kind"] == "active_learner"]
+    assert learners and all(h["model_version"] == original["model_version"] for h in learners)

@@ -2222,8 +2222,20 @@ export interface components {
              * @description at least two distinct labels
              */
             labels: string[];
+            /**
+             * Min Confidence
+             * @description weak supervision gives no label below this confidence (0: always)
+             * @default 0
+             */
+            min_confidence: number;
             /** Name */
             name: string;
+            /**
+             * Retrain After
+             * @description retrain the task's model after this many new labels (0: only on demand)
+             * @default 10
+             */
+            retrain_after: number;
             /**
              * Text Fields
              * @description record fields (dotted for nested ones) whose text is labelled
@@ -2236,8 +2248,15 @@ export interface components {
             created_at?: string | null;
             /** Labels */
             labels: string[];
+            /**
+             * Min Confidence
+             * @default 0
+             */
+            min_confidence: number;
             /** Name */
             name: string;
+            /** Retrain After */
+            retrain_after?: number | null;
             /** Text Fields */
             text_fields: string[];
         };
@@ -2395,6 +2414,8 @@ export interface components {
             default_precision: number;
             /** K */
             k: number;
+            /** Prior Strength */
+            prior_strength?: number | null;
         };
         /**
          * WeakSupervisionUpdate

@@ -30,7 +30,7 @@ export function WeakSupervisionView({ project, task, onChanged }: { project: Lab
   };
   const field = (key: keyof WeakSupervisionSettings, title: string, hint: string, step: number) => (
     <label className="ws-constant">{title} <span className="muted small">{hint}</span>
-      <input type="number" step={step} value={settings[key]} data-testid={`ws-${key}`}
+      <input type="number" step={step} value={settings[key] ?? ""} data-testid={`ws-${key}`}
              onChange={(e) => setSettings({ ...settings, [key]: Number(e.target.value) })} />
     </label>
   );

@@ -83,7 +83,8 @@ def list_tasks(project: str, svc=Depends(labeling_of)) -> list[TaskResponse]:
 
 @router.post("/projects/{project}/tasks", status_code=201)
 def create_task(project: str, body: TaskCreate, svc=Depends(labeling_of)) -> TaskResponse:
-    return svc.create_task(project, body.name, body.labels, body.text_fields)
+    return svc.create_task(project, body.name, body.labels, body.text_fields, body.min_confidence,
+                           body.retrain_after)
 
 
 @router.delete("/projects/{project}/tasks/{task}", status_code=204)

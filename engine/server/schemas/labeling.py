@@ -41,6 +41,10 @@ class TaskCreate(RequestModel):
     name: NonEmpty
     labels: list[str] = Field(description="at least two distinct labels")
     text_fields: list[str] = Field(description="record fields (dotted for nested ones) whose text is labelled")
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0,
+                                  description="weak supervision gives no label below this confidence (0: always)")
+    retrain_after: int = Field(10, ge=0, le=1_000_000,
+                               description="retrain the task's model after this many new labels (0: only on demand)")
 
 
 class LabelSet(RequestModel):
@@ -81,6 +85,7 @@ class WeakSupervisionSettingsResponse(ResponseModel):
     c: float
     k: float
     default_precision: float
+    prior_strength: float | None = omitted_when_none()
 
 
 class ProjectResponse(ResponseModel):
@@ -96,6 +101,8 @@ class TaskResponse(ResponseModel):
     name: str
     labels: list[str]
     text_fields: list[str]
+    min_confidence: float = 0.0
+    retrain_after: int | None = omitted_when_none()
     created_at: IsoTime | None = omitted_when_none()
 
 
@@ -309,6 +316,7 @@ class ActiveLearnerItem(ResponseModel):
     kind: Literal["active_learner"]
     min_confidence: float
     weights: LearnerWeights | None = Field(description="null until two labels have manual examples")
+    model_version: int | None = Field(None, description="the trained model version these weights come from")
 
 
 class BundleTask(ResponseModel):
@@ -317,6 +325,9 @@ class BundleTask(ResponseModel):
     text_fields: list[str]
     heuristics: list[Annotated[LabelingFunctionItem | LookupListItem | ActiveLearnerItem, Field(discriminator="kind")]]
     precision: dict[str, dict[str, float | None]] = Field(description="heuristic → label → precision")
+    min_confidence: float = Field(0.0, description="no label below this confidence")
+    model_version: int | None = Field(None, description="the task's latest trained model version")
+    model_trained_at: IsoTime | None = None
 
 
 class EnrichmentBundleResponse(ResponseModel):

@@ -24,16 +24,11 @@ from pathlib import Path
 
 import httpx
 
+from engine.server.security import bearer_headers
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = {"id": "latency", "nodes": [{"id": "first", "type": "python.map",
                                         "config": {"code": "def node(r):\n    return r\n"}}], "edges": []}
-
-
-def auth_headers(home: Path) -> dict[str, str]:
-    """The server's API token from its data folder, as every local client reads it."""
-    from engine.server.security import read_api_token
-
-    return {"Authorization": f"Bearer {read_api_token(home)}"}
 
 
 def free_port() -> int:
@@ -84,7 +79,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="wirework-latency-"))
     process, url = start_server(home)
     try:
-        with httpx.Client(base_url=url, timeout=30, headers=auth_headers(home)) as api:
+        with httpx.Client(base_url=url, timeout=30, headers=bearer_headers(home)) as api:
             api.post("/api/workflows", json=WORKFLOW).raise_for_status()
             time.sleep(5)  # the first warm worker finishes its imports
             run_now = []

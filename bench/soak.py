@@ -44,17 +44,12 @@ from pathlib import Path
 
 import httpx
 
+from engine.server.security import bearer_headers
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = "stock_news_sentiment"
 STORE = "stock-news"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def auth_headers(home: Path) -> dict[str, str]:
-    """The server's API token from its data folder, as every local client reads it."""
-    from engine.server.security import read_api_token
-
-    return {"Authorization": f"Bearer {read_api_token(home)}"}
 
 
 def free_port() -> int:
@@ -194,7 +189,7 @@ def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
     sampler = MemorySampler(process.pid)
     sampler.start()
     started = time.monotonic()
-    client = httpx.Client(base_url=url, timeout=120, headers=auth_headers(home))
+    client = httpx.Client(base_url=url, timeout=120, headers=bearer_headers(home))
     ok = False
     try:
         doc = client.get(f"/api/workflows/{FLOW}").json()

@@ -44,7 +44,7 @@ def _open_stores(settings: ServerSettings):
 
 
 # Never handed to a run process: they would let user code act as the user.
-_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN", "WIREWORK_SECRETS_KEY")
+_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN",)
 
 
 def _worker_env(settings: ServerSettings) -> dict[str, str]:

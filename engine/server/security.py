@@ -73,6 +73,11 @@ def read_api_token(data_home: Path) -> str | None:
         return None
 
 
+def bearer_headers(data_home: Path) -> dict[str, str]:
+    """Request headers that authenticate as the user of this data folder (CLI, benches, tests)."""
+    return {"Authorization": f"Bearer {read_api_token(data_home)}"}
+
+
 def session_cookie_name(port: int) -> str:
     # Cookies ignore ports: two servers on localhost must not overwrite each other's.
     return f"wirework_session_{port}"

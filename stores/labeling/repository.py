@@ -103,6 +103,12 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def json_path(field: str) -> str:
+    """A task's dotted field name as a JSON path, each key quoted (so "-", spaces and
+    unicode in keys need no escaping rules of their own)."""
+    return "$" + "".join("." + orjson.dumps(key).decode() for key in field.split("."))
+
+
 class LabelingRepository:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -248,6 +254,54 @@ class LabelingRepository:
             self._run("INSERT OR REPLACE INTO manual_labels SELECT ?, ?, unnest(?), unnest(?), ?, ?",
                       [project, task, list(labels), list(labels.values()), user, at])
         return at.isoformat()
+
+    def apply_labels(self, project: str, task: str, labels: dict[str, str], removals: list[str],
+                     user: str) -> tuple[int, str]:
+        """Set `labels` ({record id: label}) and remove the manual labels of `removals`, in
+        one transaction; answers (labels removed, when). Ids travel as lists, never in SQL."""
+        at = utcnow()
+        with self._lock:
+            con = self._con
+            con.execute("BEGIN")
+            try:
+                removed = 0
+                if removals:
+                    removed = con.execute(
+                        "SELECT count(*) FROM manual_labels WHERE project = ? AND task = ? "
+                        "AND record_id IN (SELECT unnest(?))", [project, task, removals]).fetchall()[0][0]
+                    con.execute("DELETE FROM manual_labels WHERE project = ? AND task = ? "
+                                "AND record_id IN (SELECT unnest(?))", [project, task, removals])
+                if labels:
+                    con.execute("INSERT OR REPLACE INTO manual_labels SELECT ?, ?, unnest(?), unnest(?), ?, ?",
+                                [project, task, list(labels), list(labels.values()), user, at])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return removed, at.isoformat()
+
+    def existing_record_ids(self, project: str, ids: list[str]) -> set[str]:
+        """Which of `ids` are records of the project (a join, not a per-row list scan)."""
+        if not ids:
+            return set()
+        rows = self._all("SELECT id FROM records WHERE project = ? AND id IN (SELECT unnest(?))", [project, ids])
+        return {r[0] for r in rows}
+
+    def field_coverage(self, project: str, fields: list[str]) -> dict[str, dict[str, int]]:
+        """Per text field (dotted for nested keys): on how many of the project's records it is
+        missing (absent or null) and empty (text that is blank), counted in one scan."""
+        if not fields:
+            return {}
+        parts = []
+        for i in range(len(fields)):
+            value = f"json_extract(data, ${i + 2})"
+            parts.append(f"count(*) FILTER (WHERE {value} IS NULL OR json_type({value}) = 'NULL')")
+            parts.append(f"count(*) FILTER (WHERE json_type({value}) = 'VARCHAR' "
+                         f"AND regexp_full_match(json_extract_string(data, ${i + 2}), '\\s*'))")
+        row = self._one(f"SELECT {', '.join(parts)} FROM records WHERE project = $1",
+                        [project, *(json_path(f) for f in fields)])
+        counts = list(row) if row else [0] * (2 * len(fields))
+        return {f: {"missing": counts[2 * i], "empty": counts[2 * i + 1]} for i, f in enumerate(fields)}
 
     def clear_label(self, project: str, task: str, record_id: str) -> bool:
         with self._lock:

@@ -30,6 +30,7 @@ from .embeddings import DEFAULT_MODEL, ProgressCallback, get_embedder
 from .enrichment import heuristic_from_item
 from .errors import (AlreadyExists, HeuristicError, LabelingInvalid, NotFound, StoreUnavailable, UnknownLabel,
                      check_name)
+from .field_checks import field_report, gaps_worth_logging
 from .heuristics import ACTIVE_LEARNER, DEFAULT_MIN_CONFIDENCE, KINDS, LABELING_FUNCTION, LOOKUP_LIST, Votes
 from .learner import train_learner
 from .lf_code import check_labeling_function
@@ -100,7 +101,7 @@ class LabelingService:
         if sync:
             self.sync(name)
         project = self._project(name)
-        project["tasks"] = self.repo.tasks(name)
+        project["tasks"] = self.list_tasks(name)
         project["records"] = self.repo.count_records(name)
         project["lookup_lists"] = sorted(self.repo.lookup_lists(name))
         return project
@@ -162,6 +163,7 @@ class LabelingService:
         if added or updated:
             log.info('project "%s": synced %d new and %d changed records from store "%s"',
                      project, added, updated, info["store"])
+            self._log_field_gaps(project)
         return {"added": added, "updated": updated, "synced_seq": self._project(project)["synced_seq"]}
 
     def list_records(self, project: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
@@ -192,7 +194,7 @@ class LabelingService:
                                   project=project, task=name)
         min_confidence, retrain_after = self._checked_task_settings(min_confidence, retrain_after, project, name)
         self.repo.insert_task(project, name, labels, list(text_fields), min_confidence, retrain_after)
-        return self._task(project, name).to_dict()
+        return {**self._task(project, name).to_dict(), "warnings": self.field_reports(project)[name]["warnings"]}
 
     def set_task_settings(self, project: str, task: str, min_confidence: float | None = None,
                           retrain_after: int | None = None) -> dict[str, Any]:
@@ -217,8 +219,38 @@ class LabelingService:
         return value, count
 
     def list_tasks(self, project: str) -> list[dict[str, Any]]:
+        """The project's tasks, each with the `warnings` of its text fields on the records
+        synced so far (a field that occurs on none of them: field_checks.py)."""
+        reports = self.field_reports(project)
+        return [{**task, "warnings": reports[task["name"]]["warnings"]} for task in self.repo.tasks(project)]
+
+    def field_reports(self, project: str) -> dict[str, dict[str, Any]]:
+        """Per task: `text_fields` (per field, records missing it and records where it is
+        blank) and `warnings`, over the project's synced records, in one scan."""
         self._project(project)
-        return self.repo.tasks(project)
+        tasks = self.repo.tasks(project)
+        fields = sorted({f for task in tasks for f in task["text_fields"]})
+        counts, records = self.repo.field_coverage(project, fields), self.repo.count_records(project)
+        reports = {}
+        for task in tasks:
+            text_fields, warnings = field_report(task["name"], task["text_fields"], counts, records)
+            reports[task["name"]] = {"text_fields": text_fields, "warnings": warnings, "records": records}
+        return reports
+
+    def field_warnings(self, project: str, tasks: list[str] | None = None) -> list[dict[str, Any]]:
+        """The warnings of `tasks` (default: all), after a sync: what validation reports."""
+        self.sync(project)
+        return [w for name, report in self.field_reports(project).items() if tasks is None or name in tasks
+                for w in report["warnings"]]
+
+    def _log_field_gaps(self, project: str) -> None:
+        """Log what the sync status counts, when records changed: a task reading a field the
+        records lack embeds empty text (warning when no record has it, info for some)."""
+        for task, report in self.field_reports(project).items():
+            for warning in report["warnings"]:
+                log.warning('project "%s": %s', project, warning["message"])
+            for gap in gaps_worth_logging(task, report["text_fields"], report["records"]):
+                log.info('project "%s": %s', project, gap)
 
     def delete_task(self, project: str, task: str) -> None:
         self._task(project, task)
@@ -246,6 +278,40 @@ class LabelingService:
         at = self.repo.set_label(project, task, record_id, label, user)
         self.maybe_retrain(project, task)
         return {"task": task, "record_id": record_id, "label": label, "labeled_by": user, "labeled_at": at}
+
+    def apply_labels(self, project: str, task: str, items: list[dict[str, Any]], user: str) -> dict[str, Any]:
+        """Set or remove many manual labels at once: `items` are `{"record_id", "label"}`,
+        a null label removes that record's label. All or nothing: an unknown label, an
+        unknown record or a record named twice refuses the whole batch (naming the record)
+        before anything is written; then one transaction. Answers the counts."""
+        spec = self._task(project, task)
+        labels: dict[str, str] = {}
+        removals: list[str] = []
+        seen: set[str] = set()
+        for item in items:
+            record_id, label = item["record_id"], item.get("label")
+            if record_id in seen:
+                raise LabelingInvalid("the record is named twice in one batch", project=project, task=task,
+                                      record_id=record_id)
+            seen.add(record_id)
+            if label is None:
+                removals.append(record_id)
+            elif label not in spec.labels:
+                raise UnknownLabel(f"{label!r} is not a label of the task ({', '.join(spec.labels)}); "
+                                   "nothing in this batch was stored", project=project, task=task, record_id=record_id)
+            else:
+                labels[record_id] = label
+        self.sync(project)
+        known = self.repo.existing_record_ids(project, list(labels))
+        for record_id in labels:
+            if record_id not in known:
+                # Invalid (400), not NotFound: the batch is the resource, and it is refused whole.
+                raise LabelingInvalid("no such record in the project (nothing in this batch was stored)",
+                                      project=project, task=task, record_id=record_id)
+        removed, at = self.repo.apply_labels(project, task, labels, removals, user)
+        if labels:
+            self.maybe_retrain(project, task)
+        return {"task": task, "set": len(labels), "removed": removed, "labeled_by": user, "labeled_at": at}
 
     def clear_label(self, project: str, task: str, record_id: str) -> bool:
         """Remove the manual label; False when the record had none."""
@@ -510,20 +576,25 @@ class LabelingService:
     # -- what to label next -------------------------------------------------------------
     def status(self, project: str) -> dict[str, Any]:
         """Sync status: records synced, and per task how many are labelled, unlabelled and
-        embedded (a cached vector whose text still matches the record)."""
+        embedded (a cached vector whose text still matches the record), per text field how
+        many records miss it or leave it blank, and the warnings of field_checks.py."""
         self.sync(project)
         info = self._project(project)
         records = self.repo.records(project)
+        reports = self.field_reports(project)
         tasks = []
         for task in self.repo.tasks(project):
             spec = TaskSpec.from_dict(task)
             labeled = len(self.repo.labels(project, spec.name))
             wanted = [(r["id"], text_hash(spec.text_of(r))) for r in records]
             embedded = len(self.repo.cached_embeddings(project, spec.fields_key, info["embedding_model"], wanted))
+            # .get: a task created since field_reports read the task list has no report yet
+            report = reports.get(spec.name, {"text_fields": [], "warnings": []})
             tasks.append({"task": spec.name, "labeled": labeled, "unlabeled": len(records) - labeled,
-                          "embedded": embedded})
+                          "embedded": embedded, "text_fields": report["text_fields"], "warnings": report["warnings"]})
         return {"project": project, "store": info["store"], "synced_seq": info["synced_seq"],
-                "records": len(records), "tasks": tasks}
+                "records": len(records), "tasks": tasks,
+                "warnings": [w for task in tasks for w in task["warnings"]]}
 
     def suggestions(self, project: str, task: str, filter: str = "suggested", limit: int = 50,
                     max_confidence: float = DEFAULT_MAX_CONFIDENCE,
@@ -760,6 +831,15 @@ class LabelingService:
                           timeout_s: float = 300.0) -> bool:
         """Block until no training job (of the project / task) runs; False on timeout."""
         return self.training_jobs.wait(project, task, timeout_s)
+
+    def models_in_use(self) -> list[str]:
+        """Embedding models of the projects that have a trained model version (to warm up)."""
+        models = set()
+        for name in self.repo.project_names():
+            info = self.repo.project(name)
+            if info and any(self.repo.latest_model_info(name, t["name"]) for t in self.repo.tasks(name)):
+                models.add(info["embedding_model"])
+        return sorted(models)
 
     def model_versions(self, project: str, task: str) -> list[dict[str, Any]]:
         """The stored model versions of a task (number, when, on how many labels), oldest first."""

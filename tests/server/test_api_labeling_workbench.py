@@ -16,7 +16,8 @@ def test_status_and_suggestions_routes(api):
     api.put(f"{base}/tasks/sentiment/labels/h1", json={"label": "rather positive"}).raise_for_status()
     status = api.get(f"{base}/status").json()
     assert status["records"] == 5
-    assert status["tasks"] == [{"task": "sentiment", "labeled": 1, "unlabeled": 4, "embedded": 0}]
+    assert status["tasks"] == [{"task": "sentiment", "labeled": 1, "unlabeled": 4, "embedded": 0,
+                                "text_fields": [{"field": "title", "missing": 0, "empty": 0}], "warnings": []}]
     api.put(f"{base}/lookup-lists/down", json={"terms": ["plunge", "plunges"]}).raise_for_status()
     api.put(f"{base}/tasks/sentiment/heuristics/down",
             json={"kind": "lookup_list", "config": {"list": "down", "label": "rather negative"}}).raise_for_status()

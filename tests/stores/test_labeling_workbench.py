@@ -42,7 +42,9 @@ def add_word_heuristics(service, project):
 def test_status_counts_records_labels_and_embeddings(service, store_client, embedder):
     project = make_project(service, store_client)
     service.set_label(project, "sentiment", "r1", POS, "ann")
-    assert service.status(project)["tasks"] == [{"task": "sentiment", "labeled": 1, "unlabeled": 5, "embedded": 0}]
+    assert service.status(project)["tasks"] == [{"task": "sentiment", "labeled": 1, "unlabeled": 5, "embedded": 0,
+                                                 "text_fields": [{"field": "headline", "missing": 0, "empty": 0}],
+                                                 "warnings": []}]
     service.compute_embeddings(project)
     store_client.upsert("headlines", [{"id": "r7", "headline": "Initech opens a plant"},
                                       {"id": "r2", "headline": "Acme shares slump again"}])

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.routes.internal import require_internal
+from engine.server.schemas.common import MAX_COUNT
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
 from engine.server.schemas.labeling import (
     BundleRequest, EmbeddingCountsResponse, EmbeddingsCompute, EnrichmentBundleResponse, HeuristicResponse,
-    HeuristicSave, LabelSet, LookupListResponse, LookupListSet, ManualLabelResponse, PreviewRequest, PreviewResponse,
+    HeuristicSave, LabelItem, LabelSet, LabelsAppliedResponse, LookupListResponse, LookupListSet, ManualLabelResponse, PreviewRequest, PreviewResponse,
     ProjectCreate, ProjectDetailResponse, ProjectRecordResponse, ProjectResponse, ProjectStatusResponse,
     StatisticsResponse, SuggestionPageResponse, SyncResponse, TaskCreate, TaskResponse, TrainingJobResponse,
     TrainingStart, WeakSupervisionResponse, WeakSupervisionSettingsResponse, WeakSupervisionUpdate,
@@ -66,11 +67,11 @@ def set_weak_supervision(project: str, body: WeakSupervisionUpdate,
 
 @router.post("/projects/{project}/sync")
 def sync_project(project: str, svc=Depends(labeling_of)) -> SyncResponse:
-    return svc.sync(project)
+    return {**svc.sync(project), "warnings": svc.field_warnings(project)}
 
 
 @router.get("/projects/{project}/records")
-def list_records(project: str, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+def list_records(project: str, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_COUNT),
                  svc=Depends(labeling_of)) -> list[ProjectRecordResponse]:
     return svc.list_records(project, limit=limit, offset=offset)
 
@@ -98,12 +99,23 @@ def manual_labels(project: str, task: str, svc=Depends(labeling_of)) -> list[Man
     return svc.manual_labels(project, task)
 
 
-@router.put("/projects/{project}/tasks/{task}/labels/{record_id}")
+@router.post("/projects/{project}/tasks/{task}/labels")
+def apply_labels(project: str, task: str, body: list[LabelItem] = Body(..., max_length=100_000),
+                 user: str = Query("editor", min_length=1, max_length=200, description="who labelled them"),
+                 svc=Depends(labeling_of)) -> LabelsAppliedResponse:
+    """Set or remove (label null) many records' manual labels in one transaction; an unknown
+    label or record refuses the whole batch with a 400 naming the record."""
+    return svc.apply_labels(project, task, [item.model_dump() for item in body], user)
+
+
+# `:path`: record ids are any string, and an id with "/" (the demo's article paths; %2F
+# arrives decoded) must still reach these routes rather than answer 405.
+@router.put("/projects/{project}/tasks/{task}/labels/{record_id:path}")
 def set_label(project: str, task: str, record_id: str, body: LabelSet, svc=Depends(labeling_of)) -> ManualLabelResponse:
     return svc.set_label(project, task, record_id, body.label, body.user)
 
 
-@router.delete("/projects/{project}/tasks/{task}/labels/{record_id}", status_code=204)
+@router.delete("/projects/{project}/tasks/{task}/labels/{record_id:path}", status_code=204)
 def clear_label(project: str, task: str, record_id: str, svc=Depends(labeling_of)) -> Response:
     if not svc.clear_label(project, task, record_id):
         raise ApiError(404, "not_found", f'record "{record_id}" has no manual label in task "{task}"')

@@ -10,11 +10,14 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from engine.model.statuses import RunStatus
+from engine.model.validation import WorkflowInvalid, validate_workflow
 from engine.server.services.runs import ACTIVE_STATUSES, RunNotFound
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.routes.workflow_body import WorkflowBodyRoute
+from engine.server.schemas.common import MAX_COUNT
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.services.labeling_checks import labeling_problems
 from engine.server.schemas.runs import (
     CancelResponse, NodeLogsResponse, NodeOutputResponse, RunCreate, RunDetailResponse, RunDocumentCreate,
     RunResponse, RunStartedResponse,
@@ -46,6 +49,7 @@ def _node(run: dict, node_id: str) -> dict:
 def start_run(workflow_id: str, body: RunCreate | None = Body(None), ctx: ServerContext = Depends(get_context)
               ) -> RunStartedResponse:
     workflow = ctx.repo.get(workflow_id)
+    _refuse_labeling_problems(ctx, workflow)
     run_id = ctx.runs.start(workflow, "manual", body.payload if body is not None else None)
     return RunStartedResponse(run_id=run_id)
 
@@ -54,7 +58,17 @@ def start_run(workflow_id: str, body: RunCreate | None = Body(None), ctx: Server
 def run_document(body: RunDocumentCreate, ctx: ServerContext = Depends(get_context)) -> RunStartedResponse:
     """Run a workflow document as given, without saving it (`wirework run FILE` while a
     server is up; the history keeps the document's id and version)."""
+    _refuse_labeling_problems(ctx, body.workflow)
     return RunStartedResponse(run_id=ctx.runs.start(body.workflow, "manual", body.payload))
+
+
+def _refuse_labeling_problems(ctx: ServerContext, workflow) -> None:
+    """A run the API starts is refused, like any invalid workflow, when a labeling.enrich
+    node's task reads a field no record has (labeling_checks.py); RunService itself cannot
+    see labeling projects."""
+    extra = labeling_problems(workflow, ctx.labeling)
+    if extra:
+        raise WorkflowInvalid(workflow.id, validate_workflow(workflow) + extra)
 
 
 @router.get("/runs")
@@ -75,7 +89,7 @@ def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> Cancel
 
 
 @router.get("/runs/{run_id}/nodes/{node_id}/output")
-def node_output(run_id: str, node_id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
+def node_output(run_id: str, node_id: str, offset: int = Query(0, ge=0, le=MAX_COUNT), limit: int = Query(50, ge=1, le=1000),
                 ctx: ServerContext = Depends(get_context)) -> NodeOutputResponse:
     node = _node(_run(ctx, run_id), node_id)
     kept = node["sample"] or []

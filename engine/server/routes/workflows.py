@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from engine.model.workflow import Workflow
-from engine.model.validation import next_run_times, schedule_problems, validate_workflow
+from engine.model.validation import next_run_times, schedule_problems
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.routes.workflow_body import WorkflowBodyRoute
+from engine.server.schemas.common import MAX_COUNT
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
+from engine.server.services.labeling_checks import server_problems
 from engine.server.schemas.workflows import (
     NextRunsResponse, ScheduleInfoResponse, ValidationResponse, VersionResponse, WebhookResponse, WorkflowDocument,
     WorkflowResponse, WorkflowSave, WorkflowSummaryResponse, WorkflowWrite,
@@ -19,9 +21,9 @@ router = APIRouter(prefix="/api", tags=["workflows"], route_class=WorkflowBodyRo
                    responses={**COMMON_ERRORS, **error_responses(404)})
 
 
-def _with_problems(workflow: Workflow) -> WorkflowResponse:
-    return WorkflowResponse.model_validate(
-        {**workflow.model_dump(), "problems": [p.to_dict() for p in validate_workflow(workflow)]})
+def _with_problems(ctx: ServerContext, workflow: Workflow) -> WorkflowResponse:
+    problems = server_problems(workflow, ctx.labeling)
+    return WorkflowResponse.model_validate({**workflow.model_dump(), "problems": [p.to_dict() for p in problems]})
 
 
 def _sync_schedule(ctx: ServerContext, workflow_id: str) -> None:
@@ -38,7 +40,7 @@ def list_workflows(ctx: ServerContext = Depends(get_context)) -> list[WorkflowSu
 def create_workflow(doc: WorkflowWrite, ctx: ServerContext = Depends(get_context)) -> WorkflowResponse:
     workflow = ctx.repo.create(doc.to_workflow())
     _sync_schedule(ctx, workflow.id)
-    return _with_problems(workflow)
+    return _with_problems(ctx, workflow)
 
 
 @router.post("/workflows/import", status_code=201)
@@ -47,12 +49,12 @@ def import_workflow(doc: WorkflowWrite, ctx: ServerContext = Depends(get_context
     workflow = doc.to_workflow()
     workflow = ctx.repo.create(workflow.model_copy(update={"id": ctx.repo.free_id(workflow.id)}))
     _sync_schedule(ctx, workflow.id)
-    return _with_problems(workflow)
+    return _with_problems(ctx, workflow)
 
 
 @router.get("/workflows/{workflow_id}")
 def get_workflow(workflow_id: str, ctx: ServerContext = Depends(get_context)) -> WorkflowResponse:
-    return _with_problems(ctx.repo.get(workflow_id))
+    return _with_problems(ctx, ctx.repo.get(workflow_id))
 
 
 @router.put("/workflows/{workflow_id}", responses=error_responses(409))
@@ -61,7 +63,7 @@ def save_workflow(workflow_id: str, doc: WorkflowSave, ctx: ServerContext = Depe
         raise ApiError(422, "invalid_workflow", f'the document\'s id "{doc.id}" does not match the URL "{workflow_id}"')
     workflow = ctx.repo.save(doc.to_workflow(id=workflow_id))
     _sync_schedule(ctx, workflow.id)
-    return _with_problems(workflow)
+    return _with_problems(ctx, workflow)
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204)
@@ -77,15 +79,17 @@ def list_versions(workflow_id: str, ctx: ServerContext = Depends(get_context)) -
 
 
 @router.get("/workflows/{workflow_id}/versions/{version}")
-def get_version(workflow_id: str, version: int, ctx: ServerContext = Depends(get_context)) -> WorkflowDocument:
+def get_version(workflow_id: str, version: int = Path(ge=0, le=MAX_COUNT),
+                ctx: ServerContext = Depends(get_context)) -> WorkflowDocument:
     return ctx.repo.get_version(workflow_id, version).model_dump()
 
 
 @router.post("/workflows/{workflow_id}/versions/{version}/restore")
-def restore_version(workflow_id: str, version: int, ctx: ServerContext = Depends(get_context)) -> WorkflowResponse:
+def restore_version(workflow_id: str, version: int = Path(ge=0, le=MAX_COUNT),
+                    ctx: ServerContext = Depends(get_context)) -> WorkflowResponse:
     workflow = ctx.repo.restore(workflow_id, version)
     _sync_schedule(ctx, workflow.id)
-    return _with_problems(workflow)
+    return _with_problems(ctx, workflow)
 
 
 @router.get("/workflows/{workflow_id}/export", response_model=WorkflowDocument,
@@ -97,8 +101,8 @@ def export_workflow(workflow_id: str, ctx: ServerContext = Depends(get_context))
 
 
 @router.post("/validate")
-def validate_document(doc: WorkflowWrite) -> ValidationResponse:
-    problems = validate_workflow(doc.to_workflow())
+def validate_document(doc: WorkflowWrite, ctx: ServerContext = Depends(get_context)) -> ValidationResponse:
+    problems = server_problems(doc.to_workflow(), ctx.labeling)
     return ValidationResponse(valid=not problems, problems=[p.to_dict() for p in problems])
 
 

@@ -30,11 +30,13 @@ class ProjectCreate(RequestModel):
 
 
 class WeakSupervisionUpdate(RequestModel):
-    """The settings to change (those left out keep their value)."""
+    """The settings to change (those left out keep their value). Bounded so that the
+    sigmoid 1/(1 + e^(-c·margin + k)) stays a number (1e308 made every suggestion fail)."""
 
-    c: Number | None = None
-    k: Number | None = None
-    default_precision: Number | None = None
+    c: Annotated[Number, Field(ge=0, le=100)] | None = Field(None, description="steepness, 0 to 100 (refinery: 7)")
+    k: Annotated[Number, Field(ge=-100, le=100)] | None = Field(None, description="offset, -100 to 100 (refinery: 3)")
+    default_precision: Annotated[Number, Field(ge=0, le=1)] | None = Field(
+        None, description="the prior precision of a heuristic, 0 to 1")
 
 
 class TaskCreate(RequestModel):
@@ -50,6 +52,11 @@ class TaskCreate(RequestModel):
 class LabelSet(RequestModel):
     label: NonEmpty
     user: str = Field("editor", description="who labelled it")
+
+
+class LabelItem(RequestModel):
+    record_id: NonEmpty = Field(description='any record id ("/" and unicode included)')
+    label: str | None = Field(description="a label of the task, or null to remove the record's manual label")
 
 
 class LookupListSet(RequestModel):
@@ -97,6 +104,14 @@ class ProjectResponse(ResponseModel):
     created_at: IsoTime
 
 
+class FieldWarning(ResponseModel):
+    kind: Literal["field_never_occurs", "field_always_empty"]
+    task: str
+    field: str = Field(description="the text field the task reads")
+    records: int = Field(description="the project's records it was counted on")
+    message: str
+
+
 class TaskResponse(ResponseModel):
     name: str
     labels: list[str]
@@ -104,6 +119,8 @@ class TaskResponse(ResponseModel):
     min_confidence: float = 0.0
     retrain_after: int | None = omitted_when_none()
     created_at: IsoTime | None = omitted_when_none()
+    warnings: list[FieldWarning] = Field(default_factory=list,
+                                         description="text fields that occur on none of the project's synced records")
 
 
 class ProjectDetailResponse(ProjectResponse):
@@ -116,6 +133,8 @@ class SyncResponse(ResponseModel):
     added: int
     updated: int
     synced_seq: int
+    warnings: list[FieldWarning] = Field(default_factory=list,
+                                         description="tasks' text fields that occur on none of the project's records")
 
 
 class RecordLabel(ResponseModel):
@@ -134,6 +153,14 @@ class ManualLabelResponse(ResponseModel):
     task: str
     record_id: str
     label: str
+    labeled_by: str
+    labeled_at: IsoTime
+
+
+class LabelsAppliedResponse(ResponseModel):
+    task: str
+    set: int = Field(description="records given a label")
+    removed: int = Field(description="manual labels removed (a null label on a record without one removes none)")
     labeled_by: str
     labeled_at: IsoTime
 
@@ -213,11 +240,19 @@ class WeakSupervisionResponse(ResponseModel):
 
 
 # -- the labeling view ------------------------------------------------------------------
+class TextFieldCounts(ResponseModel):
+    field: str
+    missing: int = Field(description="records without the field (absent or null)")
+    empty: int = Field(description="records where it is blank text")
+
+
 class TaskStatus(ResponseModel):
     task: str
     labeled: int
     unlabeled: int
     embedded: int
+    text_fields: list[TextFieldCounts]
+    warnings: list[FieldWarning]
 
 
 class ProjectStatusResponse(ResponseModel):
@@ -226,6 +261,7 @@ class ProjectStatusResponse(ResponseModel):
     synced_seq: int
     records: int
     tasks: list[TaskStatus]
+    warnings: list[FieldWarning] = Field(description="every task's warnings")
 
 
 class Vote(ResponseModel):

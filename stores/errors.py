@@ -115,6 +115,17 @@ class FileFormatUnsupported(StoreError, Invalid, ValueError):
     pass
 
 
+class FileUnreadable(StoreError, Invalid, ValueError):
+    """A file whose bytes are not the format its name says (a garbage .parquet, a binary
+    .csv, a .jsonl with a broken line): the reader's reason, naming the file."""
+
+    kind = "invalid_file"
+
+    def __init__(self, name: str, fmt: str, reason: str):
+        super().__init__(f'"{name}" is not a readable {fmt} file: {reason}')
+        self.name, self.format, self.reason = name, fmt, reason
+
+
 class SpreadsheetTooLarge(StoreError, Invalid):
     """A store that does not fit a spreadsheet (too many rows, or a cell too long)."""
 

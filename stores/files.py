@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from .errors import FileFormatUnsupported, FileNotFound, FilePathRefused
+from .errors import FileFormatUnsupported, FileNotFound, FilePathRefused, FileUnreadable
 from .filters import matching_rows
 from .names import table_of
 from . import spreadsheets
@@ -78,6 +78,21 @@ def list_files(root: Path) -> list[dict[str, Any]]:
 def read_rows(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFound(f'file "{path.name}" does not exist in the files folder')
+    try:
+        return _read_rows(con, path, fmt)
+    except (duckdb.Error, orjson.JSONDecodeError) as exc:
+        # Bad bytes are the user's input, not our failure: say what the reader found.
+        raise FileUnreadable(path.name, fmt, _reason(exc, path)) from None
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """The reader's first line, without DuckDB's error-class prefix or the full path."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = first.removeprefix("Invalid Input Error: ").removeprefix("Conversion Error: ")
+    return first.replace(str(path), path.name)
+
+
+def _read_rows(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[dict[str, Any]]:
     if fmt == "xlsx":
         return spreadsheets.read_rows(path)
     if fmt == "jsonl":

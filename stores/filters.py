@@ -1,6 +1,8 @@
 """Equality filters on JSON fields: `{"meta.lang": "en", "score": 3}` → a parameterised
 query of the matching rows. Field paths are dotted; each part is quoted into a JSONPath passed as a
 parameter, and values are parameters too, so nothing from the filter reaches the SQL text.
+A part that is exactly `*` is refused: DuckDB reads it as a wildcard even when quoted (and
+then refuses the whole multi-path extraction), and equality on "any field" is not a filter.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ def json_path(store: str, field: str) -> str:
             raise FilterInvalid(
                 f'store "{store}": filter field "{field}" is not a dotted path of names (no empty parts, quotes or backslashes)'
             )
+        if part == "*":
+            raise FilterInvalid(f'store "{store}": filter field "{field}" has a wildcard "*"; '
+                                'name the field exactly, like "meta.lang"')
     return "$." + ".".join(f'"{part}"' for part in parts)
 
 

@@ -152,8 +152,8 @@ class LocalStoreClient:
     def read_since(self, name: str, after_seq: int, limit: int | None = None) -> dict[str, Any]:
         """Records written after `after_seq`: {"records": [...], "last_seq": int}."""
         _check_window(name, limit, 0)
-        if not isinstance(after_seq, int) or after_seq < 0:
-            raise FilterInvalid(f'store "{name}": after_seq must be a non-negative integer, got {after_seq!r}')
+        if not _is_count(after_seq):
+            raise FilterInvalid(f'store "{name}": after_seq must be a non-negative integer up to 2**62, got {after_seq!r}')
         with self._connection() as con:
             return shared.since(con, name, after_seq, limit)
 
@@ -238,11 +238,19 @@ class LocalStoreClient:
             return secret_store.reveal(con, self._fernet, name)
 
 
+# DuckDB's LIMIT/OFFSET and seqs are BIGINT: a larger number would fail inside the query.
+MAX_WINDOW = 2**62
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_WINDOW
+
+
 def _check_window(name: str, limit: int | None, offset: int) -> None:
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise FilterInvalid(f'store "{name}": limit must be a non-negative integer, got {limit!r}')
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise FilterInvalid(f'store "{name}": offset must be a non-negative integer, got {offset!r}')
+    if limit is not None and not _is_count(limit):
+        raise FilterInvalid(f'store "{name}": limit must be a non-negative integer up to 2**62, got {limit!r}')
+    if not _is_count(offset):
+        raise FilterInvalid(f'store "{name}": offset must be a non-negative integer up to 2**62, got {offset!r}')
 
 
 def _implements(client: LocalStoreClient) -> DataStores:

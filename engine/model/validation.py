@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from nodes import Invalid, NodeRegistry, NodeType, UnknownNodeType, default_registry
 
+from engine.model.cron import never_fires_reason
 from engine.model.workflow import Workflow
 
 
@@ -139,6 +140,8 @@ def schedule_problems(workflow: Workflow) -> list[Problem]:
             problems.append(Problem("schedule", "the schedule is enabled but has no cron expression", field="schedule.cron"))
     elif not croniter.is_valid(schedule.cron) or len(schedule.cron.split()) != 5:
         problems.append(Problem("schedule", f'"{schedule.cron}" is not a valid 5-field cron expression', field="schedule.cron"))
+    elif (reason := never_fires_reason(schedule.cron)) is not None:
+        problems.append(Problem("schedule", reason, field="schedule.cron"))
     return problems
 
 

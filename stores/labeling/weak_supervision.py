@@ -75,7 +75,9 @@ def refinery_vote(votes: RecordVotes, precision: PrecisionTable,
     order = {label: i for i, label in enumerate(labels)}
     winner = min(sums, key=lambda label: (-sums[label], order.get(label, len(order)), label))
     margin = sums[winner] - (sum(sums.values()) - sums[winner])
-    confidence = 1.0 / (1.0 + math.exp(-settings.c * margin + settings.k))
+    # Capped: e^710 overflows, and settings stored before the API bounded them (c=1e308)
+    # must still give a confidence (~0) rather than fail every suggestion.
+    confidence = 1.0 / (1.0 + math.exp(min(-settings.c * margin + settings.k, 700.0)))
     if confidence < min_confidence:
         return None, confidence
     return winner, confidence

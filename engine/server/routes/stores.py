@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from stores import FileUnreadable
+
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
-from engine.server.schemas.common import RecordsJSONResponse
+from engine.server.schemas.common import MAX_COUNT, RecordsJSONResponse
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
 from engine.server.schemas.secrets import SecretResponse, SecretSet
 from engine.server.schemas.stores import (
@@ -73,7 +75,7 @@ def drop_store(name: str, stores=Depends(stores_of)) -> Response:
 # The record routes answer up to hundreds of thousands of records: orjson writes them
 # (RecordsJSONResponse) and the response model only declares their shape.
 @router.get("/stores/{name}/records", response_model=RecordPageResponse)
-def browse_records(name: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=10_000),
+def browse_records(name: str, offset: int = Query(0, ge=0, le=MAX_COUNT), limit: int = Query(50, ge=1, le=10_000),
                    where: str | None = Query(None, max_length=10_000, description='a JSON object: {"ticker": "ACME"}'),
                    stores=Depends(stores_of)) -> RecordsJSONResponse:
     return RecordsJSONResponse(stores.browse(name, where=_where(where), limit=limit, offset=offset))
@@ -95,7 +97,8 @@ def query_records(name: str, body: RecordQuery, stores=Depends(stores_of)) -> Re
 
 
 @router.get("/stores/{name}/since", response_model=SinceResponse)
-def read_since(name: str, after_seq: int = Query(..., ge=0), limit: int | None = Query(None, ge=1),
+def read_since(name: str, after_seq: int = Query(..., ge=0, le=MAX_COUNT),
+               limit: int | None = Query(None, ge=1, le=MAX_COUNT),
                stores=Depends(stores_of)) -> RecordsJSONResponse:
     return RecordsJSONResponse(stores.read_since(name, after_seq, limit))
 
@@ -126,6 +129,8 @@ async def upload_file(name: str, file: UploadFile = File(...), id_field: str = Q
             out.write(chunk)
     try:
         result = stores.import_file(name, relative, id_field=id_field)
+    except FileUnreadable as exc:  # it names our temporary file: name the one the user sent
+        raise FileUnreadable(original, exc.format, exc.reason.replace(target.name, original)) from None
     finally:
         target.unlink(missing_ok=True)
     return {**result, "path": original}

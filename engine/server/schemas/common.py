@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 # output). The one place the API is deliberately free-form.
 Record = dict[str, Any]
 
+# The largest limit, offset, seq or version a route accepts: DuckDB counts in BIGINT, so a
+# larger number would fail inside a query (a 500) instead of being refused (422).
+MAX_COUNT = 2**62
+
 # Timestamps the services already hand over as ISO 8601 text; passed through unchanged.
 IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 # Timestamps the services hand over as datetimes (from DuckDB); written as ISO 8601.

@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict
 
-from engine.server.schemas.common import IsoTime, Record, RequestModel, ResponseModel, json_body
+from engine.server.schemas.common import MAX_COUNT, IsoTime, Record, RequestModel, ResponseModel, json_body
 
 JsonType = Literal["null", "boolean", "integer", "number", "string", "array", "object"]
 # Limits and offsets arrive as JSON numbers; true/false or "5" are refused, not coerced.
-Count = Annotated[int, Strict(), Field(ge=0, le=2**62)]
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
 
 RECORD_SCHEMA: dict[str, Any] = {
     "type": "object", "title": "Record", "required": ["id"], "additionalProperties": True,

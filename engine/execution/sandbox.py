@@ -190,13 +190,19 @@ def _hide_args(hidden: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def sandboxed(argv: list[str], hidden: Iterable[str | os.PathLike[str]], *,
-              die_with_parent: bool = False) -> list[str]:
+              die_with_parent: bool = False, shared: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
     """The command running `argv` in a bubblewrap sandbox that cannot see `hidden` (files or
     folders) and has a private /tmp; `argv` itself when the sandbox is unavailable.
+
+    `shared`: existing folders bound read-write at the same path inside (after the private
+    /tmp and the hidden paths), e.g. the private folder holding the embedding service's
+    socket — a folder rather than the socket, so a socket created or re-created later
+    (the service restarting) is reachable too.
 
     Start it with `start_new_session=True` and stop it by killing that process group."""
     works, _, outer, inner, bwrap = _state()
     if not works:
         return list(argv)
-    return [*outer, bwrap, *_MOUNTS, *_reexposed(), *_hide_args(hidden), "--unshare-pid",
+    binds = [arg for path in shared for arg in ("--bind", str(Path(path).resolve()), str(Path(path).resolve()))]
+    return [*outer, bwrap, *_MOUNTS, *_reexposed(), *_hide_args(hidden), *binds, "--unshare-pid",
             *(["--die-with-parent"] if die_with_parent else []), "--", *inner, *argv]

@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
@@ -22,6 +23,7 @@ from engine.server.services.run_tokens import RunTokens
 from engine.server.services.runs import RunService
 from engine.server.db.workflows import WorkflowRepository
 from engine.server.routes import (
+    embedding as routes_embedding,
     hooks as routes_hooks,
     internal as routes_internal,
     labeling as routes_labeling,
@@ -33,6 +35,9 @@ from engine.server.routes import (
 from engine.server.context import ServerContext, ServerSettings
 from engine.server.errors import install_error_handlers
 from engine.server.security import SecurityMiddleware, load_or_create_api_token
+from engine.embedding.supervisor import EmbeddingSupervisor
+from stores.labeling.embedding_client import SOCKET_ENV as EMBEDDING_SOCKET_ENV, EmbeddingServiceClient
+from stores.labeling.errors import LabelingError
 
 log = logging.getLogger("wirework.api")
 
@@ -47,23 +52,27 @@ def _open_stores(settings: ServerSettings):
 _WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN",)
 
 
-def _worker_env(settings: ServerSettings) -> dict[str, str]:
+def _worker_env(settings: ServerSettings, embeddings: EmbeddingSupervisor | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _WORKER_ENV_DENYLIST}
     env["WIREWORK_HOME"] = str(settings.data_home)
     if settings.prefect_api_url:
         env["PREFECT_API_URL"] = settings.prefect_api_url
+    if embeddings is not None:  # workers embed through the service, never load the model
+        env[EMBEDDING_SOCKET_ENV] = embeddings.socket_path
     return env
 
 
-def _sandbox(settings: ServerSettings):
+def _sandbox(settings: ServerSettings, embeddings: EmbeddingSupervisor | None):
     """Run processes see the machine read-only, without the data folder (keys, databases,
-    the API token) and with a private /tmp — when bubblewrap works here."""
+    the API token) and with a private /tmp — when bubblewrap works here — except the
+    embedding service's socket folder."""
     from engine.execution.sandbox import sandbox_available, sandboxed, unavailable_reason
 
     if not sandbox_available():
         log.warning("user code runs WITHOUT a sandbox (%s): install bubblewrap (`make run` does)",
                     unavailable_reason())
-    return lambda argv: sandboxed(argv, hidden=[settings.data_home])
+    shared = [os.path.dirname(embeddings.socket_path)] if embeddings is not None else []
+    return lambda argv: sandboxed(argv, hidden=[settings.data_home], shared=shared)
 
 
 def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
@@ -71,9 +80,15 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     hub = EventHub()
     runs = RunService(db, hub, tokens=tokens)
     stores = _open_stores(settings)
-    from stores.labeling import LABELING_DB_FILE, LabelingService
+    from stores.labeling import LABELING_DB_FILE, LabelingService, get_embedder
 
     from engine.execution.sandbox import sandboxed
+
+    embeddings = EmbeddingSupervisor(settings.data_home) if settings.embedding_service else None
+    embedder_factory: Callable[[str], Any] = get_embedder
+    if embeddings is not None:
+        embeddings.start()
+        embedder_factory = EmbeddingServiceClient(embeddings.socket_path).encoder
 
     # Labeling functions are user code too: same sandbox as run workers (their child is
     # waited for by the thread that starts it, so it may die with that thread's process).
@@ -82,7 +97,25 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
 
     return ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs, stores=stores,
                          labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
-                                                  wrap_command=wrap_labeling))
+                                                  embedder_factory=embedder_factory, wrap_command=wrap_labeling),
+                         embeddings=embeddings)
+
+
+def _warm_embeddings(ctx: ServerContext) -> None:
+    """Load the model in the service now when a project has a trained learner, so the first
+    enrichment run after a start does not wait ~10 s for it."""
+    if ctx.embeddings is None or ctx.labeling is None:
+        return
+    models = ctx.labeling.models_in_use()
+    if not models:
+        return
+    client = EmbeddingServiceClient(ctx.embeddings.socket_path)
+    for model in models:
+        try:
+            client.warm(model)
+        except LabelingError as exc:
+            log.warning("could not warm the embedding model %s: %s", model, exc)
+    client.close()
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -93,13 +126,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
         _seed_sample_flows(ctx)
         if settings.seed_dir is not None:  # the samples include the stock-news demo flow
             bootstrap_demo(ctx)
+        threading.Thread(target=_warm_embeddings, args=(ctx,), name="embedding-warm", daemon=True).start()
         crashed = ctx.runs.settle_orphans()
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
         if settings.run_workers:
-            launcher = RunLauncher(settings.api_url, _worker_env(settings),
+            launcher = RunLauncher(settings.api_url, _worker_env(settings, ctx.embeddings),
                                    on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
-                                   wrap_command=_sandbox(settings))
+                                   wrap_command=_sandbox(settings, ctx.embeddings))
             ctx.runs.launcher = launcher
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:
@@ -121,6 +155,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 ctx.runs.launcher.shutdown()
             if ctx.labeling is not None:
                 ctx.labeling.close()
+            if ctx.embeddings is not None:
+                ctx.embeddings.stop()
             if ctx.stores is not None and hasattr(ctx.stores, "close"):
                 ctx.stores.close()
             ctx.db.close()
@@ -135,7 +171,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_middleware(SecurityMiddleware, api_token=settings.api_token, port=settings.port,
                        allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of)
     for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
-                   routes_stores.router, routes_labeling.router, routes_internal.router, routes_labeling.internal,
+                   routes_stores.router, routes_labeling.router, routes_embedding.router, routes_internal.router,
+                   routes_labeling.internal,
                    demo_site_router, demo_api_router):  # all before the editor's catch-all
         app.include_router(router)
     _serve_editor(app, settings.editor_dist)

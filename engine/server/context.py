@@ -27,6 +27,7 @@ class ServerSettings:
     allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's
     max_concurrent_runs: int = 4
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
+    embedding_service: bool = True  # False: the API loads the model itself (the OpenAPI dump)
 
     @property
     def api_url(self) -> str:
@@ -43,6 +44,7 @@ class ServerContext:
     stores: Any = None  # the in-process StoreClient (stores/)
     schedules: Any = None  # engine.schedules.ScheduleSync
     labeling: Any = None  # stores.labeling.LabelingService
+    embeddings: Any = None  # engine.embedding.supervisor.EmbeddingSupervisor (None: no service)
 
 
 def get_context(request: Request) -> ServerContext:

@@ -20,7 +20,8 @@ def openapi_document() -> dict[str, Any]:
     from engine.server.context import ServerSettings
 
     with tempfile.TemporaryDirectory(prefix="wirework-openapi-") as home:
-        app = create_app(ServerSettings(data_home=Path(home), api_token="openapi", run_workers=False))
+        app = create_app(ServerSettings(data_home=Path(home), api_token="openapi", run_workers=False,
+                                         embedding_service=False))
         return app.openapi()
 
 

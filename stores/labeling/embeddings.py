@@ -84,6 +84,11 @@ class Embedder:
         self.texts_encoded = 0
 
     def _load(self) -> None:
+        if os.environ.get("WIREWORK_EMBEDDING_SOCKET"):
+            # A process given the server's embedding service (a run worker) must use it: a
+            # model per run worker would cost ~300 MB and seconds each (issue 14).
+            raise RuntimeError("this process has an embedding service (WIREWORK_EMBEDDING_SOCKET); "
+                               "it must not load an embedding model itself")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -176,3 +181,10 @@ def get_embedder(model: str = DEFAULT_MODEL, device: str | None = None) -> Embed
         if embedder is None:
             embedder = _embedders[key] = Embedder(model, device)
         return embedder
+
+
+def loaded_embedders() -> list[dict[str, Any]]:
+    """The embedders of this process: model, device, whether the weights are loaded, work done."""
+    with _embedders_lock:
+        return [{"model": e.model_name, "device": e.device, "loaded": e._model is not None,
+                 "texts_encoded": e.texts_encoded, "forward_calls": e.forward_calls} for e in _embedders.values()]

@@ -29,7 +29,9 @@ Bundle shape (JSON):
 
 Each enriched record gets `record["prediction"]["results"][task] = {"prediction",
 "confidence", "votes", "model_version"}`: prediction None only where no heuristic voted or
-the confidence is below the task's minimum; the confidence is there either way.
+the confidence is below the task's minimum; the confidence is there either way. A record
+whose text fields are missing or empty gets no active-learner vote (the vector of "" would
+give every such record the same confident label) and `"no_text": true`.
 """
 
 from __future__ import annotations
@@ -111,6 +113,15 @@ class ProjectEnricher:
                                                  progress)
         return cache[spec.fields_key]
 
+    def embeddings_for(self, records: list[dict], progress: ProgressCallback | None = None) -> dict[str, np.ndarray]:
+        """The vectors `predict` needs for `records`, by text fields: computed ahead (e.g. for
+        the next batch while this one is labelled) and passed back as `embeddings=`."""
+        cache: dict[str, np.ndarray] = {}
+        for spec, heuristics, _ in self.tasks:
+            if any(h.needs_embeddings and getattr(h, "weights", None) for h in heuristics):
+                self._embeddings(spec, records, cache, progress)
+        return cache
+
     def task_votes(self, records: list[dict], progress: ProgressCallback | None = None,
                    embedding_cache: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Votes]]:
         """{task: {heuristic: votes}} over `records` (each with a string "id")."""
@@ -118,35 +129,72 @@ class ProjectEnricher:
         out: dict[str, dict[str, Votes]] = {}
         for spec, heuristics, _ in self.tasks:
             votes: dict[str, Votes] = {}
+            textless: set[str] | None = None
             for heuristic in heuristics:
                 embeddings = None
                 if heuristic.needs_embeddings and getattr(heuristic, "weights", None):
                     embeddings = self._embeddings(spec, records, cache, progress)
-                votes[heuristic.name] = heuristic.votes(records, embeddings)
+                found = heuristic.votes(records, embeddings)
+                if embeddings is not None:
+                    # The vector of an empty text says nothing about the record, yet the
+                    # learner would give it the same confident label every time.
+                    if textless is None:
+                        textless = {r["id"] for r in records if not spec.text_of(r).strip()}
+                    if textless:
+                        found = {rid: vote for rid, vote in found.items() if rid not in textless}
+                votes[heuristic.name] = found
             out[spec.name] = votes
         return out
 
-    def predict(self, records: list[dict], progress: ProgressCallback | None = None) -> dict[str, dict[str, Any]]:
-        """{record_id: {task: {"prediction", "confidence", "votes", "model_version"}}} for every record."""
-        all_votes = self.task_votes(records, progress)
+    def predict(self, records: list[dict], progress: ProgressCallback | None = None,
+                embeddings: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Any]]:
+        """{record_id: {task: {"prediction", "confidence", "votes", "model_version"}}} for every record
+        (plus `"no_text": True` where the task's text fields are missing or empty on it).
+        `embeddings`: what `embeddings_for(records)` returned, if computed ahead."""
+        all_votes = self.task_votes(records, progress, embedding_cache=dict(embeddings) if embeddings else None)
         results: dict[str, dict[str, Any]] = {r["id"]: {} for r in records}
         for spec, _, precision in self.tasks:
             by_record = votes_by_record(all_votes[spec.name])
-            for record_id in results:
+            for record in records:
+                record_id = record["id"]
                 record_votes = by_record.get(record_id, {})
                 label, confidence = refinery_vote(record_votes, precision, self.settings, spec.labels,
                                                   spec.min_confidence)
-                results[record_id][spec.name] = {
+                result = results[record_id][spec.name] = {
                     "prediction": label,
                     "confidence": confidence,
                     "votes": {h: vote[0] for h, vote in record_votes.items()},
                     "model_version": self.model_versions.get(spec.name),
                 }
+                if not spec.text_of(record).strip():
+                    result["no_text"] = True
         return results
 
-    def enrich(self, records: list[dict], progress: ProgressCallback | None = None) -> list[dict]:
+    def text_coverage(self, records: list[dict]) -> dict[str, dict[str, Any]]:
+        """Per task: how many records lack each text field ("missing": absent or null;
+        "empty": blank) and how many have no text at all ("no_text")."""
+        out: dict[str, dict[str, Any]] = {}
+        for spec, _, _ in self.tasks:
+            fields = {f: {"missing": 0, "empty": 0} for f in spec.text_fields}
+            no_text = 0
+            for record in records:
+                for field in spec.text_fields:
+                    value: Any = record
+                    for key in field.split("."):
+                        value = value.get(key) if isinstance(value, dict) else None
+                    if value is None:
+                        fields[field]["missing"] += 1
+                    elif not str(value).strip():
+                        fields[field]["empty"] += 1
+                if not spec.text_of(record).strip():
+                    no_text += 1
+            out[spec.name] = {"fields": fields, "no_text": no_text}
+        return out
+
+    def enrich(self, records: list[dict], progress: ProgressCallback | None = None,
+               embeddings: dict[str, np.ndarray] | None = None) -> list[dict]:
         """Set `record["prediction"]["results"][task]` on each record (in place) and return them."""
-        predictions = self.predict(records, progress)
+        predictions = self.predict(records, progress, embeddings)
         for record in records:
             prediction = record.get("prediction")
             if not isinstance(prediction, dict):

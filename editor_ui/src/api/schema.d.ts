@@ -56,6 +56,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embedding-service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Embedding Service Status */
+        get: operations["embedding_service_status_api_embedding_service_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -310,7 +327,12 @@ export interface paths {
         /** Manual Labels */
         get: operations["manual_labels_api_labeling_projects__project__tasks__task__labels_get"];
         put?: never;
-        post?: never;
+        /**
+         * Apply Labels
+         * @description Set or remove (label null) many records' manual labels in one transaction; an unknown
+         *     label or record refuses the whole batch with a 400 naming the record.
+         */
+        post: operations["apply_labels_api_labeling_projects__project__tasks__task__labels_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1144,6 +1166,22 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** EmbeddingModelStatus */
+        EmbeddingModelStatus: {
+            /**
+             * Device
+             * @description "cuda" when the service found a GPU, else "cpu"
+             */
+            device: string;
+            /** Forward Calls */
+            forward_calls: number;
+            /** Loaded */
+            loaded: boolean;
+            /** Model */
+            model: string;
+            /** Texts Encoded */
+            texts_encoded: number;
+        };
         /** EmbeddingsCompute */
         EmbeddingsCompute: {
             /**
@@ -1151,6 +1189,61 @@ export interface components {
              * @description only this task's text (default: every task's)
              */
             task?: string | null;
+        };
+        /** EmbeddingServiceResponse */
+        EmbeddingServiceResponse: {
+            /**
+             * Cache Size
+             * @description vectors in the cache (one per model and text)
+             * @default 0
+             */
+            cache_size: number;
+            /**
+             * Forward Passes
+             * @default 0
+             */
+            forward_passes: number;
+            /**
+             * Models
+             * @default []
+             */
+            models: components["schemas"]["EmbeddingModelStatus"][];
+            /** Pid */
+            pid: number | null;
+            /**
+             * Requests
+             * @default 0
+             */
+            requests: number;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts: number;
+            /**
+             * Status
+             * @description "starting": the process is (re)starting; "disabled": this server runs without one
+             * @enum {string}
+             */
+            status: "ok" | "starting" | "disabled";
+            /**
+             * Texts Cached
+             * @description of those, served from the shared vector cache
+             * @default 0
+             */
+            texts_cached: number;
+            /**
+             * Texts Computed
+             * @description of those, computed by the model
+             * @default 0
+             */
+            texts_computed: number;
+            /**
+             * Texts Requested
+             * @description texts asked for by the API and every run
+             * @default 0
+             */
+            texts_requested: number;
         };
         /**
          * ErrorResponse
@@ -1227,6 +1320,28 @@ export interface components {
             mode: "none" | "garbage";
             /** Modes */
             modes: ("none" | "garbage")[];
+        };
+        /** FieldWarning */
+        FieldWarning: {
+            /**
+             * Field
+             * @description the text field the task reads
+             */
+            field: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "field_never_occurs" | "field_always_empty";
+            /** Message */
+            message: string;
+            /**
+             * Records
+             * @description the project's records it was counted on
+             */
+            records: number;
+            /** Task */
+            task: string;
         };
         /** HealthResponse */
         HealthResponse: {
@@ -1362,6 +1477,41 @@ export interface components {
             messages: components["schemas"]["InboxMessage"][];
             /** Total */
             total: number;
+        };
+        /** LabelItem */
+        LabelItem: {
+            /**
+             * Label
+             * @description a label of the task, or null to remove the record's manual label
+             */
+            label: string | null;
+            /**
+             * Record Id
+             * @description any record id ("/" and unicode included)
+             */
+            record_id: string;
+        };
+        /** LabelsAppliedResponse */
+        LabelsAppliedResponse: {
+            /**
+             * Labeled At
+             * Format: date-time
+             */
+            labeled_at: string;
+            /** Labeled By */
+            labeled_by: string;
+            /**
+             * Removed
+             * @description manual labels removed (a null label on a record without one removes none)
+             */
+            removed: number;
+            /**
+             * Set
+             * @description records given a label
+             */
+            set: number;
+            /** Task */
+            task: string;
         };
         /** LabelSet */
         LabelSet: {
@@ -1802,6 +1952,11 @@ export interface components {
             synced_seq: number;
             /** Tasks */
             tasks: components["schemas"]["TaskStatus"][];
+            /**
+             * Warnings
+             * @description every task's warnings
+             */
+            warnings: components["schemas"]["FieldWarning"][];
         };
         /** PublishResponse */
         PublishResponse: {
@@ -2214,6 +2369,11 @@ export interface components {
             synced_seq: number;
             /** Updated */
             updated: number;
+            /**
+             * Warnings
+             * @description tasks' text fields that occur on none of the project's records
+             */
+            warnings: components["schemas"]["FieldWarning"][];
         };
         /** TaskCreate */
         TaskCreate: {
@@ -2259,6 +2419,11 @@ export interface components {
             retrain_after?: number | null;
             /** Text Fields */
             text_fields: string[];
+            /**
+             * Warnings
+             * @description text fields that occur on none of the project's synced records
+             */
+            warnings: components["schemas"]["FieldWarning"][];
         };
         /** TaskStatus */
         TaskStatus: {
@@ -2268,8 +2433,27 @@ export interface components {
             labeled: number;
             /** Task */
             task: string;
+            /** Text Fields */
+            text_fields: components["schemas"]["TextFieldCounts"][];
             /** Unlabeled */
             unlabeled: number;
+            /** Warnings */
+            warnings: components["schemas"]["FieldWarning"][];
+        };
+        /** TextFieldCounts */
+        TextFieldCounts: {
+            /**
+             * Empty
+             * @description records where it is blank text
+             */
+            empty: number;
+            /** Field */
+            field: string;
+            /**
+             * Missing
+             * @description records without the field (absent or null)
+             */
+            missing: number;
         };
         /** TrainingJobResponse */
         TrainingJobResponse: {
@@ -2419,14 +2603,24 @@ export interface components {
         };
         /**
          * WeakSupervisionUpdate
-         * @description The settings to change (those left out keep their value).
+         * @description The settings to change (those left out keep their value). Bounded so that the
+         *     sigmoid 1/(1 + e^(-c·margin + k)) stays a number (1e308 made every suggestion fail).
          */
         WeakSupervisionUpdate: {
-            /** C */
+            /**
+             * C
+             * @description steepness, 0 to 100 (refinery: 7)
+             */
             c?: number | null;
-            /** Default Precision */
+            /**
+             * Default Precision
+             * @description the prior precision of a heuristic, 0 to 1
+             */
             default_precision?: number | null;
-            /** K */
+            /**
+             * K
+             * @description offset, -100 to 100 (refinery: 3)
+             */
             k?: number | null;
         };
         /** WebhookResponse */
@@ -2786,6 +2980,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NewsResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    embedding_service_status_api_embedding_service_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingServiceResponse"];
                 };
             };
             /** @description No API token or session */
@@ -4867,6 +5126,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ManualLabelResponse"][];
+                };
+            };
+            /** @description Bad input (labeling routes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not available in this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    apply_labels_api_labeling_projects__project__tasks__task__labels_post: {
+        parameters: {
+            query?: {
+                /** @description who labelled them */
+                user?: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelItem"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelsAppliedResponse"];
                 };
             };
             /** @description Bad input (labeling routes) */

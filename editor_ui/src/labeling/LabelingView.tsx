@@ -11,7 +11,7 @@ import { labelingApi } from "./labelingApi";
 import { createLabelingActions, labelActionId } from "./labelingActions";
 import {
   appendSuggestions, back, current, DEFAULT_MAX_CONFIDENCE, emptyQueue, excludedIds, FILTERS, jumpTo, labelCurrent,
-  labelledCount, needsMore, skipCurrent, textFieldsOf, type LabelQueue,
+  labelledCount, needsMore, revertLabel, skipCurrent, textFieldsOf, type LabelQueue,
 } from "./labelQueue";
 import type { Filter, LabelingTask, SuggestedRecord } from "./types";
 import { percent } from "./chartData";
@@ -72,12 +72,17 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
 
   const actions = useMemo(() => createLabelingActions(task.labels, {
     label: (n) => {
+      const before = current(queueRef.current);
       const result = labelCurrent(queueRef.current, task.labels, n);
-      if (!result) return;
+      if (!result || !before) return;
       update(result.queue);
       labelingApi.setLabel(project, task.name, result.recordId, result.label).then(
         () => setSaved((s) => s + 1),
-        (e) => setError(`record "${result.recordId}" was not labelled: ${describeError(e)}`),
+        (e) => {
+          // A label the API refused is not shown (nor counted "labelled this session") as if it were stored.
+          update(revertLabel(queueRef.current, result.recordId, before));
+          setError(`record "${result.recordId}" was not labelled: ${describeError(e)}`);
+        },
       );
     },
     skip: () => update(skipCurrent(queueRef.current)),
@@ -207,7 +212,7 @@ function QueueTable({ queue, task, onPick }: { queue: LabelQueue; task: Labeling
         <thead><tr><th>#</th><th>{task.text_fields.join(" / ")}</th><th>Manual label</th><th>Weak label</th><th>Confidence</th><th>Votes</th><th>Why</th></tr></thead>
         <tbody>
           {queue.items.map((r, i) => (
-            <tr key={r.id} className={i === queue.position ? "current" : ""} onClick={() => onPick(r.id)}>
+            <tr key={r.id} data-record-id={r.id} className={i === queue.position ? "current" : ""} onClick={() => onPick(r.id)}>
               <td className="muted">{i + 1}</td>
               <td>{textFieldsOf(r.data, task.text_fields).map((t) => t.text).join(" — ")}</td>
               <td>{r.label ? <span className="label-chip">{r.label}</span> : ""}</td>

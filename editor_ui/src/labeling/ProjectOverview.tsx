@@ -1,7 +1,11 @@
-/** A project's sync status (records, labelled, unlabelled, embedded per task) and its tasks, with a form for a new task. */
+/**
+ * A project's sync status (records, labelled, unlabelled, embedded per task, and the text
+ * fields the records lack, with the server's warnings) and its tasks, with a form for a new task.
+ */
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { describeError } from "../api/client";
 import { hrefFor } from "../router";
+import { fieldGapsText } from "./fieldGaps";
 import { labelingApi } from "./labelingApi";
 import type { LabelingProject, ProjectStatus } from "./types";
 
@@ -22,17 +26,23 @@ export function ProjectOverview({ project, onChanged }: { project: LabelingProje
         {error && <p className="error">{error}</p>}
         {status && (
           <table className="list status-table" data-testid="status-table">
-            <thead><tr><th>Task</th><th>Records</th><th>Labeled</th><th>Unlabeled</th><th>Embedded</th></tr></thead>
+            <thead><tr><th>Task</th><th>Records</th><th>Labeled</th><th>Unlabeled</th><th>Embedded</th><th>Text fields lacking</th></tr></thead>
             <tbody>
               {status.tasks.map((t) => (
                 <tr key={t.task} data-testid={`status-${t.task}`}>
                   <td>{t.task}</td><td data-testid="status-records">{status.records}</td><td data-testid="status-labeled">{t.labeled}</td>
                   <td data-testid="status-unlabeled">{t.unlabeled}</td><td data-testid="status-embedded">{t.embedded}</td>
+                  <td className="small" data-testid="status-field-gaps">{fieldGapsText(t.text_fields) || <span className="muted">none</span>}</td>
                 </tr>
               ))}
-              {status.tasks.length === 0 && <tr><td className="muted">no tasks yet</td><td data-testid="status-records">{status.records}</td><td /><td /><td /></tr>}
+              {status.tasks.length === 0 && <tr><td className="muted">no tasks yet</td><td data-testid="status-records">{status.records}</td><td /><td /><td /><td /></tr>}
             </tbody>
           </table>
+        )}
+        {status && status.warnings.length > 0 && (
+          <ul className="error small" data-testid="status-warnings">
+            {status.warnings.map((w) => <li key={`${w.task}/${w.field}`}>{w.message}: its predictions would all come from empty text.</li>)}
+          </ul>
         )}
       </section>
       <section className="card">

@@ -77,6 +77,15 @@ export function labelCurrent(queue: LabelQueue, labels: string[], n: number): { 
   return { queue: { ...queue, items, position: queue.position + 1 }, recordId: record.id, label };
 }
 
+/** Undo a label the API did not store (its save failed): the record shows what it had before. */
+export function revertLabel(queue: LabelQueue, recordId: string, previous: Pick<SuggestedRecord, "label" | "labeled_by">): LabelQueue {
+  const index = queue.items.findIndex((r) => r.id === recordId);
+  if (index < 0) return queue;
+  const items = queue.items.slice();
+  items[index] = { ...items[index], label: previous.label, labeled_by: previous.labeled_by };
+  return { ...queue, items };
+}
+
 /** Skip the record on screen: move on, and do not suggest it again in this session. */
 export function skipCurrent(queue: LabelQueue): LabelQueue {
   const record = current(queue);

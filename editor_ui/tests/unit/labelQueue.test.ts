@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   appendSuggestions, back, current, emptyQueue, excludedIds, jumpTo, labelCurrent, labelledCount, matchesFilter,
-  needsMore, REFILL_AHEAD, skipCurrent, textFieldsOf, type LabelQueue,
+  needsMore, REFILL_AHEAD, revertLabel, skipCurrent, textFieldsOf, type LabelQueue,
 } from "../../src/labeling/labelQueue";
 import { suggestionsPath } from "../../src/labeling/labelingApi";
 import type { SuggestedRecord } from "../../src/labeling/types";
@@ -104,5 +104,17 @@ describe("text fields", () => {
     expect(textFieldsOf({ a: "x", n: { t: "deep" }, k: 3 }, ["a", "n.t", "missing", "k"])).toEqual([
       { field: "a", text: "x" }, { field: "n.t", text: "deep" }, { field: "missing", text: "" }, { field: "k", text: "3" },
     ]);
+  });
+});
+
+describe("a label the API did not store", () => {
+  it("is reverted to what the record had, and no longer counted", () => {
+    const step = labelCurrent(queueOf(["news/2026/a", "b"]), LABELS, 1)!;
+    expect(labelledCount(step.queue, new Set())).toBe(1);
+    const reverted = revertLabel(step.queue, "news/2026/a", { label: null, labeled_by: null });
+    expect(reverted.items[0].label).toBeNull();
+    expect(current(reverted)?.id).toBe("b");  // the view stays where it was
+    expect(labelledCount(reverted, new Set())).toBe(0);
+    expect(revertLabel(step.queue, "unknown", { label: null, labeled_by: null })).toBe(step.queue);
   });
 });

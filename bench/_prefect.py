@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +19,9 @@ def local_prefect_server() -> Iterator[str]:
 
     configure_prefect_env()
     port = free_port()
-    process = start_prefect_server(port, home / "prefect-server.log")
+    auth_string = f"bench:{secrets.token_urlsafe(16)}"
+    process = start_prefect_server(port, home / "prefect-server.log", auth_string)
+    os.environ["PREFECT_API_AUTH_STRING"] = auth_string
     url = f"http://127.0.0.1:{port}/api"
     try:
         wait_healthy(f"{url}/health", process, 180, "the Prefect server")

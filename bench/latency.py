@@ -11,9 +11,6 @@ Target (issue 5): trigger → first node running ≤ 2 s.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,34 +21,14 @@ from pathlib import Path
 
 import httpx
 
-from engine.server.security import bearer_headers
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import start_server, stop_server  # noqa: E402
+from engine.server.security import bearer_headers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = {"id": "latency", "nodes": [{"id": "first", "type": "python.map",
                                         "config": {"code": "def node(r):\n    return r\n"}}], "edges": []}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "WIREWORK_HOME": str(home)}
-    env.pop("PREFECT_API_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--port", str(port), "--flows", "/nonexistent"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("wirework up did not start")
 
 
 def first_node_start(api: httpx.Client, run_id: str) -> datetime:
@@ -66,7 +43,7 @@ def first_node_start(api: httpx.Client, run_id: str) -> datetime:
 
 def cold_worker_start_s() -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import prefect.flow_engine, engine.executor, nodes; nodes.default_registry()"],
+    subprocess.run([sys.executable, "-c", "import prefect.flow_engine, engine.execution.executor, nodes; nodes.default_registry()"],
                    cwd=ROOT, check=True)
     return time.perf_counter() - started
 
@@ -102,8 +79,7 @@ def main() -> None:
                 time.sleep(0.5)
         cold = [cold_worker_start_s() for _ in range(3)]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
+        stop_server(process)
     print(json.dumps({
         "benchmark": "latency",
         "run_now_to_first_node": summary(run_now),

@@ -31,10 +31,7 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,18 +41,15 @@ from pathlib import Path
 
 import httpx
 
-from engine.server.security import bearer_headers
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import start_server, stop_server  # noqa: E402
+from engine.server.security import bearer_headers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = "stock_news_sentiment"
 STORE = "stock-news"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- processes and their memory (from /proc: no extra dependency) --------------------------
@@ -126,36 +120,6 @@ class MemorySampler(threading.Thread):
 
 
 # -- the server ------------------------------------------------------------------------------
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "WIREWORK_HOME": str(home), "WIREWORK_DEMO_NEWS_EVERY_S": "0"}
-    env.pop("PREFECT_API_URL", None)
-    log = open(home / "up.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--port", str(port),
-                                "--prefect-port", str(free_port()), "--flows", str(ROOT / "flows")],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"wirework up exited with {process.returncode}; see {home / 'up.log'}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("wirework up did not start within 240 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
@@ -185,7 +149,7 @@ _COUNT = re.compile(r"^(\d+) new stock news articles")
 def soak(runs: int, schedule: bool, seed: int, keep: bool = False) -> dict:
     rng = random.Random(seed)
     home = Path(tempfile.mkdtemp(prefix="wirework-soak-"))
-    process, url = start_server(home)
+    process, url = start_server(home, ROOT / "flows", {"WIREWORK_DEMO_NEWS_EVERY_S": "0"})
     sampler = MemorySampler(process.pid)
     sampler.start()
     started = time.monotonic()

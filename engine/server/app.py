@@ -33,6 +33,7 @@ from engine.server.routes import (
     workflows as routes_workflows,
 )
 from engine.server.context import ServerContext, ServerSettings
+from engine.server.body_limit import BodyLimitMiddleware
 from engine.server.errors import install_error_handlers
 from engine.server.security import SecurityMiddleware, load_or_create_api_token
 from engine.embedding.supervisor import EmbeddingSupervisor
@@ -164,6 +165,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app = FastAPI(title="wirework", version="0.1.0", lifespan=lifespan,
                   description="REST API of wirework: workflows, runs, schedules, stores, secrets.")
     install_error_handlers(app)
+    # Added before SecurityMiddleware, so it runs after it: it knows who is calling (a run's
+    # record upserts are exempt) and never reads a byte of a refused request.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.api_token is None:
         settings.api_token = load_or_create_api_token(settings.data_home)
     tokens = RunTokens()

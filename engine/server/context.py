@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from engine.server.body_limit import max_body_bytes as configured_max_body_bytes
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
 from engine.server.services.runs import RunService
@@ -22,6 +23,7 @@ class ServerSettings:
     prefect_api_url: str | None = None
     editor_dist: Path | None = None
     webhook_max_bytes: int = 1_000_000
+    max_body_bytes: int = field(default_factory=configured_max_body_bytes)  # other routes: WIREWORK_MAX_BODY_MB
     seed_dir: Path | None = None  # sample flows imported on the first start
     api_token: str | None = None  # None: the data folder's `api-token` (created on first start)
     allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's

@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 
 from stores import FileUnreadable
 
+from engine.server.body_limit import UPLOAD_MAX_BYTES
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.schemas.common import MAX_COUNT, RecordsJSONResponse
@@ -28,7 +29,6 @@ from engine.server.schemas.stores import (
 )
 
 router = APIRouter(prefix="/api", tags=["stores"], responses={**COMMON_ERRORS, **error_responses(404, 503)})
-UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "jsonl": "application/x-ndjson"}
 
 

@@ -28,6 +28,7 @@ class ErrorResponse(ResponseModel):
     line: int | None = omitted_when_none("labeling: the line of the user's code")
     source_line: str | None = omitted_when_none("labeling: that line's text")
     exception_type: str | None = omitted_when_none("labeling: the exception the user's code raised")
+    request_id: str | None = omitted_when_none("internal_error: the id of the server log's line about it")
 
 
 _ERROR_DESCRIPTIONS = {
@@ -49,6 +50,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
-# What any /api route may answer: the security checks (401, 403, 415), a request that
-# does not fit its schema (422) and the unexpected (500).
-COMMON_ERRORS = error_responses(401, 403, 415, 422, 500)
+# What any /api route may answer: the security checks (401, 403, 415), a body above the
+# size limit (413), a request that does not fit its schema (422) and the unexpected (500).
+COMMON_ERRORS = error_responses(401, 403, 413, 415, 422, 500)

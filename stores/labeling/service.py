@@ -79,6 +79,10 @@ class LabelingService:
         self._training_locks: dict[tuple[str, str], threading.Lock] = {}
         self._training_locks_lock = threading.Lock()
         self._closed = False
+        # project → (what the counts depend on, field reports): workflow validation asks on
+        # every edit, and a scan of 100k records costs ~0.25 s; records change only by a sync,
+        # which moves synced_seq.
+        self._field_reports: dict[str, tuple[tuple, dict[str, dict[str, Any]]]] = {}
 
     def close(self) -> None:
         """Close the database, after letting running training jobs finish (up to a minute)."""
@@ -226,15 +230,21 @@ class LabelingService:
 
     def field_reports(self, project: str) -> dict[str, dict[str, Any]]:
         """Per task: `text_fields` (per field, records missing it and records where it is
-        blank) and `warnings`, over the project's synced records, in one scan."""
-        self._project(project)
+        blank) and `warnings`, over the project's synced records, in one scan (cached until
+        the next sync that changes records, or a task change)."""
+        info = self._project(project)
         tasks = self.repo.tasks(project)
+        key = (info["created_at"], info["synced_seq"], tuple((t["name"], tuple(t["text_fields"])) for t in tasks))
+        cached = self._field_reports.get(project)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         fields = sorted({f for task in tasks for f in task["text_fields"]})
         counts, records = self.repo.field_coverage(project, fields), self.repo.count_records(project)
         reports = {}
         for task in tasks:
             text_fields, warnings = field_report(task["name"], task["text_fields"], counts, records)
             reports[task["name"]] = {"text_fields": text_fields, "warnings": warnings, "records": records}
+        self._field_reports[project] = (key, reports)
         return reports
 
     def field_warnings(self, project: str, tasks: list[str] | None = None) -> list[dict[str, Any]]:

@@ -73,3 +73,14 @@ def test_sync_logs_fields_the_records_lack(service, store_client, caplog):
     caplog.clear()
     service.sync("p")  # nothing changed: nothing logged again
     assert not [r for r in caplog.records if "text field" in r.getMessage()]
+
+
+def test_field_counts_follow_new_records_and_task_changes(service, store_client):
+    make_project(service, store_client, [{"id": "1", "name": "x"}])
+    assert [w["field"] for w in service.field_warnings("p")] == ["headline"]
+    store_client.upsert("items", [{"id": "2", "headline": "Acme soars"}])
+    assert service.field_warnings("p") == []  # the sync brought a record that has it
+    assert service.status("p")["tasks"][0]["text_fields"] == [{"field": "headline", "missing": 1, "empty": 0}]
+    service.create_task("p", "topic", ["a", "b"], ["body"])
+    assert [(w["task"], w["field"]) for w in service.field_warnings("p")] == [("topic", "body")]
+    assert service.field_warnings("p", ["sentiment"]) == []

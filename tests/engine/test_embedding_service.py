@@ -1,0 +1,123 @@
+"""The embedding service process on its own (engine/embedding): requests waiting while
+the model is busy run as one pass, the vector cache outlives a restart, vectors equal the
+in-process encoder's, bad requests get an error answer and the service stays up, and
+only this OS user can reach its socket."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stores.labeling.embedding_client import EmbeddingServiceClient, EmbeddingServiceUnavailable
+from stores.labeling.embedding_wire import recv_frame, send_frame
+
+MODEL = "all-MiniLM-L6-v2"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(folder: Path) -> tuple[subprocess.Popen, EmbeddingServiceClient]:
+    sock = folder / "e.sock"
+    process = subprocess.Popen([sys.executable, "-m", "engine.embedding", "--socket", str(sock),
+                                "--cache", str(folder / "cache.duckdb")], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=open(folder / "log", "ab"))
+    client = EmbeddingServiceClient(sock, connect_timeout_s=60)
+    client.stats()  # waits until it listens
+    return process, client
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(30)
+
+
+@pytest.fixture
+def folder():
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="ww-emb-"))  # short: a socket path must stay < 108 bytes
+    path.chmod(0o700)
+    yield path
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_waiting_requests_share_one_pass_and_vectors_match_the_local_encoder(folder):
+    process, client = start(folder)
+    try:
+        client.embed(MODEL, ["warm up"])  # loads the model
+        passes = client.stats()["forward_passes"]
+        big = [f"review number {i}: a film that is long and slow and yet worth it" for i in range(400)]
+        small = [[f"short text {i}"] for i in range(3)]
+        results: dict[int, np.ndarray] = {}
+
+        def ask(i: int, texts: list[str]) -> None:
+            results[i] = EmbeddingServiceClient(client.socket_path).embed(MODEL, texts)
+
+        first = threading.Thread(target=ask, args=(-1, big))
+        first.start()
+        time.sleep(0.3)  # the big request is in the encoder now
+        others = [threading.Thread(target=ask, args=(i, texts)) for i, texts in enumerate(small)]
+        for t in others:
+            t.start()
+        for t in [first, *others]:
+            t.join(120)
+        # One pass for the big request, one for the three that waited behind it.
+        assert client.stats()["forward_passes"] - passes == 2
+        from stores.labeling import get_embedder
+
+        local = get_embedder(MODEL, "cpu").encode(["short text 1", big[7]])
+        assert np.allclose(results[1][0], local[0], atol=1e-5)
+        assert np.allclose(results[-1][7], local[1], atol=1e-5)
+    finally:
+        stop(process)
+
+
+def test_the_cache_outlives_a_restart_and_bad_requests_leave_it_up(folder):
+    process, client = start(folder)
+    try:
+        first = client.embed(MODEL, ["the same text", "the same text", "another"])
+        assert np.array_equal(first[0], first[1])
+        stats = client.stats()
+        assert stats["texts_computed"] == 2 and stats["cache_size"] == 2
+        # A frame that is not JSON, then an encode without texts: answers, not a crash.
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.connect(client.socket_path)
+        send_frame(raw, {"op": "encode", "model": MODEL, "texts": "not a list"})
+        answer, _ = recv_frame(raw)
+        assert answer["ok"] is False and "list of texts" in answer["error"]
+        raw.sendall(b"\x00\x00\x00\x05nope!")
+        raw.close()
+        with pytest.raises(EmbeddingServiceUnavailable, match="could not embed"):
+            client.embed("no-such-model", ["x"])
+        assert client.stats()["texts_computed"] == 2  # still up
+    finally:
+        stop(process)
+    client.close()
+    process, client = start(folder)
+    try:
+        again = client.embed(MODEL, ["another", "the same text"])
+        assert np.array_equal(again[1], first[0])
+        stats = client.stats()
+        assert stats["texts_computed"] == 0 and stats["texts_cached"] == 2
+        assert not any(m["loaded"] for m in stats["models"])  # served without loading the model
+    finally:
+        stop(process)
+
+
+def test_only_this_user_can_connect(folder):
+    process, client = start(folder)
+    try:
+        mode = os.stat(client.socket_path).st_mode
+        assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+    finally:
+        stop(process)

@@ -14,14 +14,18 @@ of a flow exactly like a source; the palette shows it with the transforms. URLs 
 the config are fetched once per run whatever the inputs; with `url_field` set, each
 input record's URL(s) are fetched and `keep_fields` copies its fields into its items.
 
-Ids are stable (sha1 of the absolute item URL, see `scrape_parse.item_id`) so writing
-a re-scrape into a store updates the same rows instead of duplicating them.
+Ids are stable: the sha1 of the item's URL relative to the site (`site_url`, by default
+the folder of the configured start URLs, or of each input record's URL), see
+`scrape_parse.item_id`. Writing a re-scrape into a store updates the same rows instead of
+duplicating them, also when the site is scraped under another base URL (http → https,
+a mirror host, a moved folder prefix).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 from pydantic import Field
@@ -30,7 +34,7 @@ from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeType, R
 from .http_retry import RetryPolicy
 from .payload_template import TemplateError, get_path
 from .scrape_parse import (
-    FieldSpec, base_url, extract_fields, is_absolute_url, item_id, next_page_url, selector_problem,
+    FieldSpec, base_url, common_site, extract_fields, is_absolute_url, item_id, next_page_url, selector_problem,
 )
 from .user_code import compile_problems, load_user_function, run_generator
 from .web_fetch import DEFAULT_USER_AGENT, FetchError, FetchSettings, PageFetcher
@@ -74,7 +78,13 @@ class ScrapeConfig(NodeConfig):
                                     description="What to read from each item.")
     key_field: str = Field(
         default="url", title="Key field",
-        description="The field that identifies an item (best: its absolute URL); the record id is its sha1.")
+        description="The field that identifies an item (best: its URL). The record id is the sha1 of that URL "
+                    "relative to the site (see Site URL); a key that is not a URL is used within its start page.")
+    site_url: str = Field(
+        default="", title="Site URL",
+        description="The site's base URL that item URLs are taken relative to for their ids, so the same site "
+                    "served elsewhere (https, a mirror, a moved folder) keeps its ids. Default: the folder of the "
+                    "start URLs (code mode: the item URL's host).")
     next_selector: str = Field(default="", title="Next-page selector",
                                description='CSS selector of the "next page" link; empty: no pagination.')
     max_pages: int = Field(default=1, ge=1, le=1000, title="Max pages", description="Pages to follow per URL.")
@@ -111,16 +121,20 @@ class HttpScrape(NodeType):
     category = "transform"
     title = "Scrape web pages"
     description = ("Fetches pages (from the config or an input field) and extracts items with CSS selectors, "
-                   "or runs your own scraping generator. Item ids are stable across re-scrapes.")
+                   "or runs your own scraping generator. Item ids are the sha1 of the item's URL relative to the "
+                   "site (Site URL, default: the start URLs' folder), so re-scrapes update the same records, also "
+                   "under another base URL (https, a mirror, a moved folder).")
     Config = ScrapeConfig
     config: ScrapeConfig
 
     # -- checks before a run ----------------------------------------------------------
     def check(self) -> list[ConfigProblem]:
         c = self.config
+        site_problems = ([ConfigProblem(f'site URL "{c.site_url}" is not an absolute http(s) URL', field="site_url")]
+                         if c.site_url and not is_absolute_url(c.site_url) else [])
         if c.mode == "code":
-            return compile_problems(c.code, self.node_id)
-        problems: list[ConfigProblem] = []
+            return site_problems + compile_problems(c.code, self.node_id)
+        problems: list[ConfigProblem] = site_problems
         if not c.urls and not c.url_field:
             problems.append(ConfigProblem("give at least one URL, or the input field that holds URLs", field="urls"))
         for url in c.urls:
@@ -212,6 +226,7 @@ class HttpScrape(NodeType):
                         record_id: str | None, out: dict[str, Record]) -> int:
         c = self.config
         page_url: str | None = start_url
+        site = self._site_for(start_url)
         visited: set[str] = set()
         duplicates = 0
         while page_url and len(visited) < c.max_pages:
@@ -236,7 +251,7 @@ class HttpScrape(NodeType):
                 if key in (None, "", []):
                     # No key: fall back to the item's text, stable while the item reads the same.
                     key = element.get_text(" ", strip=True)
-                item: Record = {"id": item_id(key, start_url), **kept, **values}
+                item: Record = {"id": item_id(key, start_url, site), **kept, **values}
                 if item["id"] in out:  # listed twice (pagination shifted, several start URLs)
                     duplicates += 1
                     continue
@@ -252,6 +267,17 @@ class HttpScrape(NodeType):
                 return duplicates
             page_url = next_url
         return duplicates
+
+    def _site_for(self, start_url: str) -> str:
+        """What ids are relative to: the configured site, else the folder holding all
+        configured start URLs on this host (so an item listed under two of them gets one
+        id), else (URLs from input records) the start URL's own folder."""
+        c = self.config
+        if c.site_url:
+            return c.site_url
+        host = urlsplit(start_url).netloc.lower()
+        same_host = [u for u in c.urls if urlsplit(u).netloc.lower() == host] if start_url in c.urls else []
+        return common_site(same_host or [start_url])
 
     def _add_article(self, ctx: NodeContext, fetcher: PageFetcher, item: Record, record_id: str | None) -> None:
         link = item.get(self.config.follow_field)
@@ -288,7 +314,8 @@ class HttpScrape(NodeType):
         if item.get("id") is None:
             url = item.get("url")
             # Same stable id as selectors mode when the item has a URL.
-            item["id"] = item_id(url, "") if isinstance(url, str) and is_absolute_url(url) else str(uuid4())
+            item["id"] = (item_id(url, "", self.config.site_url or None) if isinstance(url, str) and is_absolute_url(url)
+                          else str(uuid4()))
         elif not isinstance(item["id"], str):
             item["id"] = str(item["id"])
         return item

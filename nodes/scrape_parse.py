@@ -2,14 +2,19 @@
 
 Owns the field spec (`FieldSpec`: name, CSS selector, text or attribute, absolute
 URLs), extraction of items and fields from a parsed page, the "next page" link, and
-stable item ids: the sha1 of the item's absolute URL (or of the start URL plus the
-item key when the key is not a URL), so re-scraping an article gives the same id and
-a store upsert de-duplicates it.
+stable item ids (`item_id`): the sha1 of the item's URL *relative to the site* (see
+`site_relative`: `articles/acme.html`, never the scheme, host or folder the site is
+served under), or of the start page's relative URL plus the key when the key is not a
+URL. Re-scraping the same site under another base URL (http → https, a mirror host, a
+moved folder prefix) gives the same ids, so a store upsert updates instead of
+duplicating. Until issue 17 ids were the sha1 of the absolute URL; stores written then
+keep those rows, and a re-scrape adds each item once under its new id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -103,10 +108,52 @@ def is_absolute_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def item_id(key: Any, start_url: str) -> str:
-    """Stable id of an item: sha1 of its absolute URL, else of start URL + key."""
+def site_folder(url: str) -> str:
+    """The folder a URL is in: `http://h/mirror/news?page=2` → `http://h/mirror/`."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path.endswith("/") else posixpath.dirname(parts.path).rstrip("/") + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def common_site(urls: list[str]) -> str:
+    """The deepest folder holding every URL of `urls` (one host): the site they belong to."""
+    folders = [urlsplit(site_folder(u)).path.split("/") for u in urls]
+    common: list[str] = []
+    for segments in zip(*folders):
+        if len(set(segments)) != 1:
+            break
+        common.append(segments[0])
+    first = urlsplit(urls[0])
+    return f"{first.scheme}://{first.netloc}{'/'.join(common).rstrip('/')}/"
+
+
+def site_relative(url: str, site: str) -> str:
+    """`url` relative to the site's folder, without scheme or host, query kept and fragment
+    dropped: `https://mirror/m/articles/a.html` under site `https://mirror/m/` and
+    `http://host/articles/a.html` under `http://host/` both give `articles/a.html`. A URL
+    on another host stays `//host/path` (only its scheme is dropped)."""
+    target, base = urlsplit(url), urlsplit(site)
+    query = f"?{target.query}" if target.query else ""
+    if target.netloc.lower() != base.netloc.lower():
+        return f"//{target.netloc.lower()}{target.path or '/'}{query}"
+    folder = base.path if base.path.endswith("/") else posixpath.dirname(base.path) + "/"
+    relative = posixpath.relpath(target.path or "/", folder or "/")
+    if target.path.endswith("/") and relative != ".":
+        relative += "/"
+    return relative + query
+
+
+def item_id(key: Any, start_url: str, site: str | None = None) -> str:
+    """Stable id of an item: sha1 of its URL relative to `site` (default: the start URL's
+    folder; with no start URL, the URL's own host), else of start page + key."""
     text = key if isinstance(key, str) else repr(key)
-    # An absolute URL names the item wherever it is listed; anything else is only unique
-    # within the listing it came from.
-    material = text if is_absolute_url(text) else f"{start_url}\n{text}"
+    if is_absolute_url(text):
+        # A URL names the item wherever it is listed, and wherever the site is served.
+        base = site or (site_folder(start_url) if start_url else f"{urlsplit(text).scheme}://{urlsplit(text).netloc}/")
+        material = site_relative(text, base)
+    elif start_url:
+        # Anything else is only unique within the listing it came from.
+        material = f"{site_relative(start_url, site or site_folder(start_url))}\n{text}"
+    else:
+        material = text
     return hashlib.sha1(material.encode("utf-8")).hexdigest()

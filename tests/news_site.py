@@ -3,6 +3,8 @@
 List pages `/news?page=N` (four stories each, with headline links, dates, tickers, a
 teaser, site chrome around them and a "next" link), article pages
 `/articles/<slug>.html`, and a robots.txt that keeps crawlers out of `/private/`.
+`prefix` serves the same site under a folder (`/mirror/news`, links included), as a
+mirror or a moved site would be.
 """
 
 from __future__ import annotations
@@ -74,11 +76,11 @@ def stories_on(page: int) -> list[Story]:
     return STORIES[(page - 1) * PER_PAGE: page * PER_PAGE]
 
 
-def _story_html(story: Story) -> str:
-    tickers = "".join(f'<a class="ticker" href="/quote/{t}">{t}</a>' for t in story.tickers)
+def _story_html(story: Story, prefix: str = "") -> str:
+    tickers = "".join(f'<a class="ticker" href="{prefix}/quote/{t}">{t}</a>' for t in story.tickers)
     return f"""
       <article class="story" data-id="{story.slug}">
-        <h2 class="headline"><a href="/articles/{story.slug}.html">{story.headline}</a></h2>
+        <h2 class="headline"><a href="{prefix}/articles/{story.slug}.html">{story.headline}</a></h2>
         <div class="meta">
           <time datetime="{story.published}">{story.published[:10]}</time>
           <span class="tickers">{tickers}</span>
@@ -87,13 +89,13 @@ def _story_html(story: Story) -> str:
       </article>"""
 
 
-def list_page_html(page: int) -> str:
-    stories = "".join(_story_html(s) for s in stories_on(page))
+def list_page_html(page: int, prefix: str = "") -> str:
+    stories = "".join(_story_html(s, prefix) for s in stories_on(page))
     pager = []
     if page > 1:
-        pager.append(f'<a rel="prev" class="prev" href="/news?page={page - 1}">&laquo; Newer</a>')
+        pager.append(f'<a rel="prev" class="prev" href="{prefix}/news?page={page - 1}">&laquo; Newer</a>')
     if page < page_count():
-        pager.append(f'<a rel="next" class="next" href="/news?page={page + 1}">Older &raquo;</a>')
+        pager.append(f'<a rel="next" class="next" href="{prefix}/news?page={page + 1}">Older &raquo;</a>')
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -138,20 +140,20 @@ def article_html(story: Story) -> str:
 </html>"""
 
 
-def serve_news_site(server: HTTPServer, robots: str = ROBOTS) -> str:
-    """Register the whole site on `server`; returns the URL of the first list page."""
+def serve_news_site(server: HTTPServer, robots: str = ROBOTS, prefix: str = "") -> str:
+    """Register the whole site on `server` (under `prefix`); returns the URL of the first list page."""
     server.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
     for page in range(1, page_count() + 1):
         query = f"page={page}"
-        server.expect_request("/news", query_string=query).respond_with_data(
-            list_page_html(page), content_type="text/html; charset=utf-8")
-    server.expect_request("/news", query_string="").respond_with_data(
-        list_page_html(1), content_type="text/html; charset=utf-8")
+        server.expect_request(f"{prefix}/news", query_string=query).respond_with_data(
+            list_page_html(page, prefix), content_type="text/html; charset=utf-8")
+    server.expect_request(f"{prefix}/news", query_string="").respond_with_data(
+        list_page_html(1, prefix), content_type="text/html; charset=utf-8")
     for story in STORIES:
-        server.expect_request(f"/articles/{story.slug}.html").respond_with_data(
+        server.expect_request(f"{prefix}/articles/{story.slug}.html").respond_with_data(
             article_html(story), content_type="text/html; charset=utf-8")
     server.expect_request("/private/drafts").respond_with_data(list_page_html(1), content_type="text/html")
-    return server.url_for("/news")
+    return server.url_for(f"{prefix}/news")
 
 
 def listing_config(start_url: str, **overrides) -> dict:

@@ -177,7 +177,7 @@ def test_sample_flows_scrape_into_the_store_and_post_only_new_headlines(httpserv
     saved = store_client.read("news")
     assert sorted(r["title"] for r in saved) == sorted(s[1] for s in stories)
     ask = next(r for r in saved if r["hn_id"] == "103")
-    assert ask["url"] == httpserver.url_for("/item") + "?id=103" and ask["id"] == sha1(ask["url"])
+    assert ask["url"] == httpserver.url_for("/item") + "?id=103" and ask["id"] == sha1("item?id=103")
 
     assert run_workflow(to_slack, app_db=app_db, store_client=store_client).status == "completed"
     first = slack_messages()

@@ -31,7 +31,7 @@ def test_selectors_extract_every_field_with_absolute_urls(httpserver):
     assert record["tickers"] == list(first.tickers)
     assert record["teaser"] == first.teaser
     assert record["source_url"] == start
-    assert record["id"] == sha1(record["url"])
+    assert record["id"] == sha1(f"articles/{first.slug}.html")  # the URL relative to the site, no host
     assert records[2]["tickers"] == ["INTC", "INTX"]
 
 
@@ -58,7 +58,7 @@ def test_following_each_item_link_adds_article_fields(httpserver):
     assert acme["author"] == "Dana Whitfield"
     assert acme["paragraphs"] == list(STORIES[0].body)
     assert acme["body"] == " ".join(STORIES[0].body)
-    assert acme["id"] == sha1(acme["url"])
+    assert acme["id"] == sha1(f"articles/{STORIES[0].slug}.html")
 
 
 def test_rescraping_gives_the_same_ids_even_when_items_move_between_pages(httpserver):
@@ -128,7 +128,7 @@ def test_code_mode_items_with_a_url_get_stable_ids_and_fetch_is_polite(httpserve
                 yield {{"headline": a.text, "url": urljoin("{start}", a["href"])}}
     ''')
     records = run_node("http.scrape", {"mode": "code", "code": source})
-    assert records[0]["id"] == sha1(httpserver.url_for(f"/articles/{STORIES[0].slug}.html"))
+    assert records[0]["id"] == sha1(f"articles/{STORIES[0].slug}.html")  # relative to the URL's host
     agents = {req.headers.get("User-Agent") for req, _ in httpserver.log}
     assert agents == {"wirework/0.1 (+https://github.com/wirework)"}
     assert [req.path for req, _ in httpserver.log][0] == "/robots.txt"
@@ -286,3 +286,51 @@ def test_max_items_stops_early(httpserver):
     records = run_node("http.scrape", listing_config(start, next_selector="a.next", max_pages=10, max_items=5))
     assert len(records) == 5
     assert not any(req.query_string == b"page=3" for req, _ in httpserver.log)
+
+
+def test_the_same_site_under_another_base_url_updates_never_duplicates(httpserver, tmp_path):
+    """The news site on 127.0.0.1 at `/news`, then on a mirror host (localhost, another
+    port) under a moved folder `/mirror/news`: a re-scrape written to a real store keeps
+    the row count and updates the rows (their absolute `url` changed)."""
+    from pytest_httpserver import HTTPServer
+
+    from nodes.scrape_parse import item_id
+    from stores import LocalStoreClient
+
+    first_start = serve_news_site(httpserver)
+    mirror = HTTPServer(host="localhost", port=0)
+    mirror.start()
+    client = LocalStoreClient(tmp_path)
+    try:
+        mirror_start = serve_news_site(mirror, prefix="/mirror")
+        assert mirror_start.startswith("http://localhost:") and mirror_start.endswith("/mirror/news")
+        paginated = {"next_selector": "a.next", "max_pages": 10}
+        first = run_node("http.scrape", listing_config(first_start, **paginated))
+        assert client.upsert("news", first, create=True)["inserted"] == len(STORIES)
+        again = run_node("http.scrape", listing_config(mirror_start, **paginated))
+        assert {r["url"] for r in again}.isdisjoint({r["url"] for r in first})  # every URL differs
+        counts = client.upsert("news", again)
+        assert counts["inserted"] == 0 and counts["updated"] == len(STORIES)
+        assert client.describe_store("news")["count"] == len(STORIES)
+        assert sorted(r["id"] for r in again) == sorted(r["id"] for r in first)
+        # http → https: the scheme is no part of an id either
+        https = first_start.replace("http://", "https://")
+        assert item_id(f"{https.rsplit('/', 1)[0]}/articles/a.html", https) == \
+            item_id(f"{first_start.rsplit('/', 1)[0]}/articles/a.html", first_start)
+    finally:
+        client.close()
+        mirror.clear()
+        mirror.stop()
+
+
+def test_a_configured_site_url_makes_ids_relative_to_it(httpserver):
+    start = serve_news_site(httpserver, prefix="/mirror")
+    site = httpserver.url_for("/mirror/")
+    by_default = run_node("http.scrape", listing_config(start))
+    configured = run_node("http.scrape", listing_config(start, site_url=site))
+    assert [r["id"] for r in configured] == [r["id"] for r in by_default]  # /mirror/news's folder is /mirror/
+    assert configured[0]["id"] == sha1(f"articles/{STORIES[0].slug}.html")
+    rooted = run_node("http.scrape", listing_config(start, site_url=httpserver.url_for("/")))
+    assert rooted[0]["id"] == sha1(f"mirror/articles/{STORIES[0].slug}.html")
+    with pytest.raises(AssertionError, match="site URL"):
+        make_node("http.scrape", listing_config(start, site_url="mirror/"))

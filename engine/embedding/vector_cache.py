@@ -37,15 +37,15 @@ class VectorCache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._con = duckdb.connect(str(self.path))
-        self._con.execute(_SCHEMA)
+        self._con.execute(_SCHEMA).fetchall()
         self._lock = threading.Lock()
 
     def get(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """{hash: vector} of the hashes the cache holds for `model`."""
         if not hashes:
             return {}
-        with self._lock:
-            rows = self._con.execute(
+        with self._lock, self._con.cursor() as cursor:
+            rows = cursor.execute(
                 "SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN (SELECT unnest(?))",
                 [model, hashes]).fetchall()
         return {h: np.frombuffer(blob, dtype="<f4") for h, blob in rows}
@@ -57,17 +57,20 @@ class VectorCache:
         table = pa.table({"model": pa.array([model] * len(hashes), pa.string()),
                           "text_hash": pa.array(hashes, pa.string()),
                           "vector": pa.array(blobs, pa.binary())})
-        with self._lock:
-            self._con.register("new_vectors", table)
+        # A cursor per call, every result fetched: DuckDB refuses new work on a connection
+        # that still holds an unfinished result.
+        with self._lock, self._con.cursor() as cursor:
+            cursor.register("new_vectors", table)
             try:
                 # Two requests may compute the same text at once: the first insert wins.
-                self._con.execute("INSERT OR IGNORE INTO vectors SELECT model, text_hash, vector FROM new_vectors")
+                cursor.execute("INSERT OR IGNORE INTO vectors SELECT model, text_hash, vector FROM new_vectors"
+                               ).fetchall()
             finally:
-                self._con.unregister("new_vectors")
+                cursor.unregister("new_vectors")
 
     def count(self) -> int:
-        with self._lock:
-            row = self._con.execute("SELECT count(*) FROM vectors").fetchone()
+        with self._lock, self._con.cursor() as cursor:
+            row = cursor.execute("SELECT count(*) FROM vectors").fetchone()
         return int(row[0]) if row else 0
 
     def close(self) -> None:

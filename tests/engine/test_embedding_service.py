@@ -121,3 +121,32 @@ def test_only_this_user_can_connect(folder):
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
     finally:
         stop(process)
+
+
+def test_the_vector_cache_takes_writes_and_reads_from_many_threads(tmp_path):
+    """Requests of several runs reach the cache at once (a DuckDB connection that still held
+    an unfinished INSERT result refused the next call: a 5,000-record run failed)."""
+    from engine.embedding.vector_cache import VectorCache
+
+    cache = VectorCache(tmp_path / "cache.duckdb")
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(20):
+                hashes = [f"{k}-{i}-{j}" for j in range(128)]
+                vectors = np.random.default_rng(i).random((128, 8), dtype=np.float32)
+                cache.put("m", hashes, vectors)
+                got = cache.get("m", hashes)
+                assert np.array_equal(got[hashes[5]], vectors[5])
+                cache.count()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and cache.count() == 3 * 20 * 128
+    cache.close()

@@ -5,6 +5,11 @@ Owns the one retry rule the web nodes share (`http.scrape`, `webhook.post`): ret
 how long (capped), otherwise `backoff_s * 2**attempt` with full-range jitter, and give
 up after `max_retries` retries with an `HttpFailure` that says why. Callers turn that
 into a `NodeError` naming their node, record and (masked) URL.
+
+Also what the node log says about it: `attempt_line` (one line per attempt — its status
+or error and the wait before the next one — so "500, 500, 200" reads as three attempts,
+not one success) and `status_hint` (what a final status means: a 5xx is the server's
+failure, a 401/403/404 points at the URL or token).
 """
 
 from __future__ import annotations
@@ -96,13 +101,16 @@ def request_with_retries(
     timeout: float,
     cancel_event: threading.Event | None = None,
     on_retry: Callable[[int, str, float], None] | None = None,
+    on_attempt: Callable[[int, str, float | None], None] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request, retrying per `policy`; return the first non-retryable response.
 
     A 4xx other than 429 is returned, not raised: the caller decides what it means.
     Raises `HttpFailure` when retries run out (with the last response or error).
-    `on_retry(attempt, why, delay_s)` is called before each wait, for logging.
+    `on_retry(attempt, why, delay_s)` is called before each wait, for logging;
+    `on_attempt(attempt, outcome, delay_s or None)` after every attempt, the last one too
+    (None: no retry follows).
     """
     attempt = 0
     while True:
@@ -116,6 +124,8 @@ def request_with_retries(
                 raise HttpFailure(_describe_error(exc, timeout), attempts=attempt, cause=exc) from exc
             error = exc
         if response is not None and response.status_code not in RETRY_STATUSES:
+            if on_attempt is not None:
+                on_attempt(attempt, f"HTTP {response.status_code} {response.reason or ''}".strip(), None)
             return response
 
         if response is not None:
@@ -123,6 +133,8 @@ def request_with_retries(
         else:
             why = _describe_error(error, timeout)
         if attempt > policy.max_retries:
+            if on_attempt is not None:
+                on_attempt(attempt, why, None)
             suffix = f" after {attempt} attempts" if attempt > 1 else ""
             raise HttpFailure(f"{why}{suffix}", attempts=attempt, response=response, cause=error)
 
@@ -131,6 +143,8 @@ def request_with_retries(
             asked = retry_after_seconds(response)
             if asked is not None:
                 if asked > policy.max_retry_after_s:
+                    if on_attempt is not None:
+                        on_attempt(attempt, why, None)
                     raise HttpFailure(
                         f"{why}: the server asked to retry after {asked:.0f} s, more than the "
                         f"{policy.max_retry_after_s:.0f} s this node waits", attempts=attempt, response=response)
@@ -138,7 +152,31 @@ def request_with_retries(
             response.close()
         if on_retry is not None:
             on_retry(attempt, why, delay)
+        if on_attempt is not None:
+            on_attempt(attempt, why, delay)
         _wait(delay, cancel_event)
+
+
+def attempt_line(what: str, attempt: int, attempts: int, outcome: str, delay_s: float | None) -> str:
+    """`POST https://h/*** (attempt 2 of 4): HTTP 500 Internal Server Error; retrying in 1.03 s`."""
+    line = f"{what} (attempt {attempt} of {attempts}): {outcome}"
+    return line + (f"; retrying in {delay_s:.2f} s" if delay_s is not None else "")
+
+
+def status_hint(status: int | None, service: str) -> str:
+    """What a final answer means, for the error a node fails with."""
+    if status is None:
+        return f"{service} could not be reached: check the URL and that the service is up"
+    if status >= 500:
+        return (f"{service} failed on its side (HTTP {status}), not because of this request: try again "
+                "later, or raise the node's retries")
+    if status == 429:
+        return f"{service} kept rate-limiting: send less often, or raise the node's retries"
+    if status in (401, 403):
+        return f"{service} refused the credentials: check the webhook URL or token (revoked or expired?)"
+    if status in (404, 410):
+        return f"{service} does not know this URL: check the webhook URL (revoked, or its channel archived?)"
+    return "the request was refused: check the payload, URL and credentials"
 
 
 def _describe_error(exc: BaseException | None, timeout: float) -> str:

@@ -7,7 +7,10 @@ joined by newlines, blocks concatenated and split into messages of at most 50 bl
 Slack's limit). The webhook URL is a secret (its name in the config); a raw URL is
 accepted for local testing. Either way it is masked everywhere: Slack webhook URLs are
 credentials. Retries use slack_sdk's own handlers, bounded and timed by the same rule
-as `http_retry` (backoff with jitter, `Retry-After` honoured and capped).
+as `http_retry` (backoff with jitter, `Retry-After` honoured and capped); each handler
+reports its retry to an `_Attempts` log, so the node log has one line per attempt with
+its status and wait (500, 500, 200 is three lines), and a final failure gets the hint
+that fits its status (`http_retry.status_hint`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 from .delivery import Per, groups, output_record, per_field, resolve_destination
-from .http_retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from .http_retry import RETRY_STATUSES, RetryPolicy, attempt_line, parse_retry_after, status_hint
 from .payload_template import TemplateError, get_path, parse_template, render
 from .secret_values import SecretMask, context_mask, masked_loggers
 
@@ -57,6 +60,37 @@ class SlackConfig(NodeConfig):
     response_field: str = Field(default="slack", min_length=1, title="Response field")
 
 
+class _Attempts:
+    """The node-log lines of one message's attempts; the retry handlers report each retry."""
+
+    def __init__(self, logger: logging.Logger, shown: str, policy: RetryPolicy):
+        self.logger, self.what, self.total = logger, f"POST to Slack at {shown}", policy.max_retries + 1
+        self.retries = 0
+
+    def start(self) -> None:
+        self.retries = 0
+
+    def retrying(self, response: Optional[HttpResponse], error: Optional[Exception], delay: float) -> None:
+        self.retries += 1
+        outcome = (f"HTTP {response.status_code}" if response is not None
+                   else f"{type(error).__name__ if error else 'error'}: could not connect")
+        self.logger.warning("%s", attempt_line(self.what, self.retries, self.total, outcome, delay))
+
+    def final(self, outcome: str, ok: bool) -> None:
+        self.logger.log(logging.INFO if ok else logging.WARNING, "%s",
+                        attempt_line(self.what, self.retries + 1, self.total, outcome, None))
+
+
+def _sleep_and_log(handler: RetryHandler, attempts: _Attempts | None, state: RetryState,
+                   response: Optional[HttpResponse], error: Optional[Exception], delay: float) -> None:
+    """What slack_sdk's `prepare_for_next_attempt` does, plus the log line."""
+    state.next_attempt_requested = True
+    if attempts is not None:
+        attempts.retrying(response, error, delay)
+    time.sleep(delay)
+    state.increment_current_attempt()
+
+
 class _PolicyInterval(RetryIntervalCalculator):
     """slack_sdk's backoff hook, timed by our RetryPolicy (capped, jittered)."""
 
@@ -67,8 +101,24 @@ class _PolicyInterval(RetryIntervalCalculator):
         return self.policy.backoff(current_attempt)
 
 
+class _ConnectionErrors(ConnectionErrorRetryHandler):
+    attempts: _Attempts | None = None
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: Optional[HttpResponse] = None, error: Optional[Exception] = None) -> None:
+        delay = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+        _sleep_and_log(self, self.attempts, state, response, error, delay)
+
+
 class _ServerErrors(ServerErrorRetryHandler):
     """slack_sdk retries only 500 and 503; gateways answer 502/504 too."""
+
+    attempts: _Attempts | None = None
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: Optional[HttpResponse] = None, error: Optional[Exception] = None) -> None:
+        delay = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+        _sleep_and_log(self, self.attempts, state, response, error, delay)
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
                    error: Optional[Exception] = None) -> bool:
@@ -81,6 +131,7 @@ class _RateLimit(RateLimitErrorRetryHandler):
     def __init__(self, policy: RetryPolicy):
         super().__init__(max_retry_count=policy.max_retries, interval_calculator=_PolicyInterval(policy))
         self.policy = policy
+        self.attempts: _Attempts | None = None
 
     def _retry_after(self, response: HttpResponse) -> float | None:
         for name, values in response.headers.items():
@@ -98,18 +149,20 @@ class _RateLimit(RateLimitErrorRetryHandler):
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: Optional[HttpResponse] = None, error: Optional[Exception] = None) -> None:
         asked = self._retry_after(response) if response is not None else None
-        state.next_attempt_requested = True
-        time.sleep(asked if asked is not None else self.policy.backoff(state.current_attempt))
-        state.increment_current_attempt()
+        delay = asked if asked is not None else self.policy.backoff(state.current_attempt)
+        _sleep_and_log(self, self.attempts, state, response, error, delay)
 
 
-def retry_handlers(policy: RetryPolicy) -> list[RetryHandler]:
+def retry_handlers(policy: RetryPolicy, attempts: _Attempts | None = None) -> list[RetryHandler]:
     interval = _PolicyInterval(policy)
-    return [
-        ConnectionErrorRetryHandler(max_retry_count=policy.max_retries, interval_calculator=interval),
+    handlers: list[_ConnectionErrors | _RateLimit | _ServerErrors] = [
+        _ConnectionErrors(max_retry_count=policy.max_retries, interval_calculator=interval),
         _RateLimit(policy),
         _ServerErrors(max_retry_count=policy.max_retries, interval_calculator=interval),
     ]
+    for handler in handlers:
+        handler.attempts = attempts
+    return list(handlers)
 
 
 class SlackPost(NodeType):
@@ -189,8 +242,9 @@ class SlackPost(NodeType):
         sdk_logger = logging.getLogger(f"{ctx.logger.name}.slack_sdk")
         sdk_logger.setLevel(logging.WARNING)
         # slack_sdk annotates `timeout: int`, but hands it to urllib, which takes float seconds.
+        attempts = _Attempts(ctx.logger, destination.shown, policy)
         client = WebhookClient(url=destination.url, timeout=c.timeout_s, logger=sdk_logger,  # type: ignore[arg-type]
-                               retry_handlers=retry_handlers(policy))
+                               retry_handlers=retry_handlers(policy, attempts))
         blocks_template = self._blocks_template()
         out: list[Record] = []
         with masked_loggers(mask, [sdk_logger.name]):
@@ -202,23 +256,30 @@ class SlackPost(NodeType):
                 except TemplateError as exc:
                     raise NodeError(f"building the Slack message failed: {exc}", node_id=self.node_id,
                                     record_id=record_id) from None
-                responses = [self._send(ctx, client, destination.shown, message, mask, record_id)
+                responses = [self._send(client, destination.shown, message, mask, record_id, attempts)
                              for message in messages]
                 last = responses[-1]
                 summary = {**last, "messages": len(responses)} if len(responses) > 1 else last
                 out.append(output_record(group, c.per, c.response_field, summary, mask))
         return out
 
-    def _send(self, ctx: NodeContext, client: WebhookClient, shown: str, message: dict[str, Any], mask: SecretMask,
-              record_id: str | None) -> dict[str, Any]:
+    def _send(self, client: WebhookClient, shown: str, message: dict[str, Any], mask: SecretMask,
+              record_id: str | None, attempts: _Attempts) -> dict[str, Any]:
+        attempts.start()
         try:
             response = client.send_dict(message)
         except Exception as exc:  # connection errors after slack_sdk's retries
-            raise NodeError(mask.text(f"posting to Slack at {shown} failed: {type(exc).__name__}: {exc}"),
+            attempts.final(f"{type(exc).__name__}: could not connect", ok=False)
+            tries = f" after {attempts.retries + 1} attempts" if attempts.retries else ""
+            raise NodeError(mask.text(f"posting to Slack at {shown} failed{tries}: {type(exc).__name__}: {exc}; "
+                                      f"{status_hint(None, 'Slack')}"),
                             node_id=self.node_id, record_id=record_id, exception_type="SlackError") from None
+        attempts.final(f"HTTP {response.status_code}", ok=response.status_code == 200)
         if response.status_code != 200:
-            raise NodeError(mask.text(f"Slack at {shown} answered HTTP {response.status_code}: {response.body!r}; "
-                                      "check the webhook (revoked or archived channel?) and the message format"),
+            tries = f" after {attempts.retries + 1} attempts" if attempts.retries else ""
+            hint = (status_hint(response.status_code, "Slack") if response.status_code != 400
+                    else "Slack refused the message: check its format (text or blocks)")
+            raise NodeError(mask.text(f"Slack at {shown} answered HTTP {response.status_code}{tries}: "
+                                      f"{response.body!r}; {hint}"),
                             node_id=self.node_id, record_id=record_id, exception_type="SlackError")
-        ctx.logger.info("posted to Slack at %s: HTTP %d", shown, response.status_code)
         return {"status": response.status_code, "body": response.body}

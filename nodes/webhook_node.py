@@ -12,6 +12,7 @@ requests would turn a redirected POST into a GET and drop the body.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Literal
 
 import requests
@@ -19,7 +20,7 @@ from pydantic import Field
 
 from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 from .delivery import Per, groups, output_record, per_field, resolve_destination, summarise_body
-from .http_retry import HttpFailure, RetryPolicy, request_with_retries
+from .http_retry import HttpFailure, RetryPolicy, attempt_line, request_with_retries, status_hint
 from .payload_template import TemplateError, get_path, parse_template, render
 from .secret_values import SecretMask, context_mask, masked_loggers, resolve_secret
 from .web_fetch import DEFAULT_USER_AGENT
@@ -129,25 +130,27 @@ class WebhookPost(NodeType):
         c = self.config
         data = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
 
-        def log_retry(attempt: int, why: str, delay: float) -> None:
-            ctx.logger.warning("POST %s: %s; retry %d in %.2f s", shown, why, attempt, delay)
+        def log_attempt(attempt: int, outcome: str, delay: float | None) -> None:
+            ok = delay is None and outcome.startswith("HTTP ") and outcome[5:6] in "123"
+            ctx.logger.log(logging.INFO if ok else logging.WARNING, "%s",
+                           attempt_line(f"POST {shown}", attempt, policy.max_retries + 1, outcome, delay))
 
         try:
             response = request_with_retries(session, "POST", url, policy=policy, timeout=c.timeout_s, data=data,
-                                            allow_redirects=False, cancel_event=ctx.cancel_event, on_retry=log_retry)
+                                            allow_redirects=False, cancel_event=ctx.cancel_event, on_attempt=log_attempt)
         except HttpFailure as failure:
             detail = failure.reason
             if failure.response is not None:
                 # Masked before it is cut: a cut through a secret would leave its start unmasked.
                 detail += f"; response body: {mask.text(failure.response.text)[:500]!r}"
-            raise NodeError(mask.text(f"POST {shown} failed: {detail}"), node_id=self.node_id,
+            raise NodeError(mask.text(f"POST {shown} failed: {detail}; {status_hint(failure.status, 'the receiving server')}"),
+                            node_id=self.node_id,
                             record_id=record_id, exception_type="WebhookError") from None
         body = summarise_body(response.text, response.headers.get("Content-Type", ""), c.max_response_chars, mask)
         if response.status_code >= 300:
-            hint = ("the request was refused: check the payload, URL and credentials"
+            hint = (status_hint(response.status_code, "the receiving server")
                     if response.status_code >= 400 else "redirects are not followed: use the final URL")
             raise NodeError(mask.text(f"POST {shown} answered HTTP {response.status_code} "
                                       f"{response.reason or ''}; response body: {mask.text(response.text)[:1000]!r}; {hint}"),
                             node_id=self.node_id, record_id=record_id, exception_type="WebhookError")
-        ctx.logger.info("POST %s: HTTP %d", shown, response.status_code)
         return {"status": response.status_code, "body": body}

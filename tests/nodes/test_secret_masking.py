@@ -327,7 +327,7 @@ def test_no_part_of_a_secret_survives_a_run(httpserver, app_db, store_client, ca
     assert sum(1 for req, _ in httpserver.log if req.path.startswith("/hooks/")) == 2
     assert any(req.path.startswith("/services/T0001") for req, _ in httpserver.log)
     assert "HTTP 500" in results["hook"].error["message"] and "last segment ***" in results["hook"].error["message"]
-    assert "password ***" in results["hook"].error["message"] and "retry 1" in results["hook"].logs
+    assert "password ***" in results["hook"].error["message"] and "(attempt 1 of" in results["hook"].logs
     assert "http://127.0.0.1" in results["hook"].error["message"]  # scheme and host stay visible
     assert "HTTP 400" in results["slack"].error["message"] and "sig ***" in results["slack"].error["message"]
     assert results["slack-userinfo"].status == "failed"

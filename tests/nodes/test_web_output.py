@@ -253,3 +253,60 @@ def test_slack_unreachable_webhook_fails_after_bounded_retries_without_the_url()
                  [dict(RECORDS[0])])
     assert "posting to Slack at http://127.0.0.1" in err.value.message and "refused" in err.value.message
     assert TOKEN not in str(err.value)
+
+
+# -- visible retries (issue 17 part 9) ---------------------------------------------------
+
+def _node_log(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "wirework.node.web"]
+
+
+def test_slack_logs_every_attempt_with_its_status_and_wait(httpserver, caplog):
+    for _ in range(2):
+        httpserver.expect_oneshot_request("/slack").respond_with_data("internal_error", status=500)
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    with caplog.at_level("INFO", logger="wirework.node.web"):
+        run_node("slack.post", {"webhook_url": httpserver.url_for("/slack"), **FAST}, [dict(RECORDS[0])])
+    lines = [line for line in _node_log(caplog) if "attempt" in line]
+    assert len(lines) == 3, lines
+    assert "(attempt 1 of 4): HTTP 500; retrying in 0.0" in lines[0]
+    assert "(attempt 2 of 4): HTTP 500; retrying in 0.0" in lines[1]
+    assert lines[2].endswith("(attempt 3 of 4): HTTP 200")
+    assert all(httpserver.url_for("/slack") not in line for line in lines)  # Slack URLs stay masked
+
+
+def test_slack_hints_match_the_final_status(httpserver):
+    httpserver.expect_request("/down").respond_with_data("internal_error", status=500)
+    httpserver.expect_request("/gone").respond_with_data("no_service", status=404)
+    httpserver.expect_request("/bad").respond_with_data("invalid_payload", status=400)
+    config = {**FAST, "max_retries": 1}
+    with pytest.raises(NodeError) as down:
+        run_node("slack.post", {"webhook_url": httpserver.url_for("/down"), **config}, [dict(RECORDS[0])])
+    assert "after 2 attempts" in down.value.message and "failed on its side (HTTP 500)" in down.value.message
+    assert "revoked" not in down.value.message
+    with pytest.raises(NodeError) as gone:
+        run_node("slack.post", {"webhook_url": httpserver.url_for("/gone"), **config}, [dict(RECORDS[0])])
+    assert "check the webhook URL" in gone.value.message and "failed on its side" not in gone.value.message
+    with pytest.raises(NodeError) as bad:
+        run_node("slack.post", {"webhook_url": httpserver.url_for("/bad"), **config}, [dict(RECORDS[0])])
+    assert "check its format" in bad.value.message
+
+
+def test_webhook_logs_every_attempt_and_hints_by_status(httpserver, caplog):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("busy", status=503)
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    with caplog.at_level("INFO", logger="wirework.node.web"):
+        run_node("webhook.post", {"url": httpserver.url_for("/hook"), **FAST}, [dict(RECORDS[0])])
+    lines = [line for line in _node_log(caplog) if "attempt" in line]
+    assert len(lines) == 2, lines
+    assert "(attempt 1 of 4): HTTP 503 SERVICE UNAVAILABLE; retrying in" in lines[0]
+    assert lines[1].endswith("(attempt 2 of 4): HTTP 200 OK")
+    httpserver.expect_request("/down").respond_with_data("boom", status=500)
+    httpserver.expect_request("/secret").respond_with_data("who?", status=401)
+    with pytest.raises(NodeError) as down:
+        run_node("webhook.post", {"url": httpserver.url_for("/down"), **{**FAST, "max_retries": 1}},
+                 [dict(RECORDS[0])])
+    assert "after 2 attempts" in down.value.message and "failed on its side (HTTP 500)" in down.value.message
+    with pytest.raises(NodeError) as refused:
+        run_node("webhook.post", {"url": httpserver.url_for("/secret"), **FAST}, [dict(RECORDS[0])])
+    assert "refused the credentials" in refused.value.message

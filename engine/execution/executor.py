@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import threading
 import time
 import uuid
@@ -28,7 +29,7 @@ from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, RunCan
 from nodes.secret_values import SecretMask
 from stores.client import StoreClient, StoreSecrets
 
-from engine.execution import node_logs
+from engine.execution import node_logs, process_tree
 from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
@@ -105,6 +106,7 @@ class ActiveRun:
         self.attempts: dict[str, int] = {}
         self.first_started: dict[str, Any] = {}
         self.finished: set[str] = set()
+        self.running: set[str] = set()  # nodes whose code runs right now (for a timeout's cleanup)
         # Set when the run is cancelled; every node's context holds it, so a node that
         # calls `ctx.check_cancelled()` stops with RunCancelled (see `cancel`).
         self.cancel_event = threading.Event()
@@ -167,8 +169,8 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
     node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
     try:
         with node_logs.capture(log):
-            output = call_with_deadline(lambda: node.run(ctx, records), spec.timeout_s or DEFAULT_NODE_TIMEOUT_S,
-                                        f'node "{node_id}"')
+            output = _run_with_deadline(active, node_id, lambda: node.run(ctx, records),
+                                        spec.timeout_s or DEFAULT_NODE_TIMEOUT_S, log)
     except Exception as exc:
         cancelled = isinstance(exc, RunCancelled) or active.cancel_event.is_set()
         final = cancelled or attempt > spec.retries
@@ -216,6 +218,33 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         records_out=len(output), sample=sample, logs=logs,
     ))
     return len(output)
+
+
+def _run_with_deadline(active: ActiveRun, node_id: str, fn: Callable[[], Any], timeout_s: float,
+                       log: node_logs.NodeLog) -> Any:
+    """The node's code under its time limit. At a timeout its abandoned thread may have
+    left processes running (a `subprocess.Popen`, a shell's `setsid … &`): those started
+    since the node began are killed now when no other node of the run is running — with
+    nodes in parallel they cannot be told apart, so they go with the run's end
+    (engine/execution/worker.py kills the whole tree then)."""
+    since = process_tree.start_ticks()
+    with active.lock:
+        active.running.add(node_id)
+    try:
+        return call_with_deadline(fn, timeout_s, f'node "{node_id}"')
+    except NodeTimeout:
+        with active.lock:
+            alone = active.running == {node_id}
+        if alone:
+            left = process_tree.started_after(os.getpid(), since)
+            for pid in left:
+                process_tree.kill_tree(pid)
+            if left:
+                log.write(f"stopped {len(left)} process(es) the node left running at its timeout\n")
+        raise
+    finally:
+        with active.lock:
+            active.running.discard(node_id)
 
 
 def _masked_error(error: dict[str, Any], mask: Any) -> dict[str, Any]:

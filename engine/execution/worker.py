@@ -14,14 +14,26 @@ projects that run's workflow names, and dies with the run):
 The worker's environment holds no credential of the server: a warm spare waits before
 anyone knows which run it will execute.
 
-Cancelling a run sends SIGTERM to the worker's process group (then SIGKILL after a grace,
-engine/server/services/launcher.py). While a run executes, SIGTERM cancels it instead of
+Cancelling a run sends SIGTERM to the worker's process group (then SIGKILL of its whole
+tree after a grace, engine/server/services/launcher.py). While a run executes, SIGTERM cancels it instead of
 killing the process: the run's cancel event is set, so a node that checks it
 (`ctx.check_cancelled()`: python.yield and http.scrape code every 1000 items, labeling
 enrichment per batch) stops with RunCancelled, nodes not yet started do not start, and
 the worker reports the run `cancelled` itself. A node that never checks (a blocking
 call) cannot be stopped that way: the worker gives up after `CANCEL_GRACE_S` and exits,
 and the launcher settles the run as cancelled. A waiting spare just dies.
+
+The worker owns the processes its run starts (engine/execution/process_tree.py): it is a
+child subreaper, so what a node's subprocess leaves behind (even after `setsid`) is
+re-parented to the worker rather than pid 1, and when the run ends — completed, failed,
+cancelled, or the worker giving up — every process below the worker is killed before it
+exits. (Inside the sandbox the PID namespace does the same when the worker goes; this
+holds without bubblewrap too.)
+
+Before a run starts, the worker waits for the Prefect server to answer its health check
+(`wirework up` restarts a Prefect server that died, engine/cli/prefect_supervisor.py):
+a run started meanwhile stays `queued` and then proceeds, instead of crashing on
+"Failed to reach API".
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Iterator, cast
 import orjson
 
 from engine.config.prefect_env import configure_prefect_env
+from engine.execution import process_tree
 
 if TYPE_CHECKING:
     from prefect.states import State
@@ -46,8 +59,11 @@ if TYPE_CHECKING:
 
 API_URL_ENV = "WIREWORK_API_URL"
 # How long a cancelled run may take to stop on its own before the worker exits anyway;
-# shorter than the launcher's grace before SIGKILL (CANCEL_GRACE_S there, 5 s).
-CANCEL_GRACE_S = 3.0
+# shorter than the launcher's grace before SIGKILL (CANCEL_GRACE_S there, 1.5 s), so a
+# node that checks its cancel event is reported by the worker itself.
+CANCEL_GRACE_S = 1.0
+# How long a run waits for an unreachable Prefect server (a restart takes 10–25 s here).
+PREFECT_WAIT_S = 120.0
 log = logging.getLogger("wirework.worker")
 
 
@@ -78,6 +94,7 @@ def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
 
     def give_up() -> None:
         log.warning("run %s did not stop within %.0f s of SIGTERM; exiting", active.run_id, CANCEL_GRACE_S)
+        process_tree.kill_tree(os.getpid(), include_root=False)
         os._exit(128 + signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: Any) -> None:
@@ -109,6 +126,30 @@ def _environment(api_url: str, job: dict[str, Any]) -> RunEnvironment:
     return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
                           workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels)
+
+
+def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
+    """Block until the Prefect server answers (at once when it is up); after `timeout_s`
+    the run goes ahead and fails with Prefect's own error."""
+    import time
+
+    import httpx
+
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return  # an ephemeral Prefect server: nothing to wait for
+    deadline = time.monotonic() + timeout_s
+    warned = False
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url.rstrip('/')}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if not warned:
+            log.warning("the Prefect server at %s does not answer; waiting up to %.0f s", url, timeout_s)
+            warned = True
+        time.sleep(0.25)
 
 
 def run_job(job: dict[str, Any], api_url: str) -> int:
@@ -145,7 +186,12 @@ def main() -> int:
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # the launcher is shutting down and closed our stdin
-    return run_job(orjson.loads(line), api_url)
+    process_tree.become_subreaper()  # after the warm-up: only the run's own processes are adopted
+    try:
+        wait_for_prefect()
+        return run_job(orjson.loads(line), api_url)
+    finally:
+        process_tree.kill_tree(os.getpid(), include_root=False)  # the run owns what it started
 
 
 if __name__ == "__main__":

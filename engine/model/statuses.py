@@ -2,9 +2,11 @@
 `StateType` and `TERMINAL_STATES`): Python code compares with these members and the
 editor gets the same values through the OpenAPI schema.
 
-A run is `queued` until a worker takes it, `running` while it executes, and ends
-`completed`, `failed` (a node failed), `cancelled` (the user asked) or `crashed` (its
-process ended without reporting an end). A node starts `pending`; `retrying` is an
+A run is `queued` until a worker takes it, `running` while it executes, `cancelling`
+from the moment the user asks it to stop until it has (at most a short grace, then its
+processes are killed), and ends `completed`, `failed` (a node failed, or the run reached
+its memory limit), `cancelled` (the user asked) or `crashed` (its process ended without
+reporting an end). A node starts `pending`; `retrying` is an
 attempt that failed with retries left; `not_run` means an upstream node failed.
 """
 
@@ -16,6 +18,7 @@ from enum import StrEnum
 class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    CANCELLING = "cancelling"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -33,7 +36,7 @@ class NodeStatus(StrEnum):
     CRASHED = "crashed"
 
 
-ACTIVE_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+ACTIVE_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.CANCELLING})
 TERMINAL_RUN_STATUSES = frozenset(set(RunStatus) - ACTIVE_RUN_STATUSES)
 ACTIVE_NODE_STATUSES = frozenset({NodeStatus.PENDING, NodeStatus.RUNNING, NodeStatus.RETRYING})
 TERMINAL_NODE_STATUSES = frozenset(set(NodeStatus) - ACTIVE_NODE_STATUSES)

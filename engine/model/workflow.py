@@ -77,6 +77,10 @@ class Workflow(BaseModel):
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
+    memory_mb: int | None = Field(
+        default=None, ge=64, le=2**20,
+        description="memory limit of one run of this workflow, in MB (every process it starts counted); "
+                    "default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM")
 
     def node(self, node_id: str) -> NodeSpec:
         for node in self.nodes:

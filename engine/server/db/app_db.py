@@ -84,6 +84,12 @@ class AppDatabase:
         """A run waiting for its worker: `queued`, every node `pending`."""
         self._insert_run(info, RunStatus.QUEUED)
 
+    def mark_cancelling(self, run_id: str) -> None:
+        """A run the user asked to stop: `cancelling` until its end is reported or settled."""
+        active = sorted({RunStatus.QUEUED, RunStatus.RUNNING})
+        self._execute(f"UPDATE runs SET status = ? WHERE id = ? AND status IN ({', '.join('?' for _ in active)})",
+                      [RunStatus.CANCELLING, run_id, *active])
+
     def end_node(self, run_id: str, node_id: str, status: NodeStatus, at: datetime | None) -> None:
         """Set the final status of a node whose worker never reported it (see RunService.settle)."""
         self._execute("UPDATE node_runs SET status = ?, ended_at = ? WHERE run_id = ? AND node_id = ?",

@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api", tags=["runs"], route_class=WorkflowBodyRoute,
                    responses={**COMMON_ERRORS, **error_responses(404)})
 SSE_KEEPALIVE_S = 15.0
 EVENT_STREAM = {200: {"description": "Server-Sent Events: `run_state` (the run so far, on a run's stream), "
-                                     "`run_queued`, `run_started`, `node_started`, `node_finished`, `run_finished`",
+                                     "`run_queued`, `run_started`, `node_started`, `node_finished`, `run_cancelling`, "
+                                     "`run_finished`",
                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
 
 
@@ -84,6 +85,8 @@ def get_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> RunDetail
 
 @router.post("/runs/{run_id}/cancel")
 def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> CancelResponse:
+    """Answers at once: `cancelling` while the run stops (within about 2 s), `cancelled`
+    for a run no worker had taken yet, or the status of a run that had already ended."""
     run = ctx.runs.cancel(run_id)
     return CancelResponse(run_id=run_id, status=run["status"])
 

@@ -6,6 +6,27 @@ burst of webhooks must not fork-bomb a 2-core machine); the others wait, in orde
 status "queued". A watcher thread per run notices when its process
 ends: a process that ended without reporting the end of its run is reported as
 crashed (or cancelled, if we killed it on request) — a run is never left "running".
+
+A run owns its process tree (engine/execution/process_tree.py): a hard kill — after the
+cancel grace, or at the memory limit — SIGKILLs the worker and everything below it, also
+what left its process group.
+
+Cancel never blocks the caller: SIGTERM asks the worker to cancel the run cooperatively
+(engine/execution/worker.py), and a timer SIGKILLs the tree if it is still there after
+`CANCEL_GRACE_S`.
+
+Memory: one watchdog thread sums the resident memory of each running worker's tree
+every `MEMORY_POLL_S` and kills a tree above its run's limit (`WIREWORK_RUN_MEMORY_MB`,
+default a quarter of the machine's RAM, or the workflow's `memory_mb`); its exit is
+reported with the limit, so the run fails naming it. Measured here (bench-free, in
+tests/server/test_fault_drill.py): a node allocating ~1 GB/s is stopped within about
+one poll of crossing the limit. Why RSS polling rather than a kernel limit: RLIMIT_AS
+counts address space, which torch and numpy reserve by the gigabyte without touching it;
+RLIMIT_DATA is per process (each child of the run gets the whole limit again) and turns
+the limit into a MemoryError — or an abort inside a C extension — that user code may
+catch; a cgroup v2 memory.max would be exact, but this machine (like many containers)
+has a read-only cgroup v1 hierarchy. The watchdog sees the whole tree and works anywhere
+with /proc.
 """
 
 from __future__ import annotations
@@ -16,16 +37,40 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import IO, Any, Callable
 
 import orjson
 
+from engine.execution import process_tree
 from engine.execution.worker import API_URL_ENV
 
 log = logging.getLogger("wirework.launcher")
-CANCEL_GRACE_S = 5.0
+# From SIGTERM to SIGKILL of a cancelled run's tree; longer than the worker's own grace
+# (engine/execution/worker.py, 1 s), so a run that stops on its own reports itself, and
+# short enough that a cancelled run is "cancelled" within 2 s.
+CANCEL_GRACE_S = 1.5
+SHUTDOWN_GRACE_S = 5.0
+MEMORY_POLL_S = 0.1
+MEMORY_ENV = "WIREWORK_RUN_MEMORY_MB"
+
+
+def default_memory_limit_mb(environ: dict[str, str] | None = None) -> int:
+    """`WIREWORK_RUN_MEMORY_MB`, else a quarter of the machine's RAM (at least 1 GB): four
+    concurrent runs (the default) at their limit still leave the server its memory."""
+    raw = (os.environ if environ is None else environ).get(MEMORY_ENV, "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV} must be a whole number of MB, not {raw!r}") from None
+        if value < 64:
+            raise ValueError(f"{MEMORY_ENV} must be at least 64 MB, not {value}")
+        return value
+    total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    return max(1024, total_mb // 4)
 
 
 @dataclass
@@ -33,13 +78,16 @@ class WorkerExit:
     run_id: str
     returncode: int
     cancelled: bool
+    memory_limit_mb: int | None = None  # set when the watchdog killed the run at its limit
 
 
 class RunLauncher:
     def __init__(self, api_url: str, env: dict[str, str],
                  on_exit: Callable[[WorkerExit], None], max_concurrent: int = 4,
-                 wrap_command: Callable[[list[str]], list[str]] = lambda argv: argv):
+                 wrap_command: Callable[[list[str]], list[str]] = lambda argv: argv,
+                 memory_limit_mb: int | None = None):
         self._env = {**env, API_URL_ENV: api_url}
+        self.memory_limit_mb = memory_limit_mb or default_memory_limit_mb()
         self._command = wrap_command([sys.executable, "-m", "engine.execution.worker"])  # e.g. inside a sandbox
         self._on_exit = on_exit
         self.max_concurrent = max(1, max_concurrent)
@@ -48,7 +96,10 @@ class RunLauncher:
         self._running: dict[str, subprocess.Popen | None] = {}  # None: reserved, starting
         self._queue: deque[tuple[str, dict[str, Any]]] = deque()
         self._cancelled: set[str] = set()
+        self._limits: dict[str, int] = {}  # run id -> memory limit in MB
+        self._over_limit: dict[str, int] = {}  # runs the watchdog killed -> their limit
         self._closed = False
+        self._watchdog = threading.Thread(target=self._watch_memory, name="wirework-memory", daemon=True)
 
     def _spawn(self) -> subprocess.Popen:
         # A new session: cancelling kills the worker *and* anything user code started.
@@ -59,6 +110,15 @@ class RunLauncher:
         with self._lock:
             if self._spare is None and not self._closed:
                 self._spare = self._spawn()
+        if not self._watchdog.is_alive():
+            self._watchdog.start()
+
+    def health(self) -> dict[str, Any]:
+        """For /api/health: cheap, from what this object already knows."""
+        with self._lock:
+            spare = self._spare is not None and self._spare.poll() is None
+            return {"ok": not self._closed, "running": len(self._running), "queued": len(self._queue),
+                    "spare_ready": spare, "memory_limit_mb": self.memory_limit_mb}
 
     def _refill(self) -> None:
         spare = self._spawn()
@@ -79,6 +139,10 @@ class RunLauncher:
             self._running[run_id] = None  # reserve the slot before leaving the lock
         self._start(run_id, job)
 
+    def _limit_of(self, job: dict[str, Any]) -> int:
+        workflow = job.get("workflow") or {}
+        return int(workflow.get("memory_mb") or self.memory_limit_mb)
+
     def queued(self) -> list[str]:
         with self._lock:
             return [run_id for run_id, _ in self._queue]
@@ -89,6 +153,7 @@ class RunLauncher:
             if process is None or process.poll() is not None:
                 process = self._spawn()
             self._running[run_id] = process
+            self._limits[run_id] = self._limit_of(job)
             cancelled_while_starting = run_id in self._cancelled
         try:
             if not cancelled_while_starting:  # else an empty job: the worker exits at once
@@ -102,16 +167,21 @@ class RunLauncher:
 
     def _watch(self, run_id: str, process: subprocess.Popen) -> None:
         returncode = process.wait()
+        # What the run left behind in its process group (a worker that exited on its own
+        # has already killed the rest of its tree, engine/execution/worker.py).
+        _kill_group(process, signal.SIGKILL)
         with self._lock:
             self._running.pop(run_id, None)
-            cancelled = run_id in self._cancelled
+            self._limits.pop(run_id, None)
+            over_limit = self._over_limit.pop(run_id, None)
+            cancelled = run_id in self._cancelled and over_limit is None
             self._cancelled.discard(run_id)
             following = None
             if self._queue and not self._closed:
                 following = self._queue.popleft()
                 self._running[following[0]] = None
         try:
-            self._on_exit(WorkerExit(run_id, returncode, cancelled))
+            self._on_exit(WorkerExit(run_id, returncode, cancelled, memory_limit_mb=over_limit))
         except Exception:
             log.exception("handling the end of run %s failed", run_id)
         if following is not None:
@@ -126,8 +196,30 @@ class RunLauncher:
             process = self._running.get(run_id)
             return process.pid if process else None
 
+    def _watch_memory(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                watched = [(run_id, process, self._limits.get(run_id, self.memory_limit_mb))
+                           for run_id, process in self._running.items()
+                           if process is not None and run_id not in self._over_limit]
+            for run_id, process, limit_mb in watched:
+                try:
+                    rss = process_tree.tree_rss_bytes(process.pid)
+                except OSError:
+                    continue
+                if rss > limit_mb * 1024 * 1024 and process.poll() is None:
+                    with self._lock:
+                        self._over_limit[run_id] = limit_mb
+                    log.warning("run %s reached its memory limit of %d MB (%d MB resident): killing it",
+                                run_id, limit_mb, rss // (1024 * 1024))
+                    process_tree.kill_tree(process.pid)
+            time.sleep(MEMORY_POLL_S)
+
     def cancel(self, run_id: str) -> bool:
-        """Stop a running run (its process group) or drop a queued one; False if unknown."""
+        """Ask a running run to stop (SIGTERM, then SIGKILL of its tree after the grace) or
+        drop a queued one; returns at once. False if the run is unknown."""
         with self._lock:
             for index, (queued_id, _) in enumerate(self._queue):
                 if queued_id == run_id:
@@ -145,7 +237,10 @@ class RunLauncher:
             self._on_exit(WorkerExit(run_id, 0, cancelled=True))
             return True
         if process is not None:  # (None returned above; said again for the type checker)
-            _terminate_group(process, CANCEL_GRACE_S)
+            _kill_group(process, signal.SIGTERM)
+            timer = threading.Timer(CANCEL_GRACE_S, _kill_tree_if_alive, args=(process,))
+            timer.daemon = True
+            timer.start()
         return True
 
     def shutdown(self) -> None:
@@ -161,12 +256,12 @@ class RunLauncher:
                 pass
             processes.append(spare)
         for process in processes:
-            _terminate_group(process, CANCEL_GRACE_S, wait=False)
+            _kill_group(process, signal.SIGTERM)
         for process in processes:
             try:
-                process.wait(CANCEL_GRACE_S)
+                process.wait(SHUTDOWN_GRACE_S)
             except subprocess.TimeoutExpired:
-                _kill_group(process, signal.SIGKILL)
+                process_tree.kill_tree(process.pid)
                 process.wait()
 
 
@@ -183,11 +278,7 @@ def _kill_group(process: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _terminate_group(process: subprocess.Popen, grace_s: float, wait: bool = True) -> None:
-    _kill_group(process, signal.SIGTERM)
-    if not wait:
-        return
-    try:
-        process.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(process, signal.SIGKILL)
+def _kill_tree_if_alive(process: subprocess.Popen) -> None:
+    """The end of a cancel's grace: whatever of the run is still there goes, tree and all."""
+    if process.poll() is None:
+        process_tree.kill_tree(process.pid)

@@ -104,7 +104,12 @@ class RunService:
             raise ValueError("the event's run_id does not match the URL")
         if event == "run_started":
             data["started_at"] = _as_datetime(data.get("started_at")) or utcnow()
+            run = self.db.get_run(run_id)
             self.db.run_started(RunInfo(**data))
+            if run is not None and run["status"] == RunStatus.CANCELLING:
+                # Cancelled before its worker got going: it stays `cancelling` until it stops.
+                self.db.mark_cancelling(run_id)
+                data = {**data, "status": RunStatus.CANCELLING}
         elif event == "node_started":
             self.db.node_started(run_id, data["node_id"], int(data["attempt"]), int(data["records_in"]),
                                  _event_time(data))
@@ -121,22 +126,37 @@ class RunService:
 
     # -- ending runs -----------------------------------------------------------------
     def cancel(self, run_id: str) -> dict[str, Any]:
+        """Ask a run to stop and answer at once: an active run is `cancelling` (the worker
+        stops it cooperatively, the launcher kills what is left after a short grace), a
+        queued one that no worker took is `cancelled` at once, a finished one is as it was."""
         run = self.db.get_run(run_id)
         if run is None:
             raise RunNotFound(run_id)
         if run["status"] not in ACTIVE_RUN_STATUSES:
             return run
+        if run["status"] != RunStatus.CANCELLING:
+            self.db.mark_cancelling(run_id)
+            self.hub.publish("run_cancelling", {"run_id": run_id, "status": RunStatus.CANCELLING})
         if not (self.launcher and self.launcher.cancel(run_id)):
             self.settle(run_id, RunStatus.CANCELLED, "cancelled by user")
         return self.db.get_run(run_id) or run
 
     def on_worker_exit(self, exit: WorkerExit) -> None:
         self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us
-        if exit.cancelled:
+        if exit.memory_limit_mb is not None:
+            self.settle(exit.run_id, RunStatus.FAILED, self._memory_error(exit.run_id, exit.memory_limit_mb))
+        elif exit.cancelled:
             self.settle(exit.run_id, RunStatus.CANCELLED, "cancelled by user")
         else:
             self.settle(exit.run_id, RunStatus.CRASHED,
                         f"the run's worker process exited (code {exit.returncode}) before the run finished")
+
+    def _memory_error(self, run_id: str, limit_mb: int) -> str:
+        run = self.db.get_run(run_id) or {"nodes": []}
+        running = [n["node_id"] for n in run["nodes"] if n["status"] in (NodeStatus.RUNNING, NodeStatus.RETRYING)]
+        where = ", ".join(f'"{node_id}"' for node_id in running) or "none (between nodes)"
+        return (f"memory limit of {limit_mb} MB reached in node {where} "
+                f"(set WIREWORK_RUN_MEMORY_MB, or the workflow's memory_mb)")
 
     def settle(self, run_id: str, status: RunStatus, error: str) -> None:
         """Mark a run that never reported its end (`cancelled` or `crashed`); finished runs

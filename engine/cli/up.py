@@ -1,5 +1,6 @@
-"""`wirework up`: the Prefect server, the wirework API (with its run launcher and
-schedule loop) and a clean stop of all of them on Ctrl-C or SIGTERM."""
+"""`wirework up`: the Prefect server (supervised: restarted when it dies,
+engine/cli/prefect_supervisor.py), the wirework API (with its run launcher and schedule
+loop) and a clean stop of all of them on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -142,19 +143,28 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
               "(and WIREWORK_ALLOWED_HOSTS to the names clients use)", file=sys.stderr)
         return 1
     configure_prefect_env()
-    prefect_process = None
+    supervisor = None
     prefect_api_url = prefect_api_url or os.environ.get("PREFECT_API_URL")
     try:
         if not prefect_api_url:
             prefect_port = prefect_port or (port + 1 if port_is_free("127.0.0.1", port + 1) else free_port())
             print(f"starting the Prefect server on 127.0.0.1:{prefect_port} (log: {home / 'prefect-server.log'})…",
                   flush=True)
-            # A fresh auth string per start: only this process and its children know it.
+            # A fresh auth string per `wirework up`: only this process and its children know
+            # it. The supervisor's restarts keep it (and the port), so no client needs telling.
             auth_string = f"wirework:{secrets.token_urlsafe(32)}"
-            prefect_process = start_prefect_server(prefect_port, home / "prefect-server.log", auth_string)
+            port_for_prefect = prefect_port
+            from engine.cli.prefect_supervisor import PrefectSupervisor
+
+            supervisor = PrefectSupervisor(
+                lambda: start_prefect_server(port_for_prefect, home / "prefect-server.log", auth_string),
+                prefect_port, PREFECT_START_TIMEOUT_S)
+            supervisor.start()
             os.environ["PREFECT_API_AUTH_STRING"] = auth_string  # this process and its workers are clients
-            prefect_api_url = f"http://127.0.0.1:{prefect_port}/api"
-            wait_healthy(f"{prefect_api_url}/health", prefect_process, PREFECT_START_TIMEOUT_S, "the Prefect server")
+            prefect_api_url = supervisor.api_url
+            error = supervisor.wait_started()
+            if error is not None:
+                raise StartupError(error)
         os.environ["PREFECT_API_URL"] = prefect_api_url
 
         from engine.server.app import create_app
@@ -164,7 +174,8 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
         settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
                                   editor_dist=editor_dist(), seed_dir=seed_dir, allowed_hosts=allowed,
                                   api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
-                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")))
+                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")),
+                                  prefect_supervisor=supervisor)
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         server = _quiet_exit_server()(config)
         server.run()  # handles SIGINT/SIGTERM: stops accepting, runs the app's shutdown
@@ -173,5 +184,5 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     finally:
-        if prefect_process is not None:
-            stop_process(prefect_process)
+        if supervisor is not None:
+            supervisor.stop()

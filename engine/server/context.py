@@ -30,6 +30,9 @@ class ServerSettings:
     max_concurrent_runs: int = 4
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
     embedding_service: bool = True  # False: the API loads the model itself (the OpenAPI dump)
+    # engine.cli.prefect_supervisor.PrefectSupervisor of the Prefect server `wirework up`
+    # started; None: an external server (--prefect-api-url) or none at all
+    prefect_supervisor: Any = None
 
     @property
     def api_url(self) -> str:

@@ -9,8 +9,22 @@ from pydantic import Field
 from engine.server.schemas.common import ResponseModel
 
 
+class ComponentHealth(ResponseModel):
+    """One part of the server, as the server last saw it (no new check per request)."""
+
+    status: Literal["ok", "down", "external", "off"] = Field(
+        description="ok; down (being restarted, or failed); external (a Prefect server wirework does not "
+                    "supervise, not checked here); off (not started by this server)")
+    pid: int | None = None
+    restarts: int = Field(default=0, description="how often the server restarted it since it started")
+    detail: dict[str, Any] = Field(default_factory=dict, description="component-specific figures")
+
+
 class HealthResponse(ResponseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description="ok when every component is ok, external or off; the API answers 200 either way")
+    components: dict[str, ComponentHealth] = Field(
+        default_factory=dict, description="api, prefect, run_launcher, embedding_service")
 
 
 class NodeTypeResponse(ResponseModel):

@@ -2,11 +2,13 @@
 import type { RunStatus } from "./types";
 
 // `run_state` (the whole run so far) opens every per-run stream; `run_queued` only comes on /api/events.
-export const RUN_EVENT_NAMES = ["run_state", "run_queued", "run_started", "node_started", "node_finished", "run_finished"] as const;
+export const RUN_EVENT_NAMES = [
+  "run_state", "run_queued", "run_started", "node_started", "node_finished", "run_cancelling", "run_finished",
+] as const;
 export type RunEventName = (typeof RUN_EVENT_NAMES)[number];
 
 /** Statuses of a run that has not ended yet (engine/model/statuses.py: ACTIVE_RUN_STATUSES). */
-export const ACTIVE_RUN_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(["queued", "running"]);
+export const ACTIVE_RUN_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(["queued", "running", "cancelling"]);
 
 export function isActiveRun(status: RunStatus | undefined | null): boolean {
   return !!status && ACTIVE_RUN_STATUSES.has(status);

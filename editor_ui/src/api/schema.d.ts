@@ -541,7 +541,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel Run */
+        /**
+         * Cancel Run
+         * @description Answers at once: `cancelling` while the run stops (within about 2 s), `cancelled`
+         *     for a run no worker had taken yet, or the status of a run that had already ended.
+         */
         post: operations["cancel_run_api_runs__run_id__cancel_post"];
         delete?: never;
         options?: never;
@@ -1128,6 +1132,33 @@ export interface components {
             run_id: string;
             status: components["schemas"]["RunStatus"];
         };
+        /**
+         * ComponentHealth
+         * @description One part of the server, as the server last saw it (no new check per request).
+         */
+        ComponentHealth: {
+            /**
+             * Detail
+             * @description component-specific figures
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Pid */
+            pid: number | null;
+            /**
+             * Restarts
+             * @description how often the server restarted it since it started
+             * @default 0
+             */
+            restarts: number;
+            /**
+             * Status
+             * @description ok; down (being restarted, or failed); external (a Prefect server wirework does not supervise, not checked here); off (not started by this server)
+             * @enum {string}
+             */
+            status: "ok" | "down" | "external" | "off";
+        };
         /** DeletedResponse */
         DeletedResponse: {
             /** Deleted */
@@ -1351,10 +1382,18 @@ export interface components {
         /** HealthResponse */
         HealthResponse: {
             /**
-             * Status
-             * @constant
+             * Components
+             * @description api, prefect, run_launcher, embedding_service
              */
-            status: "ok";
+            components: {
+                [key: string]: components["schemas"]["ComponentHealth"];
+            };
+            /**
+             * Status
+             * @description ok when every component is ok, external or off; the API answers 200 either way
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
         };
         /** HeuristicResponse */
         HeuristicResponse: {
@@ -2113,7 +2152,7 @@ export interface components {
          * RunStatus
          * @enum {string}
          */
-        RunStatus: "queued" | "running" | "completed" | "failed" | "cancelled" | "crashed";
+        RunStatus: "queued" | "running" | "cancelling" | "completed" | "failed" | "cancelled" | "crashed";
         /**
          * RunTriggerResponse
          * @description The trigger record: what started the run, with its payload; source nodes read it.
@@ -2653,6 +2692,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Memory Mb
+             * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
+             */
+            memory_mb?: number | null;
+            /**
              * Name
              * @default
              */
@@ -2681,6 +2725,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Memory Mb
+             * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
+             */
+            memory_mb: number | null;
+            /**
              * Name
              * @default
              */
@@ -2708,6 +2757,11 @@ export interface components {
             edges: components["schemas"]["EdgeSpecResponse"][];
             /** Id */
             id: string;
+            /**
+             * Memory Mb
+             * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
+             */
+            memory_mb: number | null;
             /**
              * Name
              * @default
@@ -2741,6 +2795,11 @@ export interface components {
              * @description must match the URL; taken from it when left out
              */
             id?: string | null;
+            /**
+             * Memory Mb
+             * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
+             */
+            memory_mb?: number | null;
             /**
              * Name
              * @default
@@ -2795,6 +2854,11 @@ export interface components {
             edges?: components["schemas"]["EdgeSpec"][];
             /** Id */
             id: string;
+            /**
+             * Memory Mb
+             * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
+             */
+            memory_mb?: number | null;
             /**
              * Name
              * @default
@@ -3144,7 +3208,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: `run_state` (the run so far, on a run's stream), `run_queued`, `run_started`, `node_started`, `node_finished`, `run_finished` */
+            /** @description Server-Sent Events: `run_state` (the run so far, on a run's stream), `run_queued`, `run_started`, `node_started`, `node_finished`, `run_cancelling`, `run_finished` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7031,7 +7095,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: `run_state` (the run so far, on a run's stream), `run_queued`, `run_started`, `node_started`, `node_finished`, `run_finished` */
+            /** @description Server-Sent Events: `run_state` (the run so far, on a run's stream), `run_queued`, `run_started`, `node_started`, `node_finished`, `run_cancelling`, `run_finished` */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -28,5 +28,6 @@ export function cleanWorkflow(doc: Workflow): Workflow {
     nodes: (doc.nodes ?? []).map(cleanNodeSpec),
     edges: (doc.edges ?? []).map((e) => ({ id: e.id || `${e.source}->${e.target}`, source: e.source, target: e.target })),
     schedule: doc.schedule ?? { cron: null, timezone: "UTC", enabled: false },
+    memory_mb: doc.memory_mb ?? null, // the run's memory limit; kept through an editor save
   };
 }

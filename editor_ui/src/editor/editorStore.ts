@@ -426,8 +426,9 @@ export const useEditor = create<EditorState>()((set, get) => {
         get().applyRunDetail(payload as unknown as Run);
       } else if (kind === "run_finished") {
         set({ run: { ...run, status: payload.status as RunStatus, error: (payload.error as string | null) ?? null } });
-      } else if (kind === "run_started") {
-        set({ run: { ...run, status: "running" } });
+      } else if (kind === "run_started" || kind === "run_cancelling") {
+        // A run cancelled before its worker started reports run_started as `cancelling`.
+        set({ run: { ...run, status: (payload.status as RunStatus | undefined) ?? "running" } });
       }
     },
 

@@ -16,6 +16,7 @@ const doc: Workflow = {
   ],
   edges: [],
   schedule: { cron: null, timezone: "UTC", enabled: false },
+  memory_mb: null,
 };
 
 const editor = () => useEditor.getState();

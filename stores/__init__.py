@@ -6,6 +6,7 @@ in-process implementation and the typed errors, including wirework's one error f
 `Unavailable`), which every layer raises and re-exports.
 """
 
+from . import exit_hygiene  # noqa: F401  (no nanobind leak dump at exit: see the module)
 from .client import Record, StoreClient
 from .errors import (
     Conflict,

@@ -14,9 +14,12 @@ supervises its own Prefect server.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -33,9 +36,34 @@ def drill_server(tmp_path_factory):
     proc.stop()
 
 
+@pytest.fixture(scope="module")
+def unsandboxed_server(tmp_path_factory):
+    """The same without bubblewrap on PATH, so runs have no PID namespace to die with:
+    what is killed here is killed by wirework itself (engine/execution/process_tree.py)."""
+    tools = tmp_path_factory.mktemp("no-bwrap-bin")
+    for tool in ("sleep", "bash", "sh", "setsid", "env"):
+        found = shutil.which(tool)
+        if found:
+            (tools / tool).symlink_to(found)
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(tools)])
+    proc = ServerProcess(tmp_path_factory.mktemp("drill-nosandbox-home"), prefect_api_url=None, flows=None,
+                         extra_env={"PATH": path}).start(timeout_s=180)
+    assert "WITHOUT a sandbox" in proc.log()
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture
 def drill(drill_server):
     with drill_server.client() as client:
+        yield client
+
+
+@pytest.fixture(params=["sandboxed", "unsandboxed"])
+def either(request):
+    """An API client of a server with, then without, the sandbox."""
+    server = request.getfixturevalue("drill_server" if request.param == "sandboxed" else "unsandboxed_server")
+    with server.client() as client:
         yield client
 
 
@@ -134,31 +162,34 @@ def _wait_started(marker: str) -> None:
     wait_until(lambda: len(_processes_with(f"sleep {marker}")) == 3, 60, "the node's three processes")
 
 
-def test_processes_of_a_node_that_timed_out_are_killed(drill):
+def test_processes_of_a_node_that_timed_out_are_killed(either):
     marker = _marker()
-    wf_id = _save(drill, [_map("leaver", _leaver(marker, "time.sleep(600)"), timeout_s=4)])
-    run_id = _start(drill, wf_id)
+    wf_id = _save(either, [_map("leaver", _leaver(marker, "time.sleep(600)"), timeout_s=4)])
+    run_id = _start(either, wf_id)
     _wait_started(marker)
-    run = wait_for_run(drill, run_id, timeout_s=60)
+    run = wait_for_run(either, run_id, timeout_s=60)
     assert run["status"] == "failed" and "did not finish within 4 s" in run["nodes"][0]["error"]["message"]
+    # Killed at the timeout by the executor (not only with the run's end): its node log says so.
+    logs = either.get(f"/api/runs/{run_id}/nodes/leaver/logs").json()["logs"]
+    assert "stopped 3 process(es) the node left running at its timeout" in logs, logs
     wait_until(lambda: not _processes_with(f"sleep {marker}"), 5, "no sleep left after the timeout")
 
 
-def test_processes_of_a_cancelled_run_are_killed(drill):
+def test_processes_of_a_cancelled_run_are_killed(either):
     marker = _marker()
-    wf_id = _save(drill, [_map("leaver", _leaver(marker, "time.sleep(600)"))])
-    run_id = _start(drill, wf_id)
+    wf_id = _save(either, [_map("leaver", _leaver(marker, "time.sleep(600)"))])
+    run_id = _start(either, wf_id)
     _wait_started(marker)
-    assert drill.post(f"/api/runs/{run_id}/cancel").status_code == 200
-    assert wait_for_run(drill, run_id, timeout_s=30)["status"] == "cancelled"
+    assert either.post(f"/api/runs/{run_id}/cancel").status_code == 200
+    assert wait_for_run(either, run_id, timeout_s=30)["status"] == "cancelled"
     wait_until(lambda: not _processes_with(f"sleep {marker}"), 5, "no sleep left after the cancel")
 
 
-def test_processes_left_by_a_finished_run_are_killed(drill):
+def test_processes_left_by_a_finished_run_are_killed(either):
     marker = _marker()
-    wf_id = _save(drill, [_map("leaver", _leaver(marker, "pass"))])
-    run_id = _start(drill, wf_id)
-    assert wait_for_run(drill, run_id, timeout_s=60)["status"] == "completed"
+    wf_id = _save(either, [_map("leaver", _leaver(marker, "pass"))])
+    run_id = _start(either, wf_id)
+    assert wait_for_run(either, run_id, timeout_s=60)["status"] == "completed"
     wait_until(lambda: not _processes_with(f"sleep {marker}"), 5, "no sleep left after the run")
 
 

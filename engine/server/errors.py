@@ -104,9 +104,10 @@ def _raised_at(exc: BaseException) -> str:
     """`file:line` of the innermost frame in wirework's own code (else the innermost one)."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f.filename.startswith(str(_ROOT)) and "/.venv/" not in f.filename]
-    frame = (ours or frames or [None])[-1]
-    if frame is None:
+    candidates = ours or list(frames)
+    if not candidates:
         return "?"
+    frame = candidates[-1]
     path = Path(frame.filename)
     return f"{path.relative_to(_ROOT) if path.is_relative_to(_ROOT) else path.name}:{frame.lineno}"
 

@@ -39,9 +39,9 @@ from .model_versions import (counts_from_votes, fingerprint, learner_entry, lear
                              stored_counts)
 from .repository import LabelingRepository, utcnow
 from .statistics import heuristic_statistics
-from .suggestions import (DEFAULT_MAX_CONFIDENCE, DEFAULT_STRATEGY, FILTERS, STRATEGIES, cold_start_order, margins,
-                          matches_filter, priority, random_order, reason, record_item, stable_seed,
-                          uncertainty_order)
+from .suggestions import (DEFAULT_MAX_CONFIDENCE, DEFAULT_STRATEGY, FILTERS, STRATEGIES, active_order,
+                          cold_start_order, margins, matches_filter, priority, random_order, reason, record_item,
+                          stable_seed)
 from .tasks import TaskSpec, text_hash
 from .training_jobs import JobProgress, TrainingJobs
 from .weak_supervision import (PrecisionTable, WeakSupervisionSettings, majority_vote, precision_table,
@@ -656,7 +656,8 @@ class LabelingService:
     def _active_order(self, project: str, task: str, evaluated: dict[str, Any], learners: list[dict[str, Any]],
                       candidates: list[int], excluded: set[str], limit: int) -> tuple[list[int], dict[int, str]]:
         """Active learning over record indices: cold start without a trained learner, else
-        the least sure records of the latest model, kept diverse (see suggestions.py)."""
+        the least sure (density-weighted) records of the latest model, kept diverse (see
+        suggestions.py)."""
         embeddings = evaluated["embeddings"]
         records, manual, spec = evaluated["records"], evaluated["manual"], evaluated["spec"]
         if not candidates or embeddings is None:
@@ -672,8 +673,9 @@ class LabelingService:
             picked = [candidates[j] for j in order]
             return picked, {i: "cold start: spread over the records (no trained model yet)" for i in picked}
         proba = mean_proba(trained, spec.labels, vectors)
-        margin = margins(proba)
-        order = uncertainty_order(margin, vectors, limit, embeddings[held])
+        # Least sure and typical first (density over all the project's records), diverse.
+        order, _ = active_order(margins(proba), vectors, embeddings, limit, embeddings[held],
+                                seed=stable_seed(project, task))
         picked, reasons = [], {}
         for j in order:
             top = np.argsort(-proba[j])[:2]

@@ -19,7 +19,7 @@ import pytest
 from stores.labeling import ProjectEnricher
 from stores.labeling.demo import LABELS, headlines
 from stores.labeling.learner import fit_count
-from stores.labeling.suggestions import NEAR_DUPLICATE, margins
+from stores.labeling.suggestions import NEAR_DUPLICATE, density, informativeness, margins
 from tests.labeling_fixtures import embedder, service, store_client  # noqa: F401  (fixtures)
 
 VARIANTS = ("{}", "{} (updated)", "Update: {}")  # near-identical copies of one headline
@@ -90,19 +90,27 @@ def test_after_training_the_first_suggestions_are_the_least_sure_and_re_ranked_b
 
         weights = model["learners"]["learner"]["weights"]
         margin = dict(zip(candidates, margins(predict_proba(weights, x))))
+        # label-next weighs uncertainty by how typical a record is among all the project's records
+        typical = dict(zip(candidates, density(x, vectors_of(embedder, records, list(records)))))
+        score = {i: float(informativeness(np.array([margin[i]]), np.array([typical[i]]))[0]) for i in candidates}
         result = service.suggestions(project, "sentiment", "suggested", limit=8)
         page = [r["id"] for r in result["records"]]
         assert all(r["reason"].startswith("the model is least sure") for r in result["records"])
-        assert page[0] == min(candidates, key=margin.__getitem__)  # the least sure record first
+        assert page[0] == max(candidates, key=score.__getitem__)  # the most informative record first
+        assert [score[i] for i in page] == sorted((score[i] for i in page), reverse=True)
+        # the picks are the records the model is least sure of: their margins are below the rest's
+        rest = [i for i in candidates if i not in page]
+        assert np.mean([margin[i] for i in page]) < np.mean([margin[i] for i in rest])
+        assert np.median([margin[i] for i in page]) < np.quantile([margin[i] for i in candidates], 0.25)
         # diverse: no near-duplicates inside the batch ...
         v = dict(zip(candidates, x))
         for a in page:
             for b in page:
                 assert a == b or float(v[a] @ v[b]) <= NEAR_DUPLICATE
-        # ... and only a near-duplicate of a picked record is passed over for a surer one
-        worst = max(margin[i] for i in page)
-        for other in candidates:
-            if other not in page and margin[other] < worst:
+        # ... and only a near-duplicate of a picked record is passed over for a less informative one
+        least = min(score[i] for i in page)
+        for other in rest:
+            if score[other] > least:
                 assert max(float(v[other] @ v[p]) for p in page) > NEAR_DUPLICATE
         orders.append(page)
         for record_id in page:  # the annotator labels the batch; the next training re-ranks

@@ -16,7 +16,11 @@ def new_doc(prefix="wf", **extra):
 
 
 def test_health_and_node_types_with_schemas(api):
-    assert api.get("/api/health").json() == {"status": "ok"}
+    health = api.get("/api/health").json()
+    assert health["status"] == "ok"
+    # This server uses the session's Prefect server (--prefect-api-url): not supervised here.
+    assert {name: c["status"] for name, c in health["components"].items()} == {
+        "api": "ok", "prefect": "external", "run_launcher": "ok", "embedding_service": "ok"}
     types = {t["type"]: t for t in api.get("/api/node-types").json()}
     assert {"python.map", "python.yield", "python.aggregate"} <= set(types)
     schema = types["python.map"]["config_schema"]

@@ -38,6 +38,26 @@ def test_status_and_suggestions_routes(api):
     assert bad.status_code == 400 and "weird" in bad.json()["detail"]
 
 
+def test_suggestions_route_takes_a_strategy(api):
+    _, project = make_project(api)
+    url = f"/api/labeling/projects/{project}/tasks/sentiment/suggestions"
+    assert api.get(url).json()["strategy"] == "active"  # the default: active learning
+    first = api.get(url, params={"strategy": "random", "limit": 4}).json()
+    assert first["strategy"] == "random" and len(first["records"]) == 4
+    assert {r["reason"] for r in first["records"]} == {"random pick"}
+    # stable between calls, so paging by excluding held ids continues the same order
+    again = api.get(url, params={"strategy": "random", "limit": 4}).json()
+    assert [r["id"] for r in again["records"]] == [r["id"] for r in first["records"]]
+    ids = [r["id"] for r in first["records"]]
+    rest = api.get(url, params={"strategy": "random", "exclude": ids[:2]}).json()
+    assert [r["id"] for r in rest["records"]][:2] == ids[2:]
+    heuristics = api.get(url, params={"strategy": "heuristics"}).json()
+    assert heuristics["strategy"] == "heuristics" and heuristics["total"] == 5
+    bad = api.get(url, params={"strategy": "smartest"})
+    assert bad.status_code == 400
+    assert "smartest" in bad.json()["detail"] and project in bad.json()["detail"]
+
+
 def test_preview_route_runs_unsaved_code_and_reports_its_errors(api):
     _, project = make_project(api)
     base = f"/api/labeling/projects/{project}/tasks/sentiment"

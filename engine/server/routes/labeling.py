@@ -193,8 +193,11 @@ def suggestions(project: str, task: str,
                                                              "or all (another value: 400)"),
                 limit: int = Query(50, ge=1, le=1000), max_confidence: float = Query(0.8, ge=0.0, le=1.0),
                 exclude: list[str] = Query(default=[], description="ids the client already holds"),
+                strategy: str = Query("active", description="label-next order: active (active learning: a "
+                                                            "spread cold start, then the model's least sure "
+                                                            "records), heuristics or random (another value: 400)"),
                 svc=Depends(labeling_of)) -> SuggestionPageResponse:
-    return svc.suggestions(project, task, filter, limit, max_confidence, exclude)
+    return svc.suggestions(project, task, filter, limit, max_confidence, exclude, strategy)
 
 
 @router.post("/projects/{project}/tasks/{task}/preview")

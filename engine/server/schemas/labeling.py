@@ -18,6 +18,7 @@ from engine.server.schemas.common import IsoTime, Record, RequestModel, Response
 
 HeuristicKind = Literal["labeling_function", "lookup_list", "active_learner"]
 SuggestionFilter = Literal["suggested", "unlabeled", "low_confidence", "disagreement", "all"]
+SuggestionStrategy = Literal["active", "heuristics", "random"]
 NonEmpty = Annotated[str, Field(min_length=1)]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
@@ -283,6 +284,7 @@ class SuggestionPageResponse(ResponseModel):
     project: str
     task: str
     filter: SuggestionFilter
+    strategy: SuggestionStrategy
     total: int
     records: list[SuggestedRecord]
 

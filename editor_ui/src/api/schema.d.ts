@@ -2400,6 +2400,11 @@ export interface components {
             project: string;
             /** Records */
             records: components["schemas"]["SuggestedRecord"][];
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "active" | "heuristics" | "random";
             /** Task */
             task: string;
             /** Total */
@@ -6094,6 +6099,8 @@ export interface operations {
                 filter?: string;
                 limit?: number;
                 max_confidence?: number;
+                /** @description label-next order: active (active learning: a spread cold start, then the model's least sure records), heuristics or random (another value: 400) */
+                strategy?: string;
             };
             header?: never;
             path: {

@@ -24,7 +24,8 @@ export function ActiveLearnerPanel({ project, task, learners, onChanged }: {
 }) {
   const existing = learners[0];
   const [name, setName] = useState(existing?.name ?? "learner");
-  const [minConfidence, setMinConfidence] = useState(Number(existing?.config.min_confidence ?? 0.9));
+  // 0, as the service: the learner votes on every record with its confidence; a flow filters (issue 14).
+  const [minConfidence, setMinConfidence] = useState(Number(existing?.config.min_confidence ?? 0));
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [error, setError] = useState<string | null>(null);
   const alive = useRef(true);
@@ -32,7 +33,7 @@ export function ActiveLearnerPanel({ project, task, learners, onChanged }: {
   useEffect(() => {
     if (existing) {
       setName(existing.name);
-      setMinConfidence(Number(existing.config.min_confidence ?? 0.9));
+      setMinConfidence(Number(existing.config.min_confidence ?? 0));
     }
   }, [existing]);
 

@@ -1,6 +1,6 @@
 """The labeling projects' DuckDB tables and every query on them.
 
-Owns the schema (projects, tasks with their settings, synced records, manual labels,
+Owns the schema and its migrations (projects, tasks with their settings, synced records, manual labels,
 lookup lists, heuristics, cached embeddings, trained model versions) and parameterised SQL; bulk writes go through Arrow
 tables, never row-by-row. One connection, used under a lock: DuckDB allows one writer
 per file, and the service may be called from several threads of the owning process.
@@ -93,6 +93,15 @@ ALTER TABLE tasks ADD COLUMN IF NOT EXISTS min_confidence DOUBLE DEFAULT 0.0;
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS retrain_after INTEGER DEFAULT 10;
 """
 MODELS_KEPT = 20  # versions kept per task; older ones are deleted when a new one is stored
+# Data migrations run once per database (recorded in schema_migrations, so a value a user
+# sets later on purpose is never rewritten).
+APPLIED_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);"
+# Before issue 14 every active learner was stored with {"min_confidence": 0.9, "c": 100}
+# (the service filled both in; the editor never sent c): most records got no vote and C was
+# fixed outside the cross-validated grid. Exactly that pair is the old default, so it moves
+# to today's (vote everywhere, C by cross-validation); any other config was chosen and stays.
+OLD_LEARNER_DEFAULTS = {"min_confidence": 0.9, "c": 100.0}
+NEW_LEARNER_DEFAULTS = {"min_confidence": 0.0}
 
 
 def utcnow() -> datetime:
@@ -118,6 +127,29 @@ class LabelingRepository:
         with self._lock:
             self._con.execute(SCHEMA)
             self._con.execute(MIGRATIONS)
+            self._con.execute(APPLIED_MIGRATIONS)
+            self._migrate_once("learner-defaults-issue-14", self._learner_defaults)
+
+    def _migrate_once(self, name: str, migrate) -> None:
+        if self._con.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchall():
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            migrate()
+            self._con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utcnow()])
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+
+    def _learner_defaults(self) -> None:
+        rows = self._con.execute("SELECT project, task, name, config FROM heuristics "
+                                 "WHERE kind = 'active_learner'").fetchall()
+        for project, task, name, config in rows:
+            if orjson.loads(config) == OLD_LEARNER_DEFAULTS:
+                self._con.execute("UPDATE heuristics SET config = ?, updated_at = ? "
+                                  "WHERE project = ? AND task = ? AND name = ?",
+                                  [orjson.dumps(NEW_LEARNER_DEFAULTS).decode(), utcnow(), project, task, name])
 
     def close(self) -> None:
         with self._lock:

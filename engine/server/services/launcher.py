@@ -18,9 +18,9 @@ Cancel never blocks the caller: SIGTERM asks the worker to cancel the run cooper
 Memory: one watchdog thread sums the resident memory of each running worker's tree
 every `MEMORY_POLL_S` and kills a tree above its run's limit (`WIREWORK_RUN_MEMORY_MB`,
 default a quarter of the machine's RAM, or the workflow's `memory_mb`); its exit is
-reported with the limit, so the run fails naming it. Measured here (bench-free, in
-tests/server/test_fault_drill.py): a node allocating ~1 GB/s is stopped within about
-one poll of crossing the limit. Why RSS polling rather than a kernel limit: RLIMIT_AS
+reported with the limit, so the run fails naming it. Measured here: a node allocating
+50 MB steps at ~1 GB/s under a 1,000 MB limit was killed at 1,127 MB resident, i.e.
+about one poll past the limit (a warm worker itself is ~170 MB of it). Why RSS polling rather than a kernel limit: RLIMIT_AS
 counts address space, which torch and numpy reserve by the gigabyte without touching it;
 RLIMIT_DATA is per process (each child of the run gets the whole limit again) and turns
 the limit into a MemoryError — or an abort inside a C extension — that user code may
@@ -209,7 +209,7 @@ class RunLauncher:
                     rss = process_tree.tree_rss_bytes(process.pid)
                 except OSError:
                     continue
-                if rss > limit_mb * 1024 * 1024 and process.poll() is None:
+                if rss > limit_mb * 1024 * 1024 and process.returncode is None:
                     with self._lock:
                         self._over_limit[run_id] = limit_mb
                     log.warning("run %s reached its memory limit of %d MB (%d MB resident): killing it",
@@ -280,5 +280,7 @@ def _kill_group(process: subprocess.Popen, sig: int) -> None:
 
 def _kill_tree_if_alive(process: subprocess.Popen) -> None:
     """The end of a cancel's grace: whatever of the run is still there goes, tree and all."""
-    if process.poll() is None:
+    # returncode, not poll(): the watcher thread is in wait(), and poll() cannot take its
+    # lock; the pid stays ours (unreaped) until that wait() returns and sets returncode.
+    if process.returncode is None:
         process_tree.kill_tree(process.pid)

@@ -6,6 +6,7 @@ import { RunsPage } from "./pages/RunsPage";
 import { LabelingPage } from "./labeling/LabelingPage";
 import { hrefFor, useRoute, type Route } from "./router";
 import { SignInScreen, useAuthState } from "./ui/SignInScreen";
+import { ThemeToggle } from "./ui/ThemeToggle";
 
 const NAV: { label: string; route: Route }[] = [
   { label: "Workflows", route: { page: "workflows" } },
@@ -31,6 +32,8 @@ export function App() {
             </a>
           ))}
         </nav>
+        <span className="spacer" />
+        <ThemeToggle />
       </header>
       <main className="app-main">
         {route.page === "workflows" && <WorkflowsPage />}

@@ -10,6 +10,8 @@ import { NoteNodeView } from "./NoteNodeView";
 import { PALETTE_MIME } from "./Palette";
 import { CanvasMiniMap } from "./CanvasMiniMap";
 import type { FlowNode } from "./flowDoc";
+import { useTheme } from "../ui/theme";
+import { MINIMAP_COLOURS } from "./minimapColours";
 
 const NODE_TYPES: NodeTypes = { workflow: WorkflowNodeView, note: NoteNodeView };
 
@@ -19,8 +21,6 @@ const DEFAULT_EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width:
 /** From this many nodes on, the cheaper canvas minimap replaces xyflow's SVG one. */
 const LARGE_WORKFLOW_NODES = 200;
 
-const minimapColor = (node: FlowNode) => (node.type === "note" ? "#f6e58d" : "#8aa4c8");
-
 export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void }) {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
@@ -29,6 +29,8 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
   const wireHint = useEditor((s) => s.wireHint);
   const largeWorkflow = useEditor((s) => s.nodes.length >= LARGE_WORKFLOW_NODES);
   const flow = useReactFlow();
+  const { theme } = useTheme();
+  const colours = MINIMAP_COLOURS[theme];
   // Fit an opened workflow once; an empty one keeps zoom 1 (no jump on the first drop).
   const [fitOnOpen] = useState(() => useEditor.getState().nodes.length > 0);
 
@@ -111,10 +113,15 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
         fitView={fitOnOpen}
         fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}
+        colorMode={theme}
       >
         <Background gap={20} />
         <Controls />
-        {largeWorkflow ? <CanvasMiniMap /> : <MiniMap<FlowNode> nodeColor={minimapColor} pannable zoomable />}
+        {largeWorkflow ? <CanvasMiniMap /> : (
+          // The viewport box: an accent outline over a dimmed rest, visible at a glance.
+          <MiniMap<FlowNode> nodeColor={(n) => (n.type === "note" ? colours.note : n.selected ? colours.selected : colours.node)}
+                             maskColor={colours.mask} maskStrokeColor={colours.view} maskStrokeWidth={2} pannable zoomable />
+        )}
       </ReactFlow>
       {wireHint && <div className="wire-hint" data-testid="wire-hint">{wireHint}</div>}
     </div>

@@ -7,6 +7,8 @@
 import { useEffect, useMemo, useRef, type PointerEvent } from "react";
 import { Panel, useReactFlow, useStore } from "@xyflow/react";
 import { useEditor } from "./editorStore";
+import { MINIMAP_COLOURS } from "./minimapColours";
+import { useTheme } from "../ui/theme";
 
 const WIDTH = 200;
 const HEIGHT = 140;
@@ -19,6 +21,7 @@ export function CanvasMiniMap() {
   const paneHeight = useStore((s) => s.height);
   const flow = useReactFlow();
   const canvas = useRef<HTMLCanvasElement>(null);
+  const colours = MINIMAP_COLOURS[useTheme().theme];
 
   // Flow-space box of all nodes, and the scale that fits it into the minimap.
   const frame = useMemo(() => {
@@ -45,11 +48,11 @@ export function CanvasMiniMap() {
     for (const node of nodes) {
       const w = node.measured?.width ?? node.width ?? DEFAULT_NODE.width;
       const h = node.measured?.height ?? node.height ?? DEFAULT_NODE.height;
-      ctx.fillStyle = node.type === "note" ? "#f6e58d" : node.selected ? "#2f6fed" : "#8aa4c8";
+      ctx.fillStyle = node.type === "note" ? colours.note : node.selected ? colours.selected : colours.node;
       ctx.fillRect((node.position.x - frame.minX) * frame.scale, (node.position.y - frame.minY) * frame.scale,
         Math.max(1, w * frame.scale), Math.max(1, h * frame.scale));
     }
-  }, [nodes, frame]);
+  }, [nodes, frame, colours]);
 
   // The visible part of the flow, in minimap pixels.
   const view = {

@@ -6,6 +6,7 @@ import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import type { EditorState as CMState } from "@codemirror/state";
 import type { WidgetProps } from "@rjsf/utils";
 import { useFieldContext, type LineMark } from "./fieldContext";
+import { useTheme } from "../ui/theme";
 
 function diagnosticsFor(state: CMState, marks: LineMark[]): Diagnostic[] {
   return marks
@@ -21,6 +22,7 @@ export function CodeWidget({ id, name, value, onChange, readonly, disabled }: Wi
   const marks = useFieldContext().lineMarks[name] ?? [];
   const extensions = useMemo(() => [python(), lintGutter()], []);
   const marksKey = JSON.stringify(marks);
+  const { theme } = useTheme();
 
   useEffect(() => {
     const view = ref.current?.view;
@@ -33,6 +35,7 @@ export function CodeWidget({ id, name, value, onChange, readonly, disabled }: Wi
     <div className="code-field" data-testid={`code-${name}`} id={id}>
       <CodeMirror
         ref={ref}
+        theme={theme}
         value={typeof value === "string" ? value : ""}
         extensions={extensions}
         editable={!readonly && !disabled}

@@ -19,6 +19,7 @@ import {
 } from "./workflowSession";
 import { isActiveRun } from "../api/runEvents";
 import { useKeyboardActions } from "./useKeyboardActions";
+import { ResizablePanel } from "../ui/ResizablePanel";
 
 declare global {
   interface Window {
@@ -159,13 +160,16 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
     <div className="editor" data-testid="editor">
       <Toolbar actions={actions} />
       <div className="editor-body">
-        <div ref={paletteSearch}>
-          <Palette onAdd={(type) => useEditor.getState().addNode(type, centerOf(flow))} />
-        </div>
+        <ResizablePanel id="palette" side="left" title="node palette" defaultWidth={220} min={160} max={420}>
+          <div ref={paletteSearch} className="palette-wrap">
+            <Palette onAdd={(type) => useEditor.getState().addNode(type, centerOf(flow))} />
+          </div>
+        </ResizablePanel>
         <Canvas onContextMenu={(at, onNode) => setMenu({ ...at, actionIds: onNode ? NODE_MENU : PANE_MENU })} />
-        <aside className="side-panel">
+        <ResizablePanel id="inspector" side="right" title="inspector" className="side-panel"
+                        defaultWidth={440} min={300} max={1100}>
           {inspectedNodeId ? <NodePanel key={inspectedNodeId} nodeId={inspectedNodeId} /> : <WorkflowPanel />}
-        </aside>
+        </ResizablePanel>
       </div>
       <input ref={importInput} type="file" accept="application/json,.json" hidden
              onChange={(e) => { void onImportFile(e.target.files?.[0]); e.target.value = ""; }} />

@@ -10,7 +10,8 @@ from engine.server.openapi import openapi_document
 
 # Where the data really is the user's: records, a node's or heuristic's config, a store
 # filter, a node type's JSON Schema.
-USER_DATA = {"config", "config_schema", "data", "where", "records", "sample", "Record"}
+# "detail": /api/health's per-component figures (pid, restarts, port…), which differ by component.
+USER_DATA = {"config", "config_schema", "data", "where", "records", "sample", "Record", "detail"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,8 @@ def test_errors_are_declared_as_error_responses(spec):
 
 def test_statuses_are_enums(spec):
     schemas = spec["components"]["schemas"]
-    assert schemas["RunStatus"]["enum"] == ["queued", "running", "completed", "failed", "cancelled", "crashed"]
+    assert schemas["RunStatus"]["enum"] == ["queued", "running", "cancelling", "completed", "failed", "cancelled",
+                                            "crashed"]
     assert "not_run" in schemas["NodeStatus"]["enum"]
     assert schemas["RunResponse"]["properties"]["status"] == {"$ref": "#/components/schemas/RunStatus"}
     assert schemas["NodeRunResponse"]["properties"]["status"] == {"$ref": "#/components/schemas/NodeStatus"}

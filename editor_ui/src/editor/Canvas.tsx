@@ -1,5 +1,5 @@
 /** The flow canvas: nodes, wires (checked while dragging), selection, zoom/pan, minimap. */
-import { useCallback, useState, type DragEvent } from "react";
+import { useCallback, useMemo, useState, type DragEvent } from "react";
 import {
   Background, Controls, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
   type Connection, type Edge, type NodeTypes, type OnConnectEnd,
@@ -16,14 +16,41 @@ import { MINIMAP_COLOURS } from "./minimapColours";
 const NODE_TYPES: NodeTypes = { workflow: WorkflowNodeView, note: NoteNodeView };
 
 // Wires show their direction; a selected wire is highlighted so Delete's target is clear.
-const DEFAULT_EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 }, style: { strokeWidth: 1.6 } };
+// Orthogonal (smoothstep) routing: a backward wire (to a node left of its source) leaves
+// rightwards, runs in the gap between the rows and enters from the left, instead of a
+// bezier loop crossing the canvas diagonally.
+const DEFAULT_EDGE_OPTIONS = {
+  type: "smoothstep",
+  pathOptions: { borderRadius: 10, offset: 24 },
+  markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+  style: { strokeWidth: 1.6 },
+};
 
 /** From this many nodes on, the cheaper canvas minimap replaces xyflow's SVG one. */
 const LARGE_WORKFLOW_NODES = 200;
 
+/**
+ * Ids of nodes whose type takes no records, only ordering ("order", e.g. store.read after a
+ * write), as one string so the canvas re-styles wires only when that set changes, not on
+ * every drag frame.
+ */
+function selectOrderTargets(s: ReturnType<typeof useEditor.getState>): string {
+  let ids = "";
+  for (const node of s.nodes) {
+    if (node.type === "workflow" && s.nodeTypes[node.data.spec.type]?.inputs === "order") ids += `${node.id}\n`;
+  }
+  return ids;
+}
+
 export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void }) {
   const nodes = useEditor((s) => s.nodes);
-  const edges = useEditor((s) => s.edges);
+  const storedEdges = useEditor((s) => s.edges);
+  const orderTargetIds = useEditor(selectOrderTargets);
+  // Wires into an ordering-only input carry no records: drawn dashed (styles.css .edge-order).
+  const edges = useMemo(() => {
+    const orderTargets = new Set(orderTargetIds.split("\n"));
+    return storedEdges.map((e) => (orderTargets.has(e.target) ? { ...e, className: "edge-order" } : e));
+  }, [storedEdges, orderTargetIds]);
   const onNodesChange = useEditor((s) => s.onNodesChange);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const wireHint = useEditor((s) => s.wireHint);

@@ -162,7 +162,12 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
       <div className="editor-body">
         <ResizablePanel id="palette" side="left" title="node palette" defaultWidth={220} min={160} max={420}>
           <div ref={paletteSearch} className="palette-wrap">
-            <Palette onAdd={(type) => useEditor.getState().addNode(type, centerOf(flow))} />
+            <Palette onAdd={(type) => {
+              // Added with one node selected: it continues from that node (placed right of it, wired).
+              const editor = useEditor.getState();
+              const from = editor.soleSelectedNodeId();
+              editor.addNode(type, centerOf(flow), from ? { connectFrom: from } : {});
+            }} />
           </div>
         </ResizablePanel>
         <Canvas onContextMenu={(at, onNode) => setMenu({ ...at, actionIds: onNode ? NODE_MENU : PANE_MENU })} />

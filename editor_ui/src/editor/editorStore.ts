@@ -11,6 +11,7 @@ import { UndoStack } from "../graph/undoStack";
 import { idStemForType, uniqueNodeId } from "../graph/nodeIds";
 import { layoutLeftToRight } from "../graph/layout";
 import { preparePaste, type ClipboardContent } from "../graph/clipboard";
+import { freeOffset, freePosition, NEXT_NODE_DX, NODE_SIZE, type Rect } from "../graph/placement";
 import { configWithDefaults } from "../forms/schemaForm";
 import {
   docToFlow, flowToDoc, isWorkflowNode, noteToFlowNode, notesOf, toFlowEdge, toFlowNode,
@@ -69,7 +70,13 @@ export interface EditorState {
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   beginGesture(): void;
   connect(source: string, target: string): boolean;
-  addNode(type: string, position: { x: number; y: number }): string | null;
+  /**
+   * Add a node at the free spot nearest to `position`. With `connectFrom`, it goes right of
+   * that node and is wired from it when the rules allow.
+   */
+  addNode(type: string, position: { x: number; y: number }, options?: { connectFrom?: string }): string | null;
+  /** The one selected workflow node, if exactly one is selected (what a palette add continues from). */
+  soleSelectedNodeId(): string | null;
   addNote(position: { x: number; y: number }): string;
   updateNote(id: string, text: string): void;
   updateNodeSpec(id: string, patch: Partial<NodeSpec>, coalesceKey?: string): void;
@@ -106,6 +113,15 @@ function groupProblems(problems: Problem[]): Record<string, Problem[]> {
     (byNode[problem.node] ??= []).push(problem);
   }
   return byNode;
+}
+
+/** Canvas rectangles of the nodes, measured sizes where the canvas has them. */
+function rectsOf(nodes: readonly FlowNode[]): Rect[] {
+  return nodes.map((n) => ({
+    x: n.position.x, y: n.position.y,
+    width: n.measured?.width ?? n.width ?? NODE_SIZE.width,
+    height: n.measured?.height ?? n.height ?? NODE_SIZE.height,
+  }));
 }
 
 function deselected<T extends { selected?: boolean }>(items: T[]): T[] {
@@ -239,25 +255,39 @@ export const useEditor = create<EditorState>()((set, get) => {
       return true;
     },
 
-    addNode(type, position) {
+    addNode(type, position, options = {}) {
       const nodeType = get().nodeTypes[type];
       if (!nodeType) return null;
+      const from = options.connectFrom ? get().nodes.find((n) => n.id === options.connectFrom && isWorkflowNode(n)) : undefined;
+      const wanted = from ? { x: from.position.x + NEXT_NODE_DX, y: from.position.y } : position;
       record();
       const id = uniqueNodeId(idStemForType(type), new Set(get().nodes.map((n) => n.id)));
       const spec: NodeSpec = {
-        id, type, label: "", position,
+        id, type, label: "", position: freePosition(wanted, rectsOf(get().nodes)),
         config: configWithDefaults(nodeType.config_schema, {}),
         retries: 0, retry_delay_s: 0, timeout_s: null,
       };
       const node = { ...toFlowNode(spec), selected: true };
-      changed({ nodes: [...deselected(get().nodes), node], inspectedNodeId: id });
+      const nodes = [...deselected(get().nodes), node];
+      let edges = get().edges;
+      // Wired in the same undo step as the add; a node that takes no input is just placed.
+      if (from && connectionProblem(edges, from.id, id, (nodeId) => (nodeId === id ? inputModeOf(nodeType) : get().inputsOf(nodeId))) === null) {
+        edges = [...deselected(edges), toFlowEdge({ id: `${from.id}->${id}`, source: from.id, target: id })];
+      }
+      changed({ nodes, edges, inspectedNodeId: id });
       return id;
+    },
+
+    soleSelectedNodeId() {
+      const selected = get().nodes.filter((n) => n.selected);
+      return selected.length === 1 && isWorkflowNode(selected[0]) ? selected[0].id : null;
     },
 
     addNote(position) {
       record();
       const id = uniqueNodeId("note", new Set(get().nodes.map((n) => n.id)));
-      notesChanged({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position })] });
+      const placed = freePosition(position, rectsOf(get().nodes), { width: 200, height: 120 });
+      notesChanged({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position: placed })] });
       return id;
     },
 
@@ -321,10 +351,15 @@ export const useEditor = create<EditorState>()((set, get) => {
     pasteContent(content, offset) {
       if (!content.nodes.length) return;
       record();
-      const { nodes, edges } = preparePaste(content, get().nodes.map((n) => n.id), offset);
+      // The pasted group moves as one to the free spot nearest `offset` from the originals.
+      const group = content.nodes.map((n) => ({ x: n.position?.x ?? 0, y: n.position?.y ?? 0, ...NODE_SIZE }));
+      const free = freeOffset(group, rectsOf(get().nodes), offset);
+      const { nodes, edges } = preparePaste(content, get().nodes.map((n) => n.id), { x: Math.round(free.x), y: Math.round(free.y) });
       changed({
         nodes: [...deselected(get().nodes), ...nodes.map((spec) => ({ ...toFlowNode(spec), selected: true }))],
         edges: [...deselected(get().edges), ...edges.map(toFlowEdge)],
+        // The inspector follows the paste: it shows the (first) pasted node.
+        inspectedNodeId: nodes[0].id,
       });
     },
 

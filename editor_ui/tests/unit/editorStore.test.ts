@@ -90,3 +90,42 @@ describe("editor store", () => {
     expect(editor().run!.status).toBe("completed");
   });
 });
+
+describe("placing new and pasted nodes", () => {
+  const rect = (id: string) => {
+    const n = editor().nodes.find((node) => node.id === id)!;
+    return { x: n.position.x, y: n.position.y, width: 200, height: 56 };
+  };
+  const overlapping = (a: ReturnType<typeof rect>, b: ReturnType<typeof rect>) =>
+    a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+  it("puts a node asked for on top of another into free space", () => {
+    const id = editor().addNode("python.map", { x: 10, y: 10 })!;
+    for (const other of ["src", "m"]) expect(overlapping(rect(id), rect(other)), other).toBe(false);
+  });
+
+  it("continues from a node: placed right of it and wired from it, in one undo step", () => {
+    const id = editor().addNode("python.map", { x: 0, y: 400 }, { connectFrom: "m" })!;
+    expect(rect(id).x).toBeGreaterThan(rect("m").x + 200);
+    expect(editor().document().edges).toEqual([{ id: `m->${id}`, source: "m", target: id }]);
+    expect(editor().inspectedNodeId).toBe(id);
+    editor().undo();
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src", "m"]);
+    expect(editor().document().edges).toEqual([]);
+  });
+
+  it("does not wire into a node that takes no input", () => {
+    const id = editor().addNode("store.read", { x: 0, y: 0 }, { connectFrom: "m" })!;
+    expect(id).toBeTruthy();
+    expect(editor().document().edges).toEqual([]);
+  });
+
+  it("pastes next to the originals without overlapping any node, and inspects the pasted node", () => {
+    const original = editor().document().nodes.find((n) => n.id === "m")!;
+    editor().pasteContent({ kind: "wirework/nodes", nodes: [original], edges: [] }, { x: 40, y: 40 });
+    const pasted = editor().document().nodes.at(-1)!;
+    expect(pasted.id).not.toBe("m");
+    for (const other of ["src", "m"]) expect(overlapping(rect(pasted.id), rect(other)), other).toBe(false);
+    expect(editor().inspectedNodeId).toBe(pasted.id);
+  });
+});

@@ -1,5 +1,5 @@
 /** A workflow node on the canvas: title, type, live run status and config problems. */
-import { memo } from "react";
+import { memo, useState } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useEditor } from "./editorStore";
 import { inputModeOf } from "../graph/rules";
@@ -12,6 +12,7 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
   const inputs = useEditor((s) => inputModeOf(s.nodeTypes[spec.type]));
   const problems = useEditor((s) => s.problemsByNode[id]);
   const status = useEditor((s) => s.run?.nodes[id]);
+  const renaming = useEditor((s) => s.renamingNodeId === id);
   const hasProblem = !!problems?.length;
   const title = hasProblem ? problems.map((p) => p.message).join("\n") : spec.type;
   const classes = ["wf-node", `cat-${category ?? "unknown"}`];
@@ -21,7 +22,11 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
   return (
     <div className={classes.join(" ")} title={title} data-testid={`node-${id}`} data-status={status?.status ?? ""}>
       {inputs !== "none" && <Handle type="target" position={Position.Left} />}
-      <div className="wf-node-title">{spec.label || spec.id}</div>
+      {renaming ? <TitleInput initial={spec.label || spec.id} /> : (
+        <div className="wf-node-title" onDoubleClick={(e) => { e.stopPropagation(); useEditor.getState().startRename(id); }}>
+          {spec.label || spec.id}
+        </div>
+      )}
       <div className="wf-node-type">{spec.type}</div>
       {status && (
         <div className="wf-node-status" data-testid={`node-status-${id}`}>
@@ -35,6 +40,30 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
       {hasProblem && <div className="wf-node-problem">{problems[0].message}</div>}
       <Handle type="source" position={Position.Right} />
     </div>
+  );
+}
+
+/** The title, editable in place: Enter or leaving the field keeps it, Escape cancels. */
+function TitleInput({ initial }: { initial: string }) {
+  const [value, setValue] = useState(initial);
+  const finish = useEditor((s) => s.finishRename);
+  return (
+    <input
+      className="wf-node-rename nodrag"
+      data-testid="node-rename"
+      aria-label="Node label"
+      autoFocus
+      value={value}
+      onFocus={(e) => e.currentTarget.select()}
+      onChange={(e) => setValue(e.target.value)}
+      onBlur={() => finish(value)}
+      onKeyDown={(e) => {
+        // Keys stay in the field (no canvas shortcuts while typing a name).
+        e.stopPropagation();
+        if (e.key === "Enter") finish(value);
+        else if (e.key === "Escape") finish(null);
+      }}
+    />
   );
 }
 

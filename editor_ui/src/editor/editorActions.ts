@@ -33,6 +33,13 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
     { id: "edit.paste", title: "Paste nodes", shortcut: "mod+v", run: () => pasteNodes() },
     { id: "edit.duplicate", title: "Duplicate selected nodes", shortcut: "mod+d", run: () => duplicateNodes() },
     { id: "edit.delete", title: "Delete selection", shortcut: "delete", altShortcuts: ["backspace"], run: () => editor().deleteSelection() },
+    {
+      id: "node.rename", title: "Rename the node (on the canvas)", shortcut: "f2",
+      run: () => {
+        const target = editor().soleSelectedNodeId() ?? editor().inspectedNodeId;
+        if (target) editor().startRename(target);
+      },
+    },
     { id: "edit.selectAll", title: "Select all", shortcut: "mod+a", run: () => editor().selectAll() },
     { id: "canvas.autoLayout", title: "Auto-layout", shortcut: "shift+l", run: () => { editor().autoLayout(); setTimeout(ui.fitView, 0); } },
     { id: "canvas.fitView", title: "Fit the workflow in view", shortcut: "shift+1", altShortcuts: ["shift+!"], run: () => ui.fitView() },
@@ -48,5 +55,5 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
 export const CLIPBOARD_EVENT_ACTIONS = new Set(["edit.copy", "edit.cut", "edit.paste"]);
 
 /** What the right-click menu offers on a node (selection) and on the empty canvas. */
-export const NODE_MENU = ["edit.copy", "edit.cut", "edit.duplicate", "edit.delete", "workflow.run"];
+export const NODE_MENU = ["node.rename", "edit.copy", "edit.cut", "edit.duplicate", "edit.delete", "workflow.run"];
 export const PANE_MENU = ["edit.paste", "canvas.addNote", "edit.selectAll", "canvas.autoLayout", "canvas.fitView", "help.shortcuts"];

@@ -51,6 +51,8 @@ export interface EditorState {
   validating: boolean;
   run: LiveRun | null;
   inspectedNodeId: string | null;
+  /** The node whose title is being edited in place on the canvas (F2 / double-click). */
+  renamingNodeId: string | null;
   conflict: SaveConflict | null;
   wireHint: string | null;
   toast: { text: string; kind: "info" | "error" } | null;
@@ -90,6 +92,9 @@ export interface EditorState {
   undo(): void;
   redo(): void;
   inspect(nodeId: string | null): void;
+  startRename(nodeId: string): void;
+  /** End the in-place rename: a string is the new label (empty: back to the id), null cancels. */
+  finishRename(label: string | null): void;
 
   setProblems(problems: Problem[]): void;
   setValidating(validating: boolean): void;
@@ -171,6 +176,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     validating: false,
     run: null,
     inspectedNodeId: null,
+    renamingNodeId: null,
     conflict: null,
     wireHint: null,
     toast: null,
@@ -191,7 +197,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         revision, savedRevision: revision, problems: [], problemsByNode: {},
         // Not yet checked by the server: the toolbar says "checking…" rather than "valid".
         validating: true,
-        inspectedNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
+        inspectedNodeId: null, renamingNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
       });
     },
 
@@ -390,6 +396,22 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     inspect(nodeId) {
       set({ inspectedNodeId: nodeId });
+    },
+
+    startRename(nodeId) {
+      const node = get().nodes.find((n) => n.id === nodeId);
+      if (node && isWorkflowNode(node)) set({ renamingNodeId: nodeId });
+    },
+
+    finishRename(label) {
+      const id = get().renamingNodeId;
+      if (!id) return;
+      set({ renamingNodeId: null });
+      const node = get().nodes.find((n) => n.id === id);
+      if (label === null || !node || !isWorkflowNode(node)) return;
+      // The title shows the id when the label is empty: typing the id back clears the label.
+      const next = label.trim() === id ? "" : label.trim();
+      if (next !== node.data.spec.label) get().updateNodeSpec(id, { label: next });
     },
 
     setProblems(problems) {

@@ -129,3 +129,21 @@ describe("placing new and pasted nodes", () => {
     expect(editor().inspectedNodeId).toBe(pasted.id);
   });
 });
+
+describe("in-place rename", () => {
+  it("sets the label, clears it when the id is typed back, cancels on null, and undoes", () => {
+    editor().startRename("m");
+    expect(editor().renamingNodeId).toBe("m");
+    editor().finishRename("  Clean text ");
+    expect(editor().renamingNodeId).toBeNull();
+    expect(editor().document().nodes.find((n) => n.id === "m")!.label).toBe("Clean text");
+    editor().startRename("m");
+    editor().finishRename(null);
+    expect(editor().document().nodes.find((n) => n.id === "m")!.label).toBe("Clean text");
+    editor().startRename("m");
+    editor().finishRename("m");
+    expect(editor().document().nodes.find((n) => n.id === "m")!.label).toBe("");
+    editor().undo();
+    expect(editor().document().nodes.find((n) => n.id === "m")!.label).toBe("Clean text");
+  });
+});

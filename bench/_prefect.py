@@ -15,7 +15,8 @@ def local_prefect_server() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="wirework-bench-"))
     os.environ["WIREWORK_HOME"] = str(home)
     from engine.config.prefect_env import configure_prefect_env
-    from engine.cli.up import free_port, start_prefect_server, stop_process, wait_healthy
+    from engine.cli.prefect_supervisor import stop_process_group
+    from engine.cli.up import free_port, start_prefect_server, wait_healthy
 
     configure_prefect_env()
     port = free_port()
@@ -28,4 +29,4 @@ def local_prefect_server() -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = url
         yield url
     finally:
-        stop_process(process)
+        stop_process_group(process, 10.0)

@@ -70,7 +70,7 @@ class PrefectSupervisor:
         self._stopping.set()
         process = self._process
         if process is not None:
-            _stop_group(process, grace_s)
+            stop_process_group(process, grace_s)
         self._thread.join(grace_s + 5)
 
     # -- what /api/health shows --------------------------------------------------------------
@@ -168,7 +168,9 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _stop_group(process: subprocess.Popen, grace_s: float) -> None:
+def stop_process_group(process: subprocess.Popen, grace_s: float) -> None:
+    """SIGTERM to the process's group, SIGKILL after `grace_s`; the group is killed even when
+    its leader already exited (what it started must not keep the port)."""
     if process.poll() is not None:
         _kill_group(process)
         return

@@ -88,20 +88,6 @@ def wait_healthy(url: str, process: subprocess.Popen | None, timeout_s: float, w
     raise StartupError(f"{what} did not become healthy within {timeout_s:.0f} s ({url})")
 
 
-def stop_process(process: subprocess.Popen, grace_s: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def editor_dist() -> Path:
     return Path(__file__).resolve().parents[2] / "editor_ui" / "dist"
 

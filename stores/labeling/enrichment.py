@@ -179,9 +179,7 @@ class ProjectEnricher:
             no_text = 0
             for record in records:
                 for field in spec.text_fields:
-                    value: Any = record
-                    for key in field.split("."):
-                        value = value.get(key) if isinstance(value, dict) else None
+                    value = spec.field_value(record, field)
                     if value is None:
                         fields[field]["missing"] += 1
                     elif not str(value).strip():

@@ -30,14 +30,20 @@ class TaskSpec:
         """Identifies the text a task reads, so tasks reading the same fields share embeddings."""
         return "\x1f".join(self.text_fields)
 
+    @staticmethod
+    def field_value(record: dict[str, Any], field: str) -> Any:
+        """`record[field]`, a dotted name reading a nested field; None where it is missing."""
+        value: Any = record
+        for key in field.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
     def text_of(self, record: dict[str, Any]) -> str:
         """The task's text fields of `record` joined by newlines; a dotted name reads a nested
         field; a missing field reads as empty text."""
         parts = []
         for field in self.text_fields:
-            value: Any = record
-            for key in field.split("."):
-                value = value.get(key) if isinstance(value, dict) else None
+            value = self.field_value(record, field)
             if value is not None:
                 parts.append(value if isinstance(value, str) else str(value))
         return "\n".join(parts)

@@ -65,6 +65,18 @@ class Schedule(BaseModel):
     enabled: bool = False
 
 
+class Note(BaseModel):
+    """A sticky note on the canvas: free text the engine never reads, saved with the workflow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=NODE_ID_PATTERN)
+    text: str = Field(default="", max_length=20_000)
+    position: Position = Field(default_factory=Position)
+    width: float | None = Field(default=None, gt=0.0, le=10_000.0)
+    height: float | None = Field(default=None, gt=0.0, le=10_000.0)
+
+
 class Workflow(BaseModel):
     """A whole workflow document; `version` increases on every save."""
 
@@ -77,6 +89,7 @@ class Workflow(BaseModel):
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
+    notes: list[Note] = Field(default_factory=list, description="sticky notes of the canvas (the engine ignores them)")
     memory_mb: int | None = Field(
         default=None, ge=64, le=2**20,
         description="memory limit of one run of this workflow, in MB (every process it starts counted); "

@@ -151,3 +151,31 @@ def test_get_edit_put_round_trip(api):
     fetched["name"] = "renamed"
     saved = api.put(f"/api/workflows/{doc['id']}", json=fetched)
     assert saved.status_code == 200 and saved.json()["name"] == "renamed"
+
+
+NOTE = {"id": "note", "text": "scrape runs hourly", "position": {"x": 10, "y": -40}, "width": 240, "height": 90}
+
+
+def test_notes_are_saved_with_versions_exported_and_imported(api):
+    doc = new_doc(notes=[NOTE])
+    created = api.post("/api/workflows", json=doc).json()
+    assert created["notes"] == [NOTE]
+    edited = {**NOTE, "text": "now every 15 minutes"}
+    api.put(f"/api/workflows/{doc['id']}", json={**doc, "version": 1, "notes": [edited]})
+    assert api.get(f"/api/workflows/{doc['id']}").json()["notes"] == [edited]
+    assert api.get(f"/api/workflows/{doc['id']}/versions/1").json()["notes"] == [NOTE]
+    exported = api.get(f"/api/workflows/{doc['id']}/export").json()
+    assert exported["notes"] == [edited]
+    imported = api.post("/api/workflows/import", json=exported).json()
+    assert imported["notes"] == [edited]
+    restored = api.post(f"/api/workflows/{doc['id']}/versions/1/restore").json()
+    assert restored["notes"] == [NOTE]
+    # A document without notes (every older flow file) still loads, with none.
+    assert api.post("/api/workflows", json=new_doc()).json()["notes"] == []
+
+
+@pytest.mark.parametrize("note", [{"id": "bad id!"}, {"id": "n", "text": 3}, {"id": "n", "width": -1}, {"id": "n", "colour": "red"}])
+def test_bad_notes_are_a_422_naming_the_field(api, note):
+    response = api.post("/api/workflows", json=new_doc(notes=[note]))
+    assert response.status_code == 422 and response.json()["error"] == "invalid_workflow"
+    assert "notes" in response.json()["detail"]

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field
 
 from engine.model.statuses import RunStatus
 from engine.model.workflow import (
-    NAME_PATTERN, EdgeSpec, NodeSpec, Position, Schedule, Workflow,
+    NAME_PATTERN, EdgeSpec, NodeSpec, Note, Position, Schedule, Workflow,
 )
 from engine.server.schemas.common import IsoTime, ResponseModel, Timestamp, omitted_when_none
 
@@ -61,6 +61,12 @@ class ScheduleResponse(Schedule):
     model_config = _ANSWERED
 
 
+class NoteResponse(Note):
+    model_config = _ANSWERED
+
+    position: PositionResponse
+
+
 class WorkflowDocument(Workflow):
     """A workflow document as saved (one version of it)."""
 
@@ -69,6 +75,7 @@ class WorkflowDocument(Workflow):
     nodes: list[NodeSpecResponse]
     edges: list[EdgeSpecResponse]
     schedule: ScheduleResponse
+    notes: list[NoteResponse]
 
 
 class ProblemResponse(ResponseModel):

@@ -94,6 +94,10 @@ class Workflow(BaseModel):
         default=None, ge=64, le=2**20,
         description="memory limit of one run of this workflow, in MB (every process it starts counted); "
                     "default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM")
+    retry_crashed: int = Field(
+        default=0, ge=0, le=10,
+        description="how many times a crashed scheduled or webhook run is started again (its worker process "
+                    "died before the run ended); never a manual run, a failed one or one the user cancelled")
 
     def node(self, node_id: str) -> NodeSpec:
         for node in self.nodes:

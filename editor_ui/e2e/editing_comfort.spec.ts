@@ -73,21 +73,69 @@ test("an unsaved edit survives a reload as a local draft", async ({ page, reques
   await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
 });
 
-test("sticky notes are kept in this browser without touching the workflow", async ({ page, request }) => {
+test("sticky notes are saved in the workflow: N then typing writes one note, saved, reloaded, exported", async ({ page, request }) => {
   const id = uniqueId("e2e-note");
   await createWorkflowViaApi(request, twoNodes(id));
   await page.goto(`/#/workflows/${id}`);
   await expect(node(page, "a")).toBeVisible();
   await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });
   await page.keyboard.press("n");
+  // The keys after N are the note's text (the "n"s included), not more notes.
+  await page.keyboard.type("note: run hourly, then Slack");
+  await expect(page.locator(".note-node")).toHaveCount(1);
   const note = page.getByTestId("note-note_1").locator("textarea");
-  await note.fill("remember to add a Slack output");
+  await expect(note).toHaveValue("note: run hourly, then Slack");
+  await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
+  await page.evaluate(() => window.wirework!.actions.run("workflow.save"));
   await expect(page.getByTestId("save-state")).toHaveText("saved");
-  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.notes.${wf}`) ?? "", id)).toContain("Slack output");
-  await page.reload();
-  await expect(page.getByTestId("note-note_1").locator("textarea")).toHaveValue("remember to add a Slack output");
   const saved = await (await request.get(`/api/workflows/${id}`)).json();
-  expect(saved.version).toBe(1);
+  expect(saved.version).toBe(2);
+  expect(saved.notes).toEqual([expect.objectContaining({ id: "note_1", text: "note: run hourly, then Slack" })]);
+  const exported = await (await request.get(`/api/workflows/${id}/export`)).json();
+  expect(exported.notes[0].text).toBe("note: run hourly, then Slack");
+  // Another browser (no localStorage) sees it: it is in the document.
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await expect(page.getByTestId("note-note_1").locator("textarea")).toHaveValue("note: run hourly, then Slack");
+  await expect(page.getByTestId("save-state")).toHaveText("saved");
+});
+
+test("undoing a note back to the saved state leaves nothing unsaved and no draft", async ({ page, request }) => {
+  const id = uniqueId("e2e-note-undo");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto(`/#/workflows/${id}`);
+  await expect(node(page, "a")).toBeVisible();
+  await page.evaluate(() => window.wirework!.actions.run("canvas.addNote"));
+  await page.keyboard.type("temporary");
+  await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
+  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.draft.${wf}`) !== null, id)).toBe(true);
+  await page.evaluate(() => { window.wirework!.actions.run("edit.undo"); window.wirework!.actions.run("edit.undo"); });
+  await expect(page.locator(".note-node")).toHaveCount(0);
+  await expect(page.getByTestId("save-state")).toHaveText("saved");
+  await expect.poll(() => page.evaluate((wf) => localStorage.getItem(`wirework.draft.${wf}`), id)).toBeNull();
+  await page.reload();
+  await expect(node(page, "a")).toBeVisible();
+  await expect(page.getByTestId("draft-restore")).toHaveCount(0);
+});
+
+test("notes an older editor kept in localStorage move into the workflow once", async ({ page, request }) => {
+  const id = uniqueId("e2e-note-legacy");
+  await createWorkflowViaApi(request, twoNodes(id));
+  await page.goto("/#/");
+  await page.evaluate((wf) => localStorage.setItem(`wirework.notes.${wf}`, JSON.stringify([
+    { id: "note_1", text: "kept by the old editor", position: { x: 0, y: 200 }, width: 220, height: 100 },
+  ])), id);
+  await page.goto(`/#/workflows/${id}`);
+  await expect(page.getByTestId("note-note_1").locator("textarea")).toHaveValue("kept by the old editor");
+  await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
+  expect(await page.evaluate((wf) => localStorage.getItem(`wirework.notes.${wf}`), id)).toBeNull();
+  await page.evaluate(() => window.wirework!.actions.run("workflow.save"));
+  await expect(page.getByTestId("save-state")).toHaveText("saved");
+  const saved = await (await request.get(`/api/workflows/${id}`)).json();
+  expect(saved.notes).toEqual([{ id: "note_1", text: "kept by the old editor", position: { x: 0, y: 200 }, width: 220, height: 100 }]);
+  await page.reload();
+  await expect(page.locator(".note-node")).toHaveCount(1);
+  await expect(page.getByTestId("save-state")).toHaveText("saved");
 });
 
 test("a draft restored after the server moved on raises the conflict on save", async ({ page, request }) => {

@@ -1811,6 +1811,39 @@ export interface components {
             /** Type */
             type: string;
         };
+        /**
+         * Note
+         * @description A sticky note on the canvas: free text the engine never reads, saved with the workflow.
+         */
+        Note: {
+            /** Height */
+            height?: number | null;
+            /** Id */
+            id: string;
+            position?: components["schemas"]["Position"];
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+            /** Width */
+            width?: number | null;
+        };
+        /** NoteResponse */
+        NoteResponse: {
+            /** Height */
+            height: number | null;
+            /** Id */
+            id: string;
+            position: components["schemas"]["PositionResponse"];
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+            /** Width */
+            width: number | null;
+        };
         /** Position */
         Position: {
             /**
@@ -2708,6 +2741,11 @@ export interface components {
             name: string;
             /** Nodes */
             nodes?: components["schemas"]["NodeSpec"][];
+            /**
+             * Notes
+             * @description sticky notes of the canvas (the engine ignores them)
+             */
+            notes?: components["schemas"]["Note"][];
             schedule?: components["schemas"]["Schedule"];
             /**
              * Version
@@ -2741,6 +2779,8 @@ export interface components {
             name: string;
             /** Nodes */
             nodes: components["schemas"]["NodeSpecResponse"][];
+            /** Notes */
+            notes: components["schemas"]["NoteResponse"][];
             schedule: components["schemas"]["ScheduleResponse"];
             /**
              * Version
@@ -2774,6 +2814,8 @@ export interface components {
             name: string;
             /** Nodes */
             nodes: components["schemas"]["NodeSpecResponse"][];
+            /** Notes */
+            notes: components["schemas"]["NoteResponse"][];
             /** Problems */
             problems: components["schemas"]["ProblemResponse"][];
             schedule: components["schemas"]["ScheduleResponse"];
@@ -2812,6 +2854,11 @@ export interface components {
             name: string;
             /** Nodes */
             nodes?: components["schemas"]["NodeSpec"][];
+            /**
+             * Notes
+             * @description sticky notes of the canvas (the engine ignores them)
+             */
+            notes?: components["schemas"]["Note"][];
             /**
              * Problems
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works
@@ -2871,6 +2918,11 @@ export interface components {
             name: string;
             /** Nodes */
             nodes?: components["schemas"]["NodeSpec"][];
+            /**
+             * Notes
+             * @description sticky notes of the canvas (the engine ignores them)
+             */
+            notes?: components["schemas"]["Note"][];
             /**
              * Problems
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works

@@ -11,6 +11,8 @@ export type Position = Schemas["PositionResponse"];
 export type NodeSpec = Schemas["NodeSpecResponse"];
 export type EdgeSpec = Schemas["EdgeSpecResponse"];
 export type Schedule = Schemas["ScheduleResponse"];
+/** A sticky note of the canvas, saved in the workflow document (the engine ignores it). */
+export type Note = Schemas["NoteResponse"];
 /** A workflow document as the server answers it (and takes it back on save). */
 export type Workflow = Schemas["WorkflowDocument"];
 /** A saved workflow with the problems that keep it from running. */

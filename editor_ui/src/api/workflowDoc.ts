@@ -1,9 +1,9 @@
 /**
- * The workflow document exactly as the model (engine/model.py) defines it. API responses
+ * The workflow document exactly as the model (engine/model/workflow.py) defines it. API responses
  * may carry more (e.g. `problems`), and the server refuses unknown keys on save, so
  * anything sent back is rebuilt from the model's fields only.
  */
-import type { NodeSpec, Workflow } from "./types";
+import type { NodeSpec, Note, Workflow } from "./types";
 
 export function cleanNodeSpec(node: Partial<NodeSpec> & { id: string; type: string }): NodeSpec {
   const spec: NodeSpec = {
@@ -19,6 +19,16 @@ export function cleanNodeSpec(node: Partial<NodeSpec> & { id: string; type: stri
   return spec;
 }
 
+export function cleanNote(note: Partial<Note> & { id: string }): Note {
+  return {
+    id: note.id,
+    text: note.text ?? "",
+    position: { x: note.position?.x ?? 0, y: note.position?.y ?? 0 },
+    width: note.width ?? null,
+    height: note.height ?? null,
+  };
+}
+
 export function cleanWorkflow(doc: Workflow): Workflow {
   return {
     id: doc.id,
@@ -28,6 +38,8 @@ export function cleanWorkflow(doc: Workflow): Workflow {
     nodes: (doc.nodes ?? []).map(cleanNodeSpec),
     edges: (doc.edges ?? []).map((e) => ({ id: e.id || `${e.source}->${e.target}`, source: e.source, target: e.target })),
     schedule: doc.schedule ?? { cron: null, timezone: "UTC", enabled: false },
+    // Sticky notes; a document from before notes were saved has none.
+    notes: (doc.notes ?? []).map(cleanNote),
     memory_mb: doc.memory_mb ?? null, // the run's memory limit; kept through an editor save
   };
 }

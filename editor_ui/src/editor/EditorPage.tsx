@@ -55,7 +55,6 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   const loaded = meta?.id === workflowId;
   const inspectedNodeId = useEditor((s) => s.inspectedNodeId);
   const revision = useEditor((s) => s.revision);
-  const notesRevision = useEditor((s) => s.notesRevision);
   const flow = useReactFlow();
   const importInput = useRef<HTMLInputElement>(null);
   const paletteSearch = useRef<HTMLDivElement>(null);
@@ -82,11 +81,6 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
     scheduleValidation();
     scheduleAutosave();
   }, [revision, loaded]);
-
-  // Notes only: nothing to validate, but keep them.
-  useEffect(() => {
-    if (loaded) scheduleAutosave();
-  }, [notesRevision, loaded]);
 
   const actions = useMemo(
     () =>

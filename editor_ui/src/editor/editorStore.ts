@@ -14,7 +14,7 @@ import { preparePaste, type ClipboardContent } from "../graph/clipboard";
 import { freeOffset, freePosition, NEXT_NODE_DX, NODE_SIZE, type Rect } from "../graph/placement";
 import { configWithDefaults } from "../forms/schemaForm";
 import {
-  docToFlow, flowToDoc, isWorkflowNode, noteToFlowNode, notesOf, toFlowEdge, toFlowNode,
+  docToFlow, flowToDoc, isWorkflowNode, noteToFlowNode, notesToFlowNodes, toFlowEdge, toFlowNode,
   type FlowEdge, type FlowNode, type StoredNote, type WorkflowFlowNode, type WorkflowMeta,
 } from "./flowDoc";
 
@@ -22,6 +22,8 @@ interface Snapshot {
   meta: WorkflowMeta;
   nodes: FlowNode[];
   edges: FlowEdge[];
+  /** The revision the document had: undoing back to the saved state makes it clean again. */
+  revision: number;
 }
 
 export interface LiveRun {
@@ -41,11 +43,15 @@ export interface EditorState {
   nodes: FlowNode[];
   edges: FlowEdge[];
   nodeTypes: Record<string, NodeTypeInfo>;
-  /** Bumped on every change to the document (not on selection), to drive validation and autosave. */
+  /**
+   * Names the document's content: a change (not a selection) takes a new, never-used
+   * number, undo/redo give back the number the restored state had. It drives validation
+   * and autosave; the document is unsaved while it differs from `savedRevision`.
+   */
   revision: number;
-  /** Bumped when only sticky notes change: they are saved locally, never to the server. */
-  notesRevision: number;
   savedRevision: number;
+  /** A just-added note whose text field should take the keyboard (then null). */
+  focusNoteId: string | null;
   problems: Problem[];
   problemsByNode: Record<string, Problem[]>;
   validating: boolean;
@@ -60,9 +66,13 @@ export interface EditorState {
   canRedo: boolean;
 
   setNodeTypes(types: NodeTypeInfo[]): void;
-  load(doc: Workflow, notes: StoredNote[]): void;
+  load(doc: Workflow): void;
+  /** Notes from elsewhere (an older editor's localStorage) added to the document as one undo step. */
+  addNotes(notes: StoredNote[]): void;
+  /** The document is unsaved without a new change (a restored draft). */
+  markUnsaved(): void;
+  noteFocused(): void;
   document(): Workflow;
-  notes(): StoredNote[];
   categoryOf(nodeId: string): Category | undefined;
   /** The node's input mode; node types that predate `inputs` follow their category. */
   inputsOf(nodeId: string): InputMode | undefined;
@@ -110,6 +120,9 @@ export interface EditorState {
 
 const history = new UndoStack<Snapshot>();
 let lastCoalesce: { key: string; at: number } | null = null;
+/** The last revision number handed out (revisions are never reused, see EditorState.revision). */
+let lastRevision = 0;
+const newRevision = () => ++lastRevision;
 
 function groupProblems(problems: Problem[]): Record<string, Problem[]> {
   const byNode: Record<string, Problem[]> = {};
@@ -136,7 +149,7 @@ function deselected<T extends { selected?: boolean }>(items: T[]): T[] {
 export const useEditor = create<EditorState>()((set, get) => {
   /** Remember the current state for undo before a change (coalescing repeated edits of one field). */
   function record(coalesceKey?: string) {
-    const { meta, nodes, edges } = get();
+    const { meta, nodes, edges, revision } = get();
     if (!meta) return;
     const now = Date.now();
     if (coalesceKey && lastCoalesce && lastCoalesce.key === coalesceKey && now - lastCoalesce.at < 1500) {
@@ -144,24 +157,27 @@ export const useEditor = create<EditorState>()((set, get) => {
       return;
     }
     lastCoalesce = coalesceKey ? { key: coalesceKey, at: now } : null;
-    history.record({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+    history.record({ meta, nodes: deselected(nodes), edges: deselected(edges), revision });
     set({ canUndo: history.canUndo, canRedo: history.canRedo });
   }
 
   function changed(patch: Partial<EditorState>) {
-    set({ ...patch, revision: get().revision + 1, canUndo: history.canUndo, canRedo: history.canRedo });
+    set({ ...patch, revision: newRevision(), canUndo: history.canUndo, canRedo: history.canRedo });
   }
-
-  function notesChanged(patch: Partial<EditorState>) {
-    set({ ...patch, notesRevision: get().notesRevision + 1, canUndo: history.canUndo, canRedo: history.canRedo });
-  }
-
-  const isNoteId = (id: string) => get().nodes.some((n) => n.id === id && n.type === "note");
 
   function restore(snapshot: Snapshot) {
     lastCoalesce = null;
-    changed({ meta: snapshot.meta, nodes: snapshot.nodes, edges: snapshot.edges });
+    set({
+      meta: snapshot.meta, nodes: snapshot.nodes, edges: snapshot.edges, revision: snapshot.revision,
+      canUndo: history.canUndo, canRedo: history.canRedo,
+    });
   }
+
+  /** The current state as an undo snapshot. */
+  const current = (): Snapshot => {
+    const { meta, nodes, edges, revision } = get();
+    return { meta: meta!, nodes: deselected(nodes), edges: deselected(edges), revision };
+  };
 
   return {
     meta: null,
@@ -169,8 +185,8 @@ export const useEditor = create<EditorState>()((set, get) => {
     edges: [],
     nodeTypes: {},
     revision: 0,
-    notesRevision: 0,
     savedRevision: 0,
+    focusNoteId: null,
     problems: [],
     problemsByNode: {},
     validating: false,
@@ -187,13 +203,13 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({ nodeTypes: Object.fromEntries(types.map((t) => [t.type, t])) });
     },
 
-    load(doc, notes) {
+    load(doc) {
       history.clear();
       lastCoalesce = null;
       const { meta, nodes, edges } = docToFlow(doc);
-      const revision = get().revision + 1;
+      const revision = newRevision();
       set({
-        meta, nodes: [...nodes, ...notes.map(noteToFlowNode)], edges,
+        meta, nodes, edges, focusNoteId: null,
         revision, savedRevision: revision, problems: [], problemsByNode: {},
         // Not yet checked by the server: the toolbar says "checking…" rather than "valid".
         validating: true,
@@ -207,8 +223,18 @@ export const useEditor = create<EditorState>()((set, get) => {
       return flowToDoc(meta, nodes, edges);
     },
 
-    notes() {
-      return notesOf(get().nodes);
+    addNotes(notes) {
+      if (!notes.length || !get().meta) return;
+      record();
+      changed({ nodes: [...get().nodes, ...notesToFlowNodes(notes, get().nodes.map((n) => n.id))] });
+    },
+
+    markUnsaved() {
+      set({ savedRevision: -1 });
+    },
+
+    noteFocused() {
+      if (get().focusNoteId !== null) set({ focusNoteId: null });
     },
 
     categoryOf(nodeId) {
@@ -236,8 +262,7 @@ export const useEditor = create<EditorState>()((set, get) => {
           c.type === "position" || (c.type === "dimensions" && !!c.resizing),
       );
       const nodes = applyNodeChanges(kept, get().nodes);
-      if (moves.some((c) => !isNoteId(c.id))) changed({ nodes });
-      else if (moves.length) notesChanged({ nodes });
+      if (moves.length) changed({ nodes });
       else set({ nodes });
     },
 
@@ -293,13 +318,14 @@ export const useEditor = create<EditorState>()((set, get) => {
       record();
       const id = uniqueNodeId("note", new Set(get().nodes.map((n) => n.id)));
       const placed = freePosition(position, rectsOf(get().nodes), { width: 200, height: 120 });
-      notesChanged({ nodes: [...get().nodes, noteToFlowNode({ id, text: "", position: placed })] });
+      // The new note takes the keyboard: what is typed next is its text, not more shortcuts.
+      changed({ nodes: [...deselected(get().nodes), { ...noteToFlowNode({ id, text: "", position: placed }), selected: true }], focusNoteId: id });
       return id;
     },
 
     updateNote(id, text) {
       record(`note:${id}`);
-      notesChanged({
+      changed({
         nodes: get().nodes.map((n) => (n.id === id && n.type === "note" ? { ...n, data: { ...n.data, text } } : n)),
       });
     },
@@ -326,8 +352,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       if (!selectedNodes.size && !selectedEdges.size) return;
       record();
       const inspected = get().inspectedNodeId;
-      const onlyNotes = [...selectedNodes].every(isNoteId) && selectedEdges.size === 0;
-      (onlyNotes ? notesChanged : changed)({
+      changed({
         nodes: get().nodes.filter((n) => !selectedNodes.has(n.id)),
         edges: get().edges.filter(
           (e) => !selectedEdges.has(e.id) && !selectedNodes.has(e.source) && !selectedNodes.has(e.target),
@@ -381,16 +406,14 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
 
     undo() {
-      const { meta, nodes, edges } = get();
-      if (!meta) return;
-      const previous = history.undo({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+      if (!get().meta) return;
+      const previous = history.undo(current());
       if (previous) restore(previous);
     },
 
     redo() {
-      const { meta, nodes, edges } = get();
-      if (!meta) return;
-      const next = history.redo({ meta, nodes: deselected(nodes), edges: deselected(edges) });
+      if (!get().meta) return;
+      const next = history.redo(current());
       if (next) restore(next);
     },
 

@@ -1,10 +1,12 @@
 /**
  * Conversion between the workflow document (API shape) and the canvas's nodes/edges.
- * Sticky notes are canvas nodes of type "note" that never enter the document.
+ * Sticky notes are canvas nodes of type "note"; they are saved in the document's
+ * `notes` (the engine ignores them), workflow nodes in its `nodes`.
  */
 import type { Edge, Node } from "@xyflow/react";
-import type { EdgeSpec, NodeSpec, Workflow } from "../api/types";
+import type { EdgeSpec, NodeSpec, Note, Workflow } from "../api/types";
 import { cleanWorkflow } from "../api/workflowDoc";
+import { uniqueNodeId } from "../graph/nodeIds";
 
 export type WorkflowNodeData = { spec: NodeSpec };
 export type NoteData = { text: string; width?: number; height?: number };
@@ -13,15 +15,10 @@ export type NoteFlowNode = Node<NoteData, "note">;
 export type FlowNode = WorkflowFlowNode | NoteFlowNode;
 export type FlowEdge = Edge;
 
-export type WorkflowMeta = Omit<Workflow, "nodes" | "edges">;
+export type WorkflowMeta = Omit<Workflow, "nodes" | "edges" | "notes">;
 
-export interface StoredNote {
-  id: string;
-  text: string;
-  position: { x: number; y: number };
-  width?: number;
-  height?: number;
-}
+/** A note as the document holds it; older editors kept the same shape in localStorage. */
+export type StoredNote = Pick<Note, "id" | "text" | "position"> & { width?: number | null; height?: number | null };
 
 export function toFlowNode(spec: NodeSpec): WorkflowFlowNode {
   return { id: spec.id, type: "workflow", position: { ...spec.position }, data: { spec } };
@@ -51,9 +48,23 @@ export function isNoteNode(node: FlowNode): node is NoteFlowNode {
   return node.type === "note";
 }
 
-export function docToFlow(doc: Workflow): { meta: WorkflowMeta; nodes: WorkflowFlowNode[]; edges: FlowEdge[] } {
-  const { nodes, edges, ...meta } = cleanWorkflow(doc);
-  return { meta, nodes: nodes.map(toFlowNode), edges: edges.map(toFlowEdge) };
+/**
+ * The notes as canvas nodes. Notes and workflow nodes share the canvas's id space, so a
+ * note whose id a node (or an earlier note) already has gets a free one.
+ */
+export function notesToFlowNodes(notes: readonly StoredNote[], takenIds: Iterable<string>): NoteFlowNode[] {
+  const taken = new Set(takenIds);
+  return notes.map((note) => {
+    const id = taken.has(note.id) ? uniqueNodeId("note", taken) : note.id;
+    taken.add(id);
+    return noteToFlowNode({ ...note, id });
+  });
+}
+
+export function docToFlow(doc: Workflow): { meta: WorkflowMeta; nodes: FlowNode[]; edges: FlowEdge[] } {
+  const { nodes, edges, notes, ...meta } = cleanWorkflow(doc);
+  const workflowNodes = nodes.map(toFlowNode);
+  return { meta, nodes: [...workflowNodes, ...notesToFlowNodes(notes, nodes.map((n) => n.id))], edges: edges.map(toFlowEdge) };
 }
 
 /** The document to save/validate: node positions come from the canvas. */
@@ -67,15 +78,20 @@ export function flowToDoc(meta: WorkflowMeta, nodes: readonly FlowNode[], edges:
     ...meta,
     nodes: specs,
     edges: edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
+    notes: notesOf(nodes),
   };
 }
 
-export function notesOf(nodes: readonly FlowNode[]): StoredNote[] {
+export function notesOf(nodes: readonly FlowNode[]): Note[] {
   return nodes.filter(isNoteNode).map((n) => ({
     id: n.id,
     text: n.data.text,
     position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
-    width: n.width ?? n.measured?.width,
-    height: n.height ?? n.measured?.height,
+    width: roundedOrNull(n.width ?? n.measured?.width),
+    height: roundedOrNull(n.height ?? n.measured?.height),
   }));
+}
+
+function roundedOrNull(size: number | undefined): number | null {
+  return size === undefined ? null : Math.round(size);
 }

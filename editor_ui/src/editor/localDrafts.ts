@@ -1,9 +1,11 @@
 /**
  * What the editor keeps in localStorage, keyed by workflow id: the unsaved draft
- * (autosaved, so a closed tab loses nothing) and the sticky notes (the backend's
- * workflow model has no field for them and rejects unknown node types).
+ * (autosaved, so a closed tab loses nothing). Sticky notes are part of the workflow
+ * document now; the notes an older editor kept here are taken out once
+ * (`takeLegacyNotes`) and moved into the open workflow.
  */
 import type { Workflow } from "../api/types";
+import { NODE_ID_PATTERN } from "../graph/nodeIds";
 import type { StoredNote } from "./flowDoc";
 
 export interface Draft {
@@ -14,7 +16,8 @@ export interface Draft {
 }
 
 const draftKey = (workflowId: string) => `wirework.draft.${workflowId}`;
-const notesKey = (workflowId: string) => `wirework.notes.${workflowId}`;
+/** Where editors before notes-in-the-document kept them. */
+export const legacyNotesKey = (workflowId: string) => `wirework.notes.${workflowId}`;
 
 function read<T>(key: string): T | null {
   try {
@@ -37,13 +40,20 @@ export function clearDraft(workflowId: string): void {
   localStorage.removeItem(draftKey(workflowId));
 }
 
-export function loadNotes(workflowId: string): StoredNote[] {
-  return read<StoredNote[]>(notesKey(workflowId)) ?? [];
-}
-
-export function saveNotes(workflowId: string, notes: StoredNote[]): void {
-  if (notes.length) localStorage.setItem(notesKey(workflowId), JSON.stringify(notes));
-  else localStorage.removeItem(notesKey(workflowId));
+/** The notes an older editor kept for this workflow, removed from localStorage (read once). */
+export function takeLegacyNotes(workflowId: string): StoredNote[] {
+  const stored = read<unknown>(legacyNotesKey(workflowId));
+  localStorage.removeItem(legacyNotesKey(workflowId));
+  if (!Array.isArray(stored)) return [];
+  return stored.filter(
+    (n): n is StoredNote => !!n && typeof n === "object" && typeof n.id === "string" && typeof n.text === "string",
+  ).map((n) => ({
+    // An id the model refuses becomes a fresh one when the notes are added (see notesToFlowNodes).
+    id: NODE_ID_PATTERN.test(n.id) ? n.id : "note", text: n.text,
+    position: { x: Number(n.position?.x) || 0, y: Number(n.position?.y) || 0 },
+    width: typeof n.width === "number" ? n.width : null,
+    height: typeof n.height === "number" ? n.height : null,
+  }));
 }
 
 /** Same content, ignoring `version` (a draft differs from the server only if content does). */

@@ -7,7 +7,8 @@ import { api, ApiError, describeError } from "../api/client";
 import { followAllRunEvents, followRunEvents, isActiveRun } from "../api/runEvents";
 import type { Workflow } from "../api/types";
 import { clipboardToText, copySelection, parseClipboardText, type ClipboardContent } from "../graph/clipboard";
-import { clearDraft, loadDraft, loadNotes, sameContent, saveDraft, saveNotes, type Draft } from "./localDrafts";
+import { cleanWorkflow } from "../api/workflowDoc";
+import { clearDraft, loadDraft, sameContent, saveDraft, takeLegacyNotes, type Draft } from "./localDrafts";
 import { selectDirty, useEditor } from "./editorStore";
 
 const store = useEditor;
@@ -16,11 +17,26 @@ const store = useEditor;
 export async function openWorkflow(id: string): Promise<Draft | null> {
   const [types, doc] = await Promise.all([api.nodeTypes(), api.getWorkflow(id)]);
   store.getState().setNodeTypes(types);
-  store.getState().load(doc, loadNotes(id));
+  store.getState().load(doc);
   const draft = loadDraft(id);
-  if (draft && !sameContent(draft.doc, doc)) return draft;
+  migrateLegacyNotes(id);
+  if (draft && !sameContent(cleanWorkflow(draft.doc), cleanWorkflow(doc))) return draft;
   if (draft) clearDraft(id);
   return null;
+}
+
+/**
+ * Notes an older editor kept in this browser's localStorage move into the open workflow,
+ * once: they are taken out of localStorage and become an unsaved change (kept in the
+ * draft until saved, one undo step). Notes the document already has (same id and text)
+ * are not added twice.
+ */
+function migrateLegacyNotes(workflowId: string): void {
+  const have = new Set(store.getState().document().notes.map((n) => `${n.id}\u0000${n.text}`));
+  const legacy = takeLegacyNotes(workflowId).filter((n) => !have.has(`${n.id}\u0000${n.text}`));
+  if (!legacy.length) return;
+  store.getState().addNotes(legacy);
+  store.getState().showToast(`${legacy.length} note(s) kept in this browser moved into the workflow: save to keep them`);
 }
 
 /**
@@ -30,9 +46,11 @@ export async function openWorkflow(id: string): Promise<Draft | null> {
  */
 export function restoreDraft(draft: Draft): void {
   const state = store.getState();
-  state.load({ ...draft.doc, version: draft.baseVersion }, state.notes());
+  // A draft from before notes were saved in the document keeps the notes on the canvas.
+  const notes = draft.doc.notes ?? state.document().notes;
+  state.load({ ...draft.doc, notes, version: draft.baseVersion });
   // A restored draft is unsaved work: mark it dirty so Save and autosave see it.
-  store.setState({ savedRevision: store.getState().revision - 1 });
+  store.getState().markUnsaved();
 }
 
 export function discardDraft(): void {
@@ -66,15 +84,19 @@ export function scheduleValidation(delayMs = 300): void {
 
 let autosaveTimer: ReturnType<typeof setTimeout> | undefined;
 
-/** Keep the unsaved draft and the notes in localStorage, debounced. */
+/**
+ * Keep the unsaved draft in localStorage, debounced; back at the saved state (e.g. by
+ * undo) there is nothing unsaved, so the draft goes.
+ */
 export function scheduleAutosave(delayMs = 400): void {
   clearTimeout(autosaveTimer);
   autosaveTimer = setTimeout(() => {
     const state = store.getState();
     if (!state.meta) return;
-    saveNotes(state.meta.id, state.notes());
     if (selectDirty(state)) {
       saveDraft(state.meta.id, { baseVersion: state.meta.version, doc: state.document(), savedAt: new Date().toISOString() });
+    } else {
+      clearDraft(state.meta.id);
     }
   }, delayMs);
 }
@@ -117,7 +139,7 @@ export async function reloadFromServer(): Promise<void> {
   if (!meta) return;
   const latest = await api.getWorkflow(meta.id);
   clearDraft(meta.id);
-  store.getState().load(latest, store.getState().notes());
+  store.getState().load(latest);
 }
 
 export async function restoreVersion(version: number): Promise<void> {
@@ -125,7 +147,7 @@ export async function restoreVersion(version: number): Promise<void> {
   if (!meta) return;
   const restored = await api.restoreVersion(meta.id, version);
   clearDraft(meta.id);
-  store.getState().load(restored, store.getState().notes());
+  store.getState().load(restored);
   store.getState().showToast(`Restored version ${version} as version ${restored.version}`);
 }
 

@@ -15,7 +15,7 @@ export function slugify(name: string): string {
 
 function emptyWorkflow(id: string, name: string): Workflow {
   return { id, name, version: 1, description: "", nodes: [], edges: [], schedule: { cron: null, timezone: "UTC", enabled: false },
-           memory_mb: null };
+           memory_mb: null, notes: [] };
 }
 
 export function WorkflowsPage() {

@@ -17,13 +17,14 @@ const doc: Workflow = {
   edges: [],
   schedule: { cron: null, timezone: "UTC", enabled: false },
   memory_mb: null,
+  notes: [],
 };
 
 const editor = () => useEditor.getState();
 
 beforeEach(() => {
   editor().setNodeTypes(types);
-  editor().load(doc, []);
+  editor().load(doc);
 });
 
 describe("editor store", () => {
@@ -66,12 +67,53 @@ describe("editor store", () => {
     expect(editor().canUndo).toBe(false);
   });
 
-  it("sticky notes never enter the document nor make it dirty", () => {
+  it("sticky notes are part of the document: an unsaved change, undoable", () => {
     const noteId = editor().addNote({ x: 0, y: 0 });
+    expect(editor().focusNoteId).toBe(noteId); // the new note takes the keyboard
     editor().updateNote(noteId, "todo");
+    expect(editor().document().notes).toEqual([expect.objectContaining({ id: noteId, text: "todo", width: 200, height: 120 })]);
+    expect(editor().document().nodes).toEqual(doc.nodes);
+    expect(selectDirty(editor())).toBe(true);
+    editor().undo(); // the text
+    editor().undo(); // the note
     expect(editor().document()).toEqual(doc);
+    // Back at the saved state: nothing unsaved (no "unsaved changes", no draft kept).
     expect(selectDirty(editor())).toBe(false);
-    expect(editor().notes()).toEqual([expect.objectContaining({ id: noteId, text: "todo" })]);
+    editor().redo();
+    expect(editor().document().notes.map((n) => n.id)).toEqual([noteId]);
+    expect(selectDirty(editor())).toBe(true);
+  });
+
+  it("loads the document's notes as canvas notes and gives them back", () => {
+    const withNotes: Workflow = { ...doc, notes: [{ id: "note", text: "hi", position: { x: 5, y: 6 }, width: 300, height: 80 }] };
+    editor().load(withNotes);
+    expect(editor().nodes.find((n) => n.id === "note")).toMatchObject({ type: "note", data: { text: "hi" }, width: 300 });
+    expect(editor().document()).toEqual(withNotes);
+    expect(selectDirty(editor())).toBe(false);
+  });
+
+  it("a note whose id a node has gets a free id (one id space on the canvas)", () => {
+    editor().load({ ...doc, notes: [{ id: "m", text: "clash", position: { x: 0, y: 0 }, width: null, height: null }] });
+    expect(editor().document().notes.map((n) => n.id)).toEqual(["note_1"]);
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src", "m"]);
+  });
+
+  it("undo after a save is a change again; a change after undo never looks saved", () => {
+    editor().updateNodeSpec("m", { label: "one" });
+    editor().markSaved({ ...editor().document(), version: 5 });
+    expect(selectDirty(editor())).toBe(false);
+    editor().undo();
+    expect(selectDirty(editor())).toBe(true);
+    editor().updateNodeSpec("m", { label: "two" });
+    expect(selectDirty(editor())).toBe(true);
+  });
+
+  it("notes added from elsewhere (an older editor's localStorage) are one undoable change", () => {
+    editor().addNotes([{ id: "note_1", text: "old", position: { x: 1, y: 2 } }, { id: "src", text: "clash", position: { x: 0, y: 0 } }]);
+    expect(editor().document().notes.map((n) => [n.id, n.text])).toEqual([["note_1", "old"], ["note_2", "clash"]]);
+    expect(selectDirty(editor())).toBe(true);
+    editor().undo();
+    expect(editor().document().notes).toEqual([]);
   });
 
   it("applies live run events to per-node status", () => {

@@ -14,7 +14,16 @@ describe("cleanWorkflow", () => {
       id: "w", name: "W", version: 3, description: "d",
       nodes: [{ id: "a", type: "python.map", label: "", position: { x: 0, y: 0 }, config: { code: "x" }, retries: 0, retry_delay_s: 0, timeout_s: null }],
       edges: [{ id: "a->b", source: "a", target: "b" }],
-      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900,
+      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900, notes: [],
     });
+  });
+
+  it("keeps the sticky notes, model fields only (a document from before notes has none)", () => {
+    const fromApi = {
+      id: "w", version: 1, nodes: [], edges: [],
+      notes: [{ id: "note", text: "hi", position: { x: 1, y: 2 }, width: 240, selected: true }],
+    } as unknown as Workflow;
+    expect(cleanWorkflow(fromApi).notes).toEqual([{ id: "note", text: "hi", position: { x: 1, y: 2 }, width: 240, height: null }]);
+    expect(cleanWorkflow({ id: "w", version: 1, nodes: [], edges: [] } as unknown as Workflow).notes).toEqual([]);
   });
 });

@@ -103,8 +103,8 @@ class ScrapeConfig(NodeConfig):
                     "so a re-scraped item would count as updated (and be re-read by incremental readers).")
     max_items: int | None = Field(default=None, ge=1, title="Max items", description="Stop after this many items.")
     code: str = Field(default=_CODE_EXAMPLE, title="Code (code mode)", json_schema_extra={"format": "python"})
-    timeout_s: float = Field(default=15.0, gt=0, le=300, title="Timeout (s)", description="Per request.")
-    max_retries: int = Field(default=3, ge=0, le=10, title="Retries",
+    timeout_s: float = Field(default=15.0, gt=0, le=300, title="Request timeout (s)", description="Per request.")
+    max_retries: int = Field(default=3, ge=0, le=10, title="Request retries",
                              description="Retries on 429, 5xx, timeouts and connection errors.")
     backoff_s: float = Field(default=0.5, ge=0, le=60, title="Backoff (s)",
                              description="First retry waits about this long, doubling each time (unless Retry-After says).")

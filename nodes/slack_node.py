@@ -52,8 +52,8 @@ class SlackConfig(NodeConfig):
         description='JSON list of blocks (or {"blocks": [...]}) with {field} placeholders; the text is then '
                     "the notification fallback.", json_schema_extra={"format": "json"})
     per: Per = per_field()
-    timeout_s: float = Field(default=15.0, gt=0, le=300, title="Timeout (s)")
-    max_retries: int = Field(default=3, ge=0, le=10, title="Retries",
+    timeout_s: float = Field(default=15.0, gt=0, le=300, title="Request timeout (s)", description="Per request.")
+    max_retries: int = Field(default=3, ge=0, le=10, title="Request retries",
                              description="Retries on 429, 5xx and connection errors.")
     backoff_s: float = Field(default=0.5, ge=0, le=60, title="Backoff (s)")
     max_backoff_s: float = Field(default=30.0, ge=0, le=600, title="Max backoff (s)")

@@ -48,8 +48,8 @@ class WebhookConfig(NodeConfig):
     auth_secret: str = Field(default="", title="Authorization secret",
                              description='Name of a secret sent as the Authorization header (e.g. "Bearer …").',
                              json_schema_extra={"format": "secret"})
-    timeout_s: float = Field(default=10.0, gt=0, le=300, title="Timeout (s)", description="Per request.")
-    max_retries: int = Field(default=3, ge=0, le=10, title="Retries",
+    timeout_s: float = Field(default=10.0, gt=0, le=300, title="Request timeout (s)", description="Per request.")
+    max_retries: int = Field(default=3, ge=0, le=10, title="Request retries",
                              description="Retries on 429, 5xx and connection errors.")
     backoff_s: float = Field(default=0.5, ge=0, le=60, title="Backoff (s)")
     max_backoff_s: float = Field(default=30.0, ge=0, le=600, title="Max backoff (s)")

@@ -7,6 +7,7 @@ import { configWithDefaults, errorTreeFor, specialWidgets } from "../forms/schem
 import { useEditor } from "./editorStore";
 import { isWorkflowNode } from "./flowDoc";
 import { NodeRunView } from "./NodeRunView";
+import { nodeErrorText } from "../ui/format";
 
 function useNamesFromApi(): Pick<ConfigFieldContext, "secretNames" | "storeNames"> {
   const [names, setNames] = useState({ secretNames: [] as string[], storeNames: [] as string[] });
@@ -50,7 +51,7 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
     }
     const error = nodeRun?.error;
     if (error?.line && codeFields[0]) {
-      (lineMarks[codeFields[0]] ??= []).push({ line: error.line, message: `last run: ${error.type}: ${error.message}`, severity: "error" });
+      (lineMarks[codeFields[0]] ??= []).push({ line: error.line, message: `last run: ${nodeErrorText(error)}`, severity: "error" });
     }
     return { lineMarks, ...names };
   }, [problems, nodeRun, schema, names]);
@@ -84,16 +85,17 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
             <input value={spec.label} placeholder={spec.id} data-testid="node-label"
                    onChange={(e) => updateNodeSpec(nodeId, { label: e.target.value }, "label")} />
           </label>
-          <div className="node-settings">
-            <label>Retries
+          {/* The whole node's retries and timeout (wirework's), not a request's (some configs have those). */}
+          <div className="node-settings" data-testid="node-settings">
+            <label>Node retries
               <input type="number" min={0} max={10} value={spec.retries}
                      onChange={(e) => updateNodeSpec(nodeId, { retries: Math.max(0, Number(e.target.value) || 0) }, "retries")} />
             </label>
-            <label>Retry delay (s)
+            <label>Node retry delay (s)
               <input type="number" min={0} value={spec.retry_delay_s ?? 0}
                      onChange={(e) => updateNodeSpec(nodeId, { retry_delay_s: Math.max(0, Number(e.target.value) || 0) }, "retryDelay")} />
             </label>
-            <label>Timeout (s)
+            <label>Node timeout (s)
               <input type="number" min={0} value={spec.timeout_s ?? ""} placeholder="none"
                      onChange={(e) => updateNodeSpec(nodeId, { timeout_s: e.target.value === "" ? null : Number(e.target.value) }, "timeout")} />
             </label>

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { NodeOutput } from "../api/types";
 import { RecordsTable } from "../ui/RecordsTable";
-import { formatDuration } from "../ui/format";
+import { formatDuration, nodeErrorText } from "../ui/format";
 import { useEditor } from "./editorStore";
 
 export function NodeRunView({ runId, nodeId }: { runId: string; nodeId: string }) {
@@ -39,7 +39,7 @@ export function NodeRunView({ runId, nodeId }: { runId: string; nodeId: string }
       </p>
       {error && (
         <div className="run-error" data-testid="node-error">
-          <strong>{error.type}: {error.message}</strong>
+          <strong>{nodeErrorText(error)}</strong>
           {error.line ? <div>at line {error.line}{error.record_id ? ` for record “${error.record_id}”` : ""}</div> : null}
           {error.source_line ? <pre>{error.line}: {error.source_line}</pre> : null}
         </div>

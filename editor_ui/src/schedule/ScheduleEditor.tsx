@@ -1,9 +1,13 @@
-/** The workflow's schedule: cron with its meaning in words, timezone, on/off, next runs from the API. */
+/**
+ * The workflow's schedule: cron with its meaning in words, timezone, on/off, next runs
+ * from the API in the schedule's own zone (named). While the schedule is off nothing is
+ * said to run: no plain-words text and no next runs, only a mistake in the cron.
+ */
 import { useEffect, useMemo, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { Schedule } from "../api/types";
 import { describeCron } from "./cronText";
-import { formatTime } from "../ui/format";
+import { formatTimeInZone } from "../ui/format";
 
 function timezones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
@@ -20,14 +24,14 @@ export function ScheduleEditor({ schedule, onChange }: { schedule: Schedule; onC
   useEffect(() => {
     setNextRuns([]);
     setServerProblem(null);
-    if (!cron.trim() || !text.ok) return;
+    if (!cron.trim() || !text.ok || !schedule.enabled) return;
     const timer = setTimeout(() => {
       api.cronNext(cron, schedule.timezone || "UTC")
         .then((r) => setNextRuns(r.next_runs.slice(0, 5)))
         .catch((e) => setServerProblem(describeError(e)));
     }, 300);
     return () => clearTimeout(timer);
-  }, [cron, schedule.timezone, text.ok]);
+  }, [cron, schedule.timezone, text.ok, schedule.enabled]);
 
   return (
     <div className="schedule" data-testid="schedule">
@@ -35,8 +39,9 @@ export function ScheduleEditor({ schedule, onChange }: { schedule: Schedule; onC
         <input value={cron} placeholder="e.g. 0 8 * * 1-5" data-testid="cron-input"
                onChange={(e) => onChange({ ...schedule, cron: e.target.value || null }, "cron")} />
       </label>
-      <p className={text.ok ? "cron-text" : "cron-text error"} data-testid="cron-text">
-        {text.ok ? text.text : cron ? text.error : "Not scheduled."}
+      <p className={text.ok || !cron ? "cron-text" : "cron-text error"} data-testid="cron-text">
+        {!cron ? "Not scheduled." : !text.ok ? text.error
+          : schedule.enabled ? text.text : "Off: runs only when started (enable to run on this schedule)."}
       </p>
       <label>Timezone
         <input list="wirework-timezones" value={schedule.timezone}
@@ -52,7 +57,7 @@ export function ScheduleEditor({ schedule, onChange }: { schedule: Schedule; onC
       {nextRuns.length > 0 && (
         <>
           <h4>Next runs</h4>
-          <ol className="next-runs" data-testid="next-runs">{nextRuns.map((r) => <li key={r}>{formatTime(r)}</li>)}</ol>
+          <ol className="next-runs" data-testid="next-runs">{nextRuns.map((r) => <li key={r}>{formatTimeInZone(r, schedule.timezone || "UTC")}</li>)}</ol>
         </>
       )}
       <p className="muted small">Schedule changes take effect when the workflow is saved.</p>

@@ -6,6 +6,28 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
+/**
+ * A time as the wall clock of `timeZone` shows it, with the zone named, e.g.
+ * "Wed, 02/12/2026, 14:00 Europe/Berlin (GMT+1)": a schedule's next runs are meant in
+ * its own zone, whatever the browser's is. An unknown zone falls back to local time, said so.
+ */
+export function formatTimeInZone(iso: string, timeZone: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const options: Intl.DateTimeFormatOptions = {
+    weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  };
+  try {
+    const wall = new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(date);
+    const offset = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
+      .formatToParts(date).find((p) => p.type === "timeZoneName")?.value;
+    const isUtc = /^(etc\/)?(utc|gmt)$/i.test(timeZone);
+    return offset && !isUtc ? `${wall} ${timeZone} (${offset})` : `${wall} ${timeZone}`;
+  } catch {
+    return `${new Intl.DateTimeFormat(locale, options).format(date)} (local time)`;
+  }
+}
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "";
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
@@ -29,4 +51,15 @@ export function runDurationSeconds(run: { started_at: string | null; ended_at: s
 export function triggerKind(trigger: { trigger?: string } | string | null | undefined): string {
   if (!trigger) return "";
   return typeof trigger === "string" ? trigger : trigger.trigger ?? "";
+}
+
+/**
+ * A node's error as one line: "KeyError: 'missing'". Errors from user code carry their
+ * type in the message already (the CLI prints the message alone), others do not; the
+ * type is added only when the message does not start with it.
+ */
+export function nodeErrorText(error: { type: string; message: string }): string {
+  const { type, message } = error;
+  if (!type || message.startsWith(`${type}:`) || message === type) return message;
+  return `${type}: ${message}`;
 }

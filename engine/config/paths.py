@@ -21,3 +21,13 @@ def sample_flows_dir() -> Path:
     """The sample workflows shipped with wirework (`flows/` next to the packages): found
     from the code's location, so `wirework up` imports them from any working directory."""
     return Path(__file__).resolve().parents[2] / "flows"
+
+
+RUN_DATA_DIR = "run-data"
+
+
+def run_data_dir(home: Path, run_id: str) -> Path:
+    """Where one run's data files live (`run-data/<run id>/` in the data folder). Nothing
+    writes there yet (per-node run data is issue 16); the history pruner
+    (engine/server/services/history_pruner.py) is the one place that deletes it."""
+    return home / RUN_DATA_DIR / run_id

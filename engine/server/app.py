@@ -18,6 +18,7 @@ from engine.server import server_file
 from engine.server.db.app_db import AppDatabase
 from engine.server.demo import api_router as demo_api_router, bootstrap_demo, site_router as demo_site_router
 from engine.server.services.event_hub import EventHub
+from engine.server.services.history_pruner import HistoryPruner
 from engine.server.services.launcher import RunLauncher
 from engine.server.services.run_tokens import RunTokens
 from engine.server.services.runs import RunService
@@ -29,6 +30,7 @@ from engine.server.routes import (
     labeling as routes_labeling,
     meta as routes_meta,
     runs as routes_runs,
+    storage as routes_storage,
     stores as routes_stores,
     workflows as routes_workflows,
 )
@@ -131,6 +133,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         crashed = ctx.runs.settle_orphans()
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
+        pruner = ctx.pruner = HistoryPruner(ctx.db, settings.data_home, settings.retention)
+        pruner.start()  # after settling: a run left active is prunable once it is crashed
         if settings.run_workers:
             launcher = RunLauncher(settings.api_url, _worker_env(settings, ctx.embeddings),
                                    on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
@@ -150,6 +154,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             yield
         finally:
             server_file.withdraw(settings.data_home)
+            pruner.stop()
             if ctx.schedules is not None:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:
@@ -175,7 +180,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_middleware(SecurityMiddleware, api_token=settings.api_token, port=settings.port,
                        allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of)
     for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
-                   routes_stores.router, routes_labeling.router, routes_embedding.router, routes_internal.router,
+                   routes_stores.router, routes_storage.router, routes_labeling.router, routes_embedding.router, routes_internal.router,
                    routes_labeling.internal,
                    demo_site_router, demo_api_router):  # all before the editor's catch-all
         app.include_router(router)

@@ -11,6 +11,7 @@ from fastapi import Request
 from engine.server.body_limit import max_body_bytes as configured_max_body_bytes
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
+from engine.server.services.history_pruner import HistoryPruner, RetentionPolicy
 from engine.server.services.runs import RunService
 from engine.server.db.workflows import WorkflowRepository
 
@@ -28,6 +29,7 @@ class ServerSettings:
     api_token: str | None = None  # None: the data folder's `api-token` (created on first start)
     allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's
     max_concurrent_runs: int = 4
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy.from_env)  # WIREWORK_KEEP_RUNS, …
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
     embedding_service: bool = True  # False: the API loads the model itself (the OpenAPI dump)
     # engine.cli.prefect_supervisor.PrefectSupervisor of the Prefect server `wirework up`
@@ -50,6 +52,7 @@ class ServerContext:
     schedules: Any = None  # engine.schedules.ScheduleSync
     labeling: Any = None  # stores.labeling.LabelingService
     embeddings: Any = None  # engine.embedding.supervisor.EmbeddingSupervisor (None: no service)
+    pruner: HistoryPruner | None = None  # set when the server starts
 
 
 def get_context(request: Request) -> ServerContext:

@@ -39,8 +39,35 @@ test("duplicate and delete workflows from the list", async ({ page, request }) =
   const row = page.getByTestId(`workflow-row-${id}`);
   await row.getByRole("button", { name: "Duplicate" }).click();
   await expect(page.getByTestId(`workflow-row-${id}-copy`)).toBeVisible();
-  page.once("dialog", (dialog) => dialog.accept());
+  // The question is asked in the page, never with the browser's native confirm box.
+  const native: string[] = [];
+  page.on("dialog", (dialog) => { native.push(dialog.message()); void dialog.dismiss(); });
   await page.getByTestId(`workflow-row-${id}-copy`).getByRole("button", { name: "Delete" }).click();
+  const confirm = page.getByTestId("confirm-dialog");
+  await expect(confirm).toContainText(`Delete workflow “Listed (copy)”?`);
+  await confirm.getByTestId("confirm-cancel").click();
+  await expect(confirm).toHaveCount(0);
+  await expect(page.getByTestId(`workflow-row-${id}-copy`)).toBeVisible();
+  await page.getByTestId(`workflow-row-${id}-copy`).getByRole("button", { name: "Delete" }).click();
+  await page.getByTestId("confirm-dialog").getByTestId("confirm-ok").click();
   await expect(page.getByTestId(`workflow-row-${id}-copy`)).toHaveCount(0);
+  expect(native).toEqual([]);
   expect((await request.get(`/api/workflows/${id}-copy`)).status()).toBe(404);
+});
+
+test("pages show a loading skeleton, not a blank page, while their data is on the way", async ({ page }) => {
+  // The real API, answered 1.5 s late: long enough to see what the page shows meanwhile.
+  for (const path of ["**/api/workflows", "**/api/runs?*", "**/api/secrets"]) {
+    await page.route(path, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+  }
+  for (const [hash, loaded] of [["#/", "workflows-page"], ["#/runs", "runs-page"], ["#/secrets", "secrets-page"]] as const) {
+    await page.goto(`/${hash}`);
+    await expect(page.getByTestId(loaded).getByTestId("skeleton")).toBeVisible();
+    // Then the data (a list, or the page saying there is none), and no placeholder left.
+    await expect(page.getByTestId(loaded).locator("table.list, p:text-is('No runs yet.')").first()).toBeVisible();
+    await expect(page.getByTestId("skeleton")).toHaveCount(0);
+  }
 });

@@ -17,8 +17,8 @@ test("restore an older version from the history", async ({ page, request }) => {
   await history.getByRole("listitem").filter({ hasText: "v1" }).getByRole("button", { name: "View" }).click();
   await expect(page.getByTestId("version-view")).toContainText('"name": "First name"');
   await page.keyboard.press("Escape");
-  page.once("dialog", (dialog) => dialog.accept());
   await history.getByRole("listitem").filter({ hasText: "v1" }).getByRole("button", { name: "Restore" }).click();
+  await page.getByTestId("confirm-dialog").getByTestId("confirm-ok").click();
   await expect(page.getByTestId("workflow-version")).toHaveText("v3");
   await expect(page.getByTestId("workflow-name")).toHaveText("First name");
 });

@@ -3,6 +3,8 @@ import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { StoresPage } from "./pages/StoresPage";
 import { SecretsPage } from "./pages/SecretsPage";
 import { RunsPage } from "./pages/RunsPage";
+import { RunDetailPage } from "./pages/RunDetailPage";
+import { ConfirmHost } from "./ui/confirmDialog";
 import { LabelingPage } from "./labeling/LabelingPage";
 import { hrefFor, useRoute, type Route } from "./router";
 import { SignInScreen, useAuthState } from "./ui/SignInScreen";
@@ -27,7 +29,8 @@ export function App() {
         <nav>
           {NAV.map((item) => (
             <a key={item.label} href={hrefFor(item.route)}
-               className={item.route.page === route.page || (route.page === "editor" && item.route.page === "workflows") ? "active" : ""}>
+               className={item.route.page === route.page || (route.page === "editor" && item.route.page === "workflows")
+                         || (route.page === "run" && item.route.page === "runs") ? "active" : ""}>
               {item.label}
             </a>
           ))}
@@ -41,8 +44,10 @@ export function App() {
         {route.page === "stores" && <StoresPage storeName={route.storeName} />}
         {route.page === "secrets" && <SecretsPage />}
         {route.page === "runs" && <RunsPage workflowId={route.workflowId} />}
+        {route.page === "run" && <RunDetailPage key={route.runId} runId={route.runId} />}
         {route.page === "labeling" && <LabelingPage project={route.project} tab={route.tab ?? "overview"} />}
       </main>
+      <ConfirmHost />
     </div>
   );
 }

@@ -7,6 +7,7 @@ export type Route =
   | { page: "stores"; storeName?: string }
   | { page: "secrets" }
   | { page: "runs"; workflowId?: string }
+  | { page: "run"; runId: string }
   | { page: "labeling"; project?: string; tab?: LabelingTab };
 
 export type LabelingTab = "overview" | "label" | "heuristics" | "weak-supervision";
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "stores") return { page: "stores", storeName: parts[1] };
   if (parts[0] === "secrets") return { page: "secrets" };
   if (parts[0] === "runs") return { page: "runs", workflowId: parts[1] };
+  if (parts[0] === "run" && parts[1]) return { page: "run", runId: parts[1] };
   if (parts[0] === "labeling") {
     const tab = LABELING_TABS.includes(parts[2]) ? (parts[2] as LabelingTab) : undefined;
     return { page: "labeling", project: parts[1], tab: parts[1] ? tab ?? "overview" : undefined };
@@ -35,6 +37,8 @@ export function hrefFor(route: Route): string {
       return "#/secrets";
     case "runs":
       return route.workflowId ? `#/runs/${encodeURIComponent(route.workflowId)}` : "#/runs";
+    case "run":
+      return `#/run/${encodeURIComponent(route.runId)}`;
     case "labeling":
       if (!route.project) return "#/labeling";
       return `#/labeling/${encodeURIComponent(route.project)}/${route.tab ?? "overview"}`;

@@ -20,6 +20,7 @@ import {
 import { isActiveRun } from "../api/runEvents";
 import { useKeyboardActions } from "./useKeyboardActions";
 import { ResizablePanel } from "../ui/ResizablePanel";
+import { Skeleton } from "../ui/Skeleton";
 
 declare global {
   interface Window {
@@ -148,7 +149,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   };
 
   if (loadError) return <div className="page"><p className="error">Could not open “{workflowId}”: {loadError}</p><a href="#/">Back to workflows</a></div>;
-  if (!loaded) return <div className="page muted">Loading {workflowId}…</div>;
+  if (!loaded) return <div className="editor"><Skeleton variant="canvas" label={`Loading ${workflowId}`} /></div>;
 
   return (
     <div className="editor" data-testid="editor">

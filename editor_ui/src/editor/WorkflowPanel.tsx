@@ -8,6 +8,7 @@ import { ScheduleEditor } from "../schedule/ScheduleEditor";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { useEditor } from "./editorStore";
 import { restoreVersion, showRun } from "./workflowSession";
+import { askConfirm } from "../ui/confirmDialog";
 
 type Tab = "details" | "schedule" | "runs" | "versions";
 
@@ -116,8 +117,8 @@ function VersionsTab() {
               api.getVersion(workflowId, v.version).then((doc) => setViewing(doc), (e) => setError(describeError(e)));
             }}>View</button>
             {v.version === version ? <small> (current)</small> : (
-              <button type="button" className="small" onClick={() => {
-                if (confirm(`Restore version ${v.version}? It becomes a new version; unsaved changes are dropped.`)) {
+              <button type="button" className="small" onClick={async () => {
+                if (await askConfirm({ title: `Restore version ${v.version}?`, message: "It becomes a new version; unsaved changes are dropped.", confirmLabel: "Restore" })) {
                   restoreVersion(v.version).catch((e) => setError(describeError(e)));
                 }
               }}>Restore</button>

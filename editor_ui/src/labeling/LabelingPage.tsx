@@ -10,6 +10,7 @@ import { HeuristicsView } from "./HeuristicsView";
 import { WeakSupervisionView } from "./WeakSupervisionView";
 import type { LabelingProject } from "./types";
 import "./labeling.css";
+import { Skeleton } from "../ui/Skeleton";
 
 const TABS: { id: LabelingTab; title: string }[] = [
   { id: "overview", title: "Overview" },
@@ -23,13 +24,13 @@ export function LabelingPage({ project, tab }: { project?: string; tab: Labeling
 }
 
 function ProjectList() {
-  const [projects, setProjects] = useState<LabelingProject[]>([]);
+  const [projects, setProjects] = useState<LabelingProject[] | null>(null);
   const [stores, setStores] = useState<StoreInfo[]>([]);
   const [name, setName] = useState("");
   const [store, setStore] = useState("");
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    labelingApi.listProjects().then(setProjects, (e) => setError(describeError(e)));
+    labelingApi.listProjects().then(setProjects, (e) => { setError(describeError(e)); setProjects([]); });
     api.listStores().then(setStores, (e) => setError(describeError(e)));
   }, []);
 
@@ -56,6 +57,7 @@ function ProjectList() {
         <button type="submit" className="primary" data-testid="create-project">Create project</button>
       </form>
       {error && <p className="error">{error}</p>}
+      {projects === null ? <Skeleton rows={4} label="Loading projects" /> : (
       <table className="list">
         <thead><tr><th>Project</th><th>Store</th><th>Embedding model</th><th>Created</th></tr></thead>
         <tbody>
@@ -69,6 +71,7 @@ function ProjectList() {
           {projects.length === 0 && <tr><td colSpan={4} className="muted">No projects yet.</td></tr>}
         </tbody>
       </table>
+      )}
     </div>
   );
 }
@@ -112,6 +115,7 @@ function ProjectWorkspace({ name, tab }: { name: string; tab: LabelingTab }) {
         )}
       </div>
       {error && <p className="error page-error">{error}</p>}
+      {!project && !error && <div className="labeling-body"><Skeleton rows={6} label="Loading the project" /></div>}
       {project && (
         <div className="labeling-body">
           {tab === "overview" && <ProjectOverview project={project} onChanged={reload} />}

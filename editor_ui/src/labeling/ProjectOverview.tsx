@@ -8,6 +8,7 @@ import { hrefFor } from "../router";
 import { fieldGapsText } from "./fieldGaps";
 import { labelingApi } from "./labelingApi";
 import type { LabelingProject, ProjectStatus } from "./types";
+import { askConfirm } from "../ui/confirmDialog";
 
 export function ProjectOverview({ project, onChanged }: { project: LabelingProject; onChanged: () => void }) {
   const [status, setStatus] = useState<ProjectStatus | null>(null);
@@ -60,8 +61,8 @@ export function ProjectOverview({ project, onChanged }: { project: LabelingProje
                 <td>{t.labels.map((l, i) => <span key={l} className="label-chip"><kbd>{i + 1}</kbd>{l}</span>)}</td>
                 <td>{t.text_fields.join(", ")}</td>
                 <td className="actions">
-                  <button type="button" className="danger small" onClick={() => {
-                    if (confirm(`Delete task "${t.name}" with its labels and heuristics?`)) {
+                  <button type="button" className="danger small" onClick={async () => {
+                    if (await askConfirm({ title: `Delete task “${t.name}”?`, message: "Its labels and heuristics are deleted with it.", confirmLabel: "Delete", danger: true })) {
                       void labelingApi.deleteTask(project.name, t.name).then(onChanged, (e) => setError(describeError(e)));
                     }
                   }}>Delete</button>

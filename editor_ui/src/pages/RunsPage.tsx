@@ -1,11 +1,15 @@
-/** Runs across workflows: filter, list, and per-workflow charts of duration and records over time. */
+/**
+ * Runs across workflows: filter, list (a row opens the run's detail page), and
+ * per-workflow charts of duration and of the records out of the final nodes over time.
+ */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { Run, RunStatus, WorkflowListItem } from "../api/types";
 import { hrefFor, navigate } from "../router";
+import { Skeleton } from "../ui/Skeleton";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { RunChart } from "./RunChart";
-import type { RunPoint } from "./runChart";
+import { finalNodeIds, finalRecordsOut, type RunPoint } from "./runChart";
 
 const CHART_RUNS = 30;
 
@@ -14,35 +18,56 @@ const STATUS_FILTERS: RunStatus[] = ["running", "completed", "failed", "cancelle
 export function RunsPage({ workflowId }: { workflowId?: string }) {
   const [workflows, setWorkflows] = useState<WorkflowListItem[]>([]);
   const [status, setStatus] = useState<RunStatus | "">("");
-  const [runs, setRuns] = useState<Run[]>([]);
+  const [runs, setRuns] = useState<Run[] | null>(null);
   const [records, setRecords] = useState<Record<string, number>>({});
+  /** The final nodes of the charted runs' workflow versions, for the chart's title. */
+  const [finalNodes, setFinalNodes] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => void api.listWorkflows().then(setWorkflows, () => undefined), []);
   useEffect(() => {
-    api.listRuns({ workflow_id: workflowId, status: status || undefined, limit: 100 }).then(setRuns, (e) => setError(describeError(e)));
+    setRuns(null);
+    api.listRuns({ workflow_id: workflowId, status: status || undefined, limit: 100 }).then(setRuns, (e) => {
+      setError(describeError(e));
+      setRuns([]);
+    });
   }, [workflowId, status]);
 
-  // Record counts are per node: fetch run details for the charted runs only.
+  // Record counts are per node: fetch run details for the charted runs only, and each
+  // version that ran once, to know its final nodes (summing every node would count a
+  // record once per step it passes).
   useEffect(() => {
-    if (!workflowId) return;
+    if (!workflowId || !runs) return;
     let alive = true;
     const recent = runs.slice(0, CHART_RUNS);
-    Promise.allSettled(recent.map((r) => api.getRun(r.id))).then((results) => {
+    const versions = [...new Set(recent.map((r) => r.workflow_version))];
+    Promise.all([
+      Promise.allSettled(recent.map((r) => api.getRun(r.id))),
+      Promise.allSettled(versions.map((v) => api.getVersion(workflowId, v))),
+    ]).then(([details, docs]) => {
       if (!alive) return;
+      const finals = new Map<number, string[]>();
+      docs.forEach((d, i) => d.status === "fulfilled" && finals.set(versions[i], finalNodeIds(d.value)));
       const counts: Record<string, number> = {};
-      for (const result of results) {
+      const named = new Set<string>();
+      for (const result of details) {
         if (result.status !== "fulfilled") continue;
-        counts[result.value.id] = (result.value.nodes ?? []).reduce((sum, n) => sum + (n.records_out ?? 0), 0);
+        const ids = finals.get(result.value.workflow_version);
+        if (!ids) continue;
+        const value = finalRecordsOut(result.value.nodes ?? [], ids);
+        if (value === null) continue;
+        counts[result.value.id] = value;
+        ids.forEach((id) => named.add(id));
       }
       setRecords(counts);
+      setFinalNodes([...named]);
     });
     return () => {
       alive = false;
     };
   }, [runs, workflowId]);
 
-  const charted = runs.slice(0, CHART_RUNS).filter((r) => r.started_at);
+  const charted = (runs ?? []).slice(0, CHART_RUNS).filter((r) => r.started_at);
   const durationPoints: RunPoint[] = charted
     .filter((r) => runDurationSeconds(r) !== null)
     .map((r) => ({ time: Date.parse(r.started_at!), value: runDurationSeconds(r)!, status: r.status, label: formatTime(r.started_at) }));
@@ -67,16 +92,19 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
       {workflowId ? (
         <div className="charts">
           <RunChart title="Duration" unit="s" points={durationPoints} />
-          <RunChart title="Records out" unit="records" points={recordPoints} />
+          <RunChart title={finalNodes.length ? `Records out of the final node${finalNodes.length > 1 ? "s" : ""} (${finalNodes.join(", ")})` : "Records out of the final nodes"}
+                    unit="records" points={recordPoints} />
         </div>
       ) : <p className="muted">Pick a workflow to chart its run durations and record counts.</p>}
+      {runs === null ? <Skeleton rows={8} label="Loading runs" /> : runs.length === 0 ? <p className="muted">No runs yet.</p> : (
       <table className="list">
         <thead><tr><th>Started</th><th>Workflow</th><th>Status</th><th>Trigger</th><th>Duration</th><th>Error</th></tr></thead>
         <tbody>
           {runs.map((r) => (
-            <tr key={r.id}>
-              <td>{formatTime(r.started_at)}</td>
-              <td><a href={hrefFor({ page: "editor", workflowId: r.workflow_id })}>{r.workflow_id}</a> v{r.workflow_version}</td>
+            // The row opens the run; the workflow's name still links to the editor.
+            <tr key={r.id} className="clickable" data-testid={`run-row-${r.id}`} onClick={() => navigate({ page: "run", runId: r.id })}>
+              <td><a href={hrefFor({ page: "run", runId: r.id })} onClick={(e) => e.stopPropagation()}>{formatTime(r.started_at)}</a></td>
+              <td><a href={hrefFor({ page: "editor", workflowId: r.workflow_id })} onClick={(e) => e.stopPropagation()}>{r.workflow_id}</a> v{r.workflow_version}</td>
               <td><span className={`badge badge-${r.status}`}>{r.status}</span></td>
               <td>{triggerKind(r.trigger)}</td>
               <td>{formatDuration(runDurationSeconds(r))}</td>
@@ -85,6 +113,7 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
           ))}
         </tbody>
       </table>
+      )}
     </div>
   );
 }

@@ -3,13 +3,15 @@ import { useCallback, useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import type { SecretInfo } from "../api/types";
 import { formatTime } from "../ui/format";
+import { askConfirm } from "../ui/confirmDialog";
+import { Skeleton } from "../ui/Skeleton";
 
 export function SecretsPage() {
-  const [secrets, setSecrets] = useState<SecretInfo[]>([]);
+  const [secrets, setSecrets] = useState<SecretInfo[] | null>(null);
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const refresh = useCallback(() => api.listSecrets().then(setSecrets, (e) => setError(describeError(e))), []);
+  const refresh = useCallback(() => api.listSecrets().then(setSecrets, (e) => { setError(describeError(e)); setSecrets((s) => s ?? []); }), []);
   useEffect(() => void refresh(), [refresh]);
 
   const save = async () => {
@@ -33,6 +35,7 @@ export function SecretsPage() {
         <button type="submit" className="primary">Set secret</button>
       </form>
       {error && <p className="error">{error}</p>}
+      {secrets === null ? <Skeleton rows={4} label="Loading secrets" /> : (
       <table className="list">
         <thead><tr><th>Name</th><th>Value</th><th>Updated</th><th /></tr></thead>
         <tbody>
@@ -43,14 +46,17 @@ export function SecretsPage() {
               <td>{formatTime(s.updated_at)}</td>
               <td className="actions">
                 <button type="button" onClick={() => { setName(s.name); setValue(""); }}>Replace…</button>
-                <button type="button" className="danger" onClick={() => {
-                  if (confirm(`Delete secret ${s.name}?`)) api.deleteSecret(s.name).then(refresh, (e) => setError(describeError(e)));
+                <button type="button" className="danger" onClick={async () => {
+                  if (await askConfirm({ title: `Delete secret “${s.name}”?`, message: "Workflows that name it fail until it is set again.", confirmLabel: "Delete", danger: true })) {
+                    api.deleteSecret(s.name).then(refresh, (e) => setError(describeError(e)));
+                  }
                 }}>Delete</button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      )}
     </div>
   );
 }

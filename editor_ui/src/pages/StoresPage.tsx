@@ -4,14 +4,16 @@ import { api, describeError } from "../api/client";
 import type { RecordPage, StoreInfo } from "../api/types";
 import { hrefFor } from "../router";
 import { RecordsTable } from "../ui/RecordsTable";
+import { askConfirm } from "../ui/confirmDialog";
+import { Skeleton } from "../ui/Skeleton";
 
 const PAGE = 50;
 
 export function StoresPage({ storeName }: { storeName?: string }) {
-  const [stores, setStores] = useState<StoreInfo[]>([]);
+  const [stores, setStores] = useState<StoreInfo[] | null>(null);
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const refresh = useCallback(() => api.listStores().then(setStores, (e) => setError(describeError(e))), []);
+  const refresh = useCallback(() => api.listStores().then(setStores, (e) => { setError(describeError(e)); setStores((s) => s ?? []); }), []);
   useEffect(() => void refresh(), [refresh]);
 
   const create = async () => {
@@ -33,14 +35,14 @@ export function StoresPage({ storeName }: { storeName?: string }) {
       </form>
       {error && <p className="error">{error}</p>}
       <div className="split">
-        <ul className="store-list">
+        {stores === null ? <div className="store-list"><Skeleton rows={5} label="Loading stores" /></div> : <ul className="store-list">
           {stores.map((s) => (
             <li key={s.name} className={s.name === storeName ? "current" : ""}>
               <a href={hrefFor({ page: "stores", storeName: s.name })}>{s.name}</a>
               <small className="muted"> {s.count} records</small>
             </li>
           ))}
-        </ul>
+        </ul>}
         {storeName && <StoreDetail key={storeName} name={storeName} onChanged={refresh} />}
       </div>
     </div>
@@ -78,13 +80,14 @@ function StoreDetail({ name, onChanged }: { name: string; onChanged: () => void 
           <input type="file" hidden accept=".csv,.parquet,.jsonl,.ndjson" onChange={(e) => { void upload(e.target.files?.[0]); e.target.value = ""; }} />
         </label>
         {(["csv", "parquet", "jsonl"] as const).map((f) => <a key={f} className="button" href={api.storeDownloadUrl(name, f)} download>Download {f}</a>)}
-        <button type="button" className="danger" onClick={() => {
-          if (confirm(`Delete store ${name} and all its records?`)) {
+        <button type="button" className="danger" onClick={async () => {
+          if (await askConfirm({ title: `Delete store “${name}”?`, message: "All its records are deleted.", confirmLabel: "Delete", danger: true })) {
             api.deleteStore(name).then(() => { onChanged(); window.location.hash = "#/stores"; }, (e) => setError(describeError(e)));
           }
         }}>Delete store</button>
       </div>
       {error && <p className="error">{error}</p>}
+      {!page && !error && <Skeleton rows={6} label="Loading records" />}
       {page && (
         <>
           <RecordsTable records={page.records} total={page.total} />

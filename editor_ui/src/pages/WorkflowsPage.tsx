@@ -5,6 +5,8 @@ import type { Workflow, WorkflowListItem } from "../api/types";
 import { cleanWorkflow } from "../api/workflowDoc";
 import { navigate } from "../router";
 import { formatTime } from "../ui/format";
+import { askConfirm } from "../ui/confirmDialog";
+import { Skeleton } from "../ui/Skeleton";
 
 const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
@@ -60,7 +62,8 @@ export function WorkflowsPage() {
   };
 
   const remove = async (item: WorkflowListItem) => {
-    if (!confirm(`Delete workflow “${item.name || item.id}” and its history?`)) return;
+    const sure = await askConfirm({ title: `Delete workflow “${item.name || item.id}”?`, message: "Its versions and run history are deleted with it.", confirmLabel: "Delete", danger: true });
+    if (!sure) return;
     try {
       await api.deleteWorkflow(item.id);
       refresh();
@@ -92,7 +95,7 @@ export function WorkflowsPage() {
       {error && <p className="error" data-testid="page-error">{error}</p>}
       <input type="search" placeholder="Filter workflows…" value={filter} onChange={(e) => setFilter(e.target.value)}
              aria-label="Filter workflows" style={{ marginBottom: 8, minWidth: 260 }} />
-      {workflows === null ? <p className="muted">Loading…</p> : workflows.length === 0 ? <p className="muted">No workflows yet.</p> : (
+      {workflows === null ? <Skeleton rows={6} label="Loading workflows" /> : workflows.length === 0 ? <p className="muted">No workflows yet.</p> : (
         <table className="list">
           <thead><tr><th>Name</th><th>Version</th><th>Updated</th><th>Schedule</th><th>Last run</th><th /></tr></thead>
           <tbody>

@@ -1,4 +1,8 @@
-/** Scaling of run metrics (duration, records) over time to SVG coordinates. */
+/**
+ * Run metrics over time: what a run's "records out" is (its final nodes' output, not the
+ * sum over every node, which counts each record once per step) and scaling points to SVG
+ * coordinates.
+ */
 
 export interface RunPoint {
   time: number; // ms since epoch
@@ -36,4 +40,23 @@ export function plotPoints(points: readonly RunPoint[], box: ChartBox): { points
       y: box.padding + innerH - (p.value / max) * innerH,
     })),
   };
+}
+
+/** The nodes no wire leaves: what a workflow finally produces. */
+export function finalNodeIds(doc: { nodes: readonly { id: string }[]; edges: readonly { source: string }[] }): string[] {
+  const hasOutgoing = new Set(doc.edges.map((e) => e.source));
+  return doc.nodes.map((n) => n.id).filter((id) => !hasOutgoing.has(id));
+}
+
+/**
+ * Records out of the run's final nodes (null when none of them reported a count, e.g. a
+ * run that failed before them). Summing every node would count a record once per step.
+ */
+export function finalRecordsOut(nodes: readonly { node_id: string; records_out: number | null }[], finalIds: readonly string[]): number | null {
+  const wanted = new Set(finalIds);
+  let total: number | null = null;
+  for (const node of nodes) {
+    if (wanted.has(node.node_id) && node.records_out !== null) total = (total ?? 0) + node.records_out;
+  }
+  return total;
 }

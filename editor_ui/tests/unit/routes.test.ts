@@ -11,6 +11,7 @@ describe("hash routes", () => {
       { page: "stores" as const },
       { page: "secrets" as const },
       { page: "runs" as const, workflowId: "hello" },
+      { page: "run" as const, runId: "3f2a-9c" },
     ]) {
       const parsed = parseRoute(hrefFor(route));
       expect(parsed).toEqual({ ...route, ...(route.page === "stores" && !("storeName" in route) ? { storeName: undefined } : {}),

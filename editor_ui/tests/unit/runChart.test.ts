@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { plotPoints } from "../../src/pages/runChart";
+import { finalNodeIds, finalRecordsOut, plotPoints } from "../../src/pages/runChart";
 
 const box = { width: 120, height: 70, padding: 10 };
 
@@ -27,5 +27,23 @@ describe("plotPoints", () => {
 
   it("returns nothing for no runs", () => {
     expect(plotPoints([], box)).toEqual({ points: [], max: 0 });
+  });
+});
+
+describe("records out of a run", () => {
+  // The stock-news flow: scrape → save → new_articles → sentiment → count → slack.
+  const ids = ["scrape", "save", "new_articles", "sentiment", "count", "slack"];
+  const doc = { nodes: ids.map((id) => ({ id })), edges: ids.slice(1).map((target, i) => ({ source: ids[i], target })) };
+  const nodes = [
+    { node_id: "scrape", records_out: 12 }, { node_id: "save", records_out: 12 }, { node_id: "new_articles", records_out: 12 },
+    { node_id: "sentiment", records_out: 12 }, { node_id: "count", records_out: 1 }, { node_id: "slack", records_out: 1 },
+  ];
+  it("counts the final nodes' output, not every node's (50 for 12 articles)", () => {
+    expect(finalNodeIds(doc)).toEqual(["slack"]);
+    expect(finalRecordsOut(nodes, finalNodeIds(doc))).toBe(1);
+  });
+  it("adds up several final nodes, and is null when none reported", () => {
+    expect(finalRecordsOut(nodes, ["count", "slack"])).toBe(2);
+    expect(finalRecordsOut([{ node_id: "slack", records_out: null }], ["slack"])).toBeNull();
   });
 });

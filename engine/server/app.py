@@ -81,7 +81,8 @@ def _sandbox(settings: ServerSettings, embeddings: EmbeddingSupervisor | None):
 def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     db = AppDatabase(settings.data_home / "app.duckdb")
     hub = EventHub()
-    runs = RunService(db, hub, tokens=tokens)
+    repo = WorkflowRepository(db)
+    runs = RunService(db, hub, tokens=tokens, repo=repo)
     stores = _open_stores(settings)
     from stores.labeling import LABELING_DB_FILE, LabelingService, get_embedder
 
@@ -98,7 +99,7 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     def wrap_labeling(argv: list[str]) -> list[str]:
         return sandboxed(argv, hidden=[settings.data_home], die_with_parent=True)
 
-    return ServerContext(settings=settings, db=db, repo=WorkflowRepository(db), hub=hub, runs=runs, stores=stores,
+    return ServerContext(settings=settings, db=db, repo=repo, hub=hub, runs=runs, stores=stores,
                          labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
                                                   embedder_factory=embedder_factory, wrap_command=wrap_labeling),
                          embeddings=embeddings)

@@ -26,7 +26,7 @@ from engine.server.db.schema import APP_SCHEMA
 _NODE_COLUMNS = ["run_id", "node_id", "status", "attempts", "started_at", "ended_at",
                  "records_in", "records_out", "sample", "logs", "error"]
 _RUN_COLUMNS = ["id", "workflow_id", "workflow_version", "trigger", "status", "started_at",
-                "ended_at", "error", "prefect_flow_run_id"]
+                "ended_at", "error", "prefect_flow_run_id", "retry_of", "attempt"]
 
 
 def _json(value: Any) -> str | None:
@@ -80,9 +80,10 @@ class AppDatabase:
                       [RunStatus(status), error, at, run_id])
 
     # -- the server's side of a run ----------------------------------------------------
-    def queue_run(self, info: RunInfo) -> None:
-        """A run waiting for its worker: `queued`, every node `pending`."""
-        self._insert_run(info, RunStatus.QUEUED)
+    def queue_run(self, info: RunInfo, retry_of: str | None = None, attempt: int = 1) -> None:
+        """A run waiting for its worker: `queued`, every node `pending`; a retry of a
+        crashed run names the run it retries and its attempt (services/crash_retry.py)."""
+        self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
 
     def mark_cancelling(self, run_id: str) -> None:
         """A run the user asked to stop: `cancelling` until its end is reported or settled."""
@@ -101,12 +102,15 @@ class AppDatabase:
         rows = self._execute(f"SELECT id FROM runs WHERE status IN ({', '.join('?' for _ in active)})", active)
         return [run_id for (run_id,) in rows]
 
-    def _insert_run(self, info: RunInfo, status: RunStatus) -> None:
+    def _insert_run(self, info: RunInfo, status: RunStatus, retry: tuple[str | None, int] | None = None) -> None:
+        # Without `retry` (a worker's run_started) the row's retry_of and attempt stay as
+        # queued: INSERT OR REPLACE updates only the columns it names.
+        retry_columns, retry_values = (", retry_of, attempt", [*retry]) if retry is not None else ("", [])
         self._execute(
-            "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at, prefect_flow_run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at,"
+            f" prefect_flow_run_id{retry_columns}) VALUES (?, ?, ?, ?, ?, ?, ?{', ?' * len(retry_values)})",
             [info.run_id, info.workflow_id, info.workflow_version, _json(info.trigger), status, info.started_at,
-             info.prefect_flow_run_id],
+             info.prefect_flow_run_id, *retry_values],
         )
         for node_id in info.node_ids:
             self._execute(
@@ -146,6 +150,7 @@ class AppDatabase:
     def _run_row(row: tuple) -> dict:
         run = dict(zip(_RUN_COLUMNS, row))
         run["trigger"] = orjson.loads(run["trigger"]) if run["trigger"] else None
+        run["attempt"] = run["attempt"] or 1  # rows of a file made before retries were recorded
         return run
 
     @staticmethod

@@ -54,7 +54,14 @@ CREATE TABLE IF NOT EXISTS workflow_versions (
 );
 """
 
-APP_SCHEMA = RUN_HISTORY + WORKFLOWS
+# Added by issue 17 part 11 (a crashed run started again): which run a retry retries and
+# its attempt (1: not a retry). Columns added to a file made before them, hence ALTER.
+RUN_RETRIES = """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS retry_of VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS attempt INTEGER DEFAULT 1;
+"""
+
+APP_SCHEMA = RUN_HISTORY + RUN_RETRIES + WORKFLOWS
 
 # The demo news site's published articles (engine/server/demo/newsroom.py).
 DEMO_NEWS = """

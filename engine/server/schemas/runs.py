@@ -75,6 +75,9 @@ class RunResponse(ResponseModel):
     ended_at: Timestamp | None
     error: str | None
     prefect_flow_run_id: str | None
+    retry_of: str | None = Field(None, description="the crashed run this run starts again (the workflow's "
+                                                   "retry_crashed); null: not a retry")
+    attempt: int = Field(1, description="1 for a run as triggered, 2 for its first retry, ...")
 
 
 class NodeRunResponse(ResponseModel):

@@ -16,6 +16,8 @@ from typing import Any
 from stores import NotFound, Unavailable
 
 from engine.server.db.app_db import AppDatabase
+from engine.server.db.workflows import WorkflowRepository
+from engine.server.services.crash_retry import RetryPlan, retry_plan
 from engine.server.services.event_hub import EventHub
 from engine.model.workflow import Workflow
 from engine.model.runs import NodeResult, RunInfo, trigger_record, utcnow
@@ -54,11 +56,12 @@ class RunNotFound(NotFound):
 
 class RunService:
     def __init__(self, db: AppDatabase, hub: EventHub, launcher: RunLauncher | None = None,
-                 tokens: RunTokens | None = None):
+                 tokens: RunTokens | None = None, repo: WorkflowRepository | None = None):
         self.db = db
         self.hub = hub
         self.launcher = launcher
         self.tokens = tokens or RunTokens()
+        self.repo = repo  # saved versions, for retrying crashed runs (None: never retried)
 
     # -- starting runs ---------------------------------------------------------------
     def start(self, workflow: Workflow, trigger: str, payload: Any = None) -> str:
@@ -91,11 +94,12 @@ class RunService:
     def _issue_token(self, run_id: str, workflow: Workflow) -> str:
         return self.tokens.issue(scope_of(run_id, workflow))
 
-    def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None) -> None:
+    def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None,
+               retry_of: str | None = None, attempt: int = 1) -> None:
         # The row exists before the worker reports, so GET /runs/{id} works at once.
         self.db.queue_run(RunInfo(run_id=run_id, workflow_id=workflow.id, workflow_version=workflow.version,
                                   trigger=trigger, node_ids=[n.id for n in workflow.nodes],
-                                  prefect_flow_run_id=prefect_flow_run_id))
+                                  prefect_flow_run_id=prefect_flow_run_id), retry_of=retry_of, attempt=attempt)
         self.hub.publish("run_queued", {"run_id": run_id, "workflow_id": workflow.id})
 
     # -- events from workers -----------------------------------------------------------
@@ -148,8 +152,49 @@ class RunService:
         elif exit.cancelled:
             self.settle(exit.run_id, RunStatus.CANCELLED, "cancelled by user")
         else:
-            self.settle(exit.run_id, RunStatus.CRASHED,
-                        f"the run's worker process exited (code {exit.returncode}) before the run finished")
+            self._crashed(exit.run_id, f"the run's worker process exited (code {exit.returncode}) before the run finished")
+
+    def _crashed(self, run_id: str, error: str) -> None:
+        """Settle a crashed run, first queueing its retry when its workflow asks for one
+        (services/crash_retry.py), so the crashed run's error can name the retry."""
+        run = self.db.get_run(run_id)
+        plan = None
+        if run is not None and run["status"] in ACTIVE_RUN_STATUSES and self.repo is not None and self._launching():
+            plan = retry_plan(run, self.repo)
+        if plan is None:
+            self.settle(run_id, RunStatus.CRASHED, error)
+            return
+        retry_id = str(uuid.uuid4())
+        trigger = self._retry_trigger(retry_id, plan)
+        try:
+            token = self._issue_token(retry_id, plan.workflow)
+        except Exception as exc:  # what the version may reach no longer resolves: no retry
+            self.settle(run_id, RunStatus.CRASHED, f"{error}; not started again: {exc}")
+            return
+        self._queue(retry_id, plan.workflow, trigger, retry_of=run_id, attempt=plan.attempt)
+        self.settle(run_id, RunStatus.CRASHED,
+                    f"{error}; started again as run {retry_id} (attempt {plan.attempt} of {plan.attempts})")
+        log.warning("run %s crashed: started again as run %s (attempt %d of %d)", run_id, retry_id, plan.attempt,
+                    plan.attempts)
+        try:
+            self._launcher().launch(retry_id, {"kind": "run", "workflow": plan.workflow.model_dump(mode="json"),
+                                               "trigger": trigger, "token": token})
+        except Exception as exc:  # the server is stopping, say: the retry never started
+            self.tokens.revoke(retry_id)
+            self.settle(retry_id, RunStatus.CRASHED, f"the retry could not be started: {exc}")
+
+    @staticmethod
+    def _retry_trigger(run_id: str, plan: RetryPlan) -> dict[str, Any]:
+        """The crashed run's trigger record under the retry's id: same kind, payload and time.
+        A scheduled run's retry runs as a run of its own, not again as the Prefect flow run
+        its deployment created (that one ended with the crash)."""
+        time = _as_datetime(plan.trigger.get("time"))
+        return trigger_record(run_id, plan.trigger["trigger"], plan.trigger.get("payload"), time=time)
+
+    def _launching(self) -> bool:
+        """Whether new runs can start: not while the server shuts down (its workers are
+        being stopped, which is no crash to retry)."""
+        return self.launcher is not None and bool(self.launcher.health().get("ok"))
 
     def _memory_error(self, run_id: str, limit_mb: int) -> str:
         run = self.db.get_run(run_id) or {"nodes": []}

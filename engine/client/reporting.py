@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
+from engine.client.tls import shared_ssl_context
 from engine.model.runs import NodeResult, RunInfo
 
 SEND_ATTEMPTS = 4
@@ -32,7 +33,7 @@ def encode_event(event: str, data: dict[str, Any]) -> bytes:
 class HttpRunObserver:
     def __init__(self, api_url: str, token: str, timeout_s: float = 30.0):
         # httpx.Client is safe to share between Prefect's task threads.
-        self._client = httpx.Client(base_url=api_url, timeout=timeout_s,
+        self._client = httpx.Client(base_url=api_url, timeout=timeout_s, verify=shared_ssl_context(),
                                     headers={**auth_headers(token), "Content-Type": "application/json"})
 
     def close(self) -> None:

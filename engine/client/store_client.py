@@ -38,6 +38,7 @@ from stores.labeling import HeuristicError, LabelingError, LabelingInvalid, Stor
 from stores.labeling import NotFound as LabelingNotFound
 
 from engine.client.reporting import auth_headers
+from engine.client.tls import shared_ssl_context
 from engine.model.workflow import Workflow
 
 BUNDLE_ROUTE = "/api/internal/labeling/projects/{project}/bundle"
@@ -135,7 +136,8 @@ class HttpStoreClient:
     """The StoreClient of worker processes (see the module docstring)."""
 
     def __init__(self, api_url: str, token: str, timeout_s: float = 120.0):
-        self._client = httpx.Client(base_url=api_url, timeout=timeout_s, headers=auth_headers(token))
+        self._client = httpx.Client(base_url=api_url, timeout=timeout_s, headers=auth_headers(token),
+                                    verify=shared_ssl_context())
 
     def close(self) -> None:
         self._client.close()

@@ -55,6 +55,11 @@ def _parents() -> dict[int, int]:
     return parents
 
 
+def children(pid: int) -> list[int]:
+    """The living processes whose parent is `pid`."""
+    return [child for child, parent in _parents().items() if parent == pid]
+
+
 def descendants(pid: int) -> list[int]:
     """Every living process below `pid` (children, their children, …), parents first."""
     children: dict[int, list[int]] = {}
@@ -111,9 +116,45 @@ def start_ticks() -> int:
 
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of `pid` and every process below it, in bytes (0 if it is gone)."""
-    total = 0
-    for member in (pid, *descendants(pid)):
-        fields = _stat_fields(member)
-        if fields is not None:
-            total += int(fields[21]) * _PAGE  # rss, in pages
-    return total
+    return ProcessSnapshot().tree_rss_bytes(pid)
+
+
+class ProcessSnapshot:
+    """One walk of /proc: parents and resident memory of every living process, so the
+    memory watchdog measures all running runs' trees from a single scan per poll (a scan
+    per run, every 0.1 s, cost a core's worth of CPU with dozens of runs)."""
+
+    def __init__(self) -> None:
+        self.children: dict[int, list[int]] = {}
+        self.rss_pages: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                fields = _stat_fields(int(entry))
+                if fields is not None and fields[0] != "Z":
+                    self.children.setdefault(int(fields[1]), []).append(int(entry))
+                    self.rss_pages[int(entry)] = int(fields[21])
+
+    def tree_rss_bytes(self, pid: int) -> int:
+        total, frontier = 0, [pid]
+        while frontier:
+            current = frontier.pop()
+            total += self.rss_pages.get(current, 0) * _PAGE
+            frontier.extend(self.children.get(current, ()))
+        return total
+
+
+def pid_here(namespace_pid: int, under: int) -> int | None:
+    """The pid, as this process sees it, of the process below `under` that its own PID
+    namespace (e.g. bubblewrap's) numbers `namespace_pid`; None if it is gone. Without a
+    namespace in between the two numbers are the same."""
+    for candidate in descendants(under):
+        try:
+            with open(f"/proc/{candidate}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"NSpid:"):
+                        if int(line.split()[-1]) == namespace_pid:
+                            return candidate
+                        break
+        except (OSError, ValueError):
+            continue
+    return None

@@ -65,18 +65,40 @@ CANCEL_GRACE_S = 1.0
 # How long a run waits for an unreachable Prefect server (a restart takes 10–25 s here).
 PREFECT_WAIT_S = 120.0
 log = logging.getLogger("wirework.worker")
+_no_heartbeats: contextlib.AbstractContextManager[Any] | None = None  # see warm_up
 
 
 class RefusedJob(RuntimeError):
     """A job this worker will not run (e.g. a scheduled flow run whose parameters were altered)."""
 
 
-def _warm_up() -> None:
-    import prefect.flow_engine  # noqa: F401  (the expensive imports, before any job)
+def warm_up() -> None:
+    # The expensive imports, before any job — also those Prefect makes lazily inside a
+    # run (task engine, concurrency, parameter serialisation through fastapi's encoder,
+    # anyio's backend): in a forked run they would cost ~0.25 s every time.
+    import anyio._backends._asyncio  # noqa: F401
+    import fastapi.encoders  # noqa: F401
+    import prefect.concurrency.sync  # noqa: F401
+    import prefect.flow_engine  # noqa: F401
+    import prefect.task_engine  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401
 
     from nodes import default_registry
 
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from engine.client import reporting, store_client  # noqa: F401
+    from engine.client.tls import shared_ssl_context
     from engine.execution import executor
+
+    shared_ssl_context()
+    # No flow-run heartbeats, for the life of this process: the launcher sees a run's
+    # process end the moment it does and settles the run itself, while Prefect's heartbeat
+    # thread, sleeping in 1 s steps, held the end of every run up by up to a second (it is
+    # joined). Entered once here rather than per run: building the settings costs ~0.1 s.
+    global _no_heartbeats
+    _no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    _no_heartbeats.__enter__()  # kept referenced: a collected generator would leave the context
 
     default_registry()
     # Everything imported so far lives as long as the process: move it out of the
@@ -135,6 +157,8 @@ def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
 
     import httpx
 
+    from engine.client.tls import shared_ssl_context
+
     url = os.environ.get("PREFECT_API_URL")
     if not url:
         return  # an ephemeral Prefect server: nothing to wait for
@@ -142,7 +166,7 @@ def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
     warned = False
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url.rstrip('/')}/health", timeout=2.0).status_code == 200:
+            if httpx.get(f"{url.rstrip('/')}/health", timeout=2.0, verify=shared_ssl_context()).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -182,14 +206,21 @@ def run_job(job: dict[str, Any], api_url: str) -> int:
 def main() -> int:
     configure_prefect_env()
     api_url = os.environ[API_URL_ENV]
-    _warm_up()
+    warm_up()
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # the launcher is shutting down and closed our stdin
+    return run_in_this_process(orjson.loads(line), api_url)
+
+
+def run_in_this_process(job: dict[str, Any], api_url: str) -> int:
+    """Run one job in this (warm) process, which then owns every process the run starts;
+    the exit code for the process. Used by a spawned worker and by each child of the run
+    host (engine/execution/run_host.py)."""
     process_tree.become_subreaper()  # after the warm-up: only the run's own processes are adopted
     try:
         wait_for_prefect()
-        return run_job(orjson.loads(line), api_url)
+        return run_job(job, api_url)
     finally:
         process_tree.kill_tree(os.getpid(), include_root=False)  # the run owns what it started
 

@@ -34,17 +34,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import IO, Any, Callable
-
-import orjson
+from typing import Any, Callable
 
 from engine.execution import process_tree
+from engine.execution.run_processes import RunProcess, RunProcessSource, python_command, run_process_source
 from engine.execution.worker import API_URL_ENV
 
 log = logging.getLogger("wirework.launcher")
@@ -55,6 +52,9 @@ CANCEL_GRACE_S = 1.5
 SHUTDOWN_GRACE_S = 5.0
 MEMORY_POLL_S = 0.1
 MEMORY_ENV = "WIREWORK_RUN_MEMORY_MB"
+# Runs at once, server-wide. A forked run waits on the Prefect and wirework APIs for most
+# of its life, so many fit on 2 cores; each costs its private memory (bench/throughput.py).
+DEFAULT_MAX_CONCURRENT = 16
 
 
 def default_memory_limit_mb(environ: dict[str, str] | None = None) -> int:
@@ -83,17 +83,18 @@ class WorkerExit:
 
 class RunLauncher:
     def __init__(self, api_url: str, env: dict[str, str],
-                 on_exit: Callable[[WorkerExit], None], max_concurrent: int = 4,
+                 on_exit: Callable[[WorkerExit], None], max_concurrent: int = DEFAULT_MAX_CONCURRENT,
                  wrap_command: Callable[[list[str]], list[str]] = lambda argv: argv,
-                 memory_limit_mb: int | None = None):
-        self._env = {**env, API_URL_ENV: api_url}
+                 memory_limit_mb: int | None = None, source: RunProcessSource | None = None):
         self.memory_limit_mb = memory_limit_mb or default_memory_limit_mb()
-        self._command = wrap_command([sys.executable, "-m", "engine.execution.worker"])  # e.g. inside a sandbox
+        # The run processes' interpreter, e.g. inside the sandbox; the source adds `-m module`.
+        self._source = source or run_process_source(python_command(wrap_command), {**env, API_URL_ENV: api_url})
         self._on_exit = on_exit
         self.max_concurrent = max(1, max_concurrent)
         self._lock = threading.Lock()
-        self._spare: subprocess.Popen | None = None
-        self._running: dict[str, subprocess.Popen | None] = {}  # None: reserved, starting
+        self._running: dict[str, RunProcess | None] = {}  # None: reserved, starting
+        self._workflow_of: dict[str, str] = {}  # running run id -> workflow id
+        self._workflow_limits: dict[str, int] = {}  # running run id -> its workflow's limit
         self._queue: deque[tuple[str, dict[str, Any]]] = deque()
         self._cancelled: set[str] = set()
         self._limits: dict[str, int] = {}  # run id -> memory limit in MB
@@ -101,43 +102,67 @@ class RunLauncher:
         self._closed = False
         self._watchdog = threading.Thread(target=self._watch_memory, name="wirework-memory", daemon=True)
 
-    def _spawn(self) -> subprocess.Popen:
-        # A new session: cancelling kills the worker *and* anything user code started.
-        return subprocess.Popen(self._command, stdin=subprocess.PIPE,
-                                env=self._env, start_new_session=True, cwd=os.getcwd())
-
     def start(self) -> None:
-        with self._lock:
-            if self._spare is None and not self._closed:
-                self._spare = self._spawn()
+        self._source.start()
         if not self._watchdog.is_alive():
             self._watchdog.start()
 
     def health(self) -> dict[str, Any]:
         """For /api/health: cheap, from what this object already knows."""
         with self._lock:
-            spare = self._spare is not None and self._spare.poll() is None
-            return {"ok": not self._closed, "running": len(self._running), "queued": len(self._queue),
-                    "spare_ready": spare, "memory_limit_mb": self.memory_limit_mb}
-
-    def _refill(self) -> None:
-        spare = self._spawn()
-        with self._lock:
-            if self._closed or self._spare is not None:
-                _stdin_of(spare).close()
-                spare.terminate()
-                return
-            self._spare = spare
+            state = {"ok": not self._closed, "running": len(self._running), "queued": len(self._queue),
+                     "max_concurrent": self.max_concurrent, "memory_limit_mb": self.memory_limit_mb}
+        source = self._source.health()
+        state["spare_ready"] = bool(source.get("host_ready", source.get("spare_ready")))
+        return {**state, "run_processes": source}
 
     def launch(self, run_id: str, job: dict[str, Any]) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the server is shutting down")
+            self._queue.append((run_id, job))
+            startable = self._drain()
+        for queued_run in startable:
+            self._start(*queued_run)
+
+    def _drain(self) -> list[tuple[str, dict[str, Any]]]:
+        """Take every queued run that has a slot now, oldest first (under the lock)."""
+        startable = []
+        while not self._closed and (next_run := self._next_startable()) is not None:
+            startable.append(next_run)
+        return startable
+
+    # -- slots: a global limit, and each workflow's own --------------------------------
+    @staticmethod
+    def _workflow(job: dict[str, Any]) -> tuple[str, int | None]:
+        workflow = job.get("workflow") or {}
+        limit = workflow.get("max_concurrent_runs")
+        return str(workflow.get("id", "")), int(limit) if limit else None
+
+    def _has_slot(self, job: dict[str, Any]) -> bool:
+        if len(self._running) >= self.max_concurrent:
+            return False
+        workflow_id, limit = self._workflow(job)
+        if limit is None:
+            return True
+        return sum(1 for w in self._workflow_of.values() if w == workflow_id) < limit
+
+    def _reserve(self, run_id: str, job: dict[str, Any]) -> None:
+        self._running[run_id] = None  # the slot is taken before leaving the lock
+        self._workflow_of[run_id] = self._workflow(job)[0]
+        self._limits[run_id] = self._limit_of(job)
+
+    def _next_startable(self) -> tuple[str, dict[str, Any]] | None:
+        """The oldest queued run with a free slot (a workflow at its own limit does not hold
+        up the others behind it); reserved before the lock is left."""
+        for index, (run_id, job) in enumerate(self._queue):
             if len(self._running) >= self.max_concurrent:
-                self._queue.append((run_id, job))
-                return
-            self._running[run_id] = None  # reserve the slot before leaving the lock
-        self._start(run_id, job)
+                return None
+            if self._has_slot(job):
+                del self._queue[index]
+                self._reserve(run_id, job)
+                return run_id, job
+        return None
 
     def _limit_of(self, job: dict[str, Any]) -> int:
         workflow = job.get("workflow") or {}
@@ -149,43 +174,30 @@ class RunLauncher:
 
     def _start(self, run_id: str, job: dict[str, Any]) -> None:
         with self._lock:
-            process, self._spare = self._spare, None
-            if process is None or process.poll() is not None:
-                process = self._spawn()
-            self._running[run_id] = process
-            self._limits[run_id] = self._limit_of(job)
             cancelled_while_starting = run_id in self._cancelled
-        try:
-            if not cancelled_while_starting:  # else an empty job: the worker exits at once
-                _stdin_of(process).write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
-            _stdin_of(process).close()
-        except OSError:  # the worker died before taking the job: the watcher reports it
-            log.warning("worker %s for run %s died before taking its job", process.pid, run_id)
-        threading.Thread(target=self._refill, name="wirework-spare", daemon=True).start()
+        # A run cancelled before it got a process gets none: its handle ends at once.
+        process = self._source.run(run_id, None if cancelled_while_starting else job)
+        with self._lock:
+            self._running[run_id] = process
         threading.Thread(target=self._watch, args=(run_id, process), name=f"wirework-watch-{run_id[:8]}",
                          daemon=True).start()
 
-    def _watch(self, run_id: str, process: subprocess.Popen) -> None:
+    def _watch(self, run_id: str, process: RunProcess) -> None:
         returncode = process.wait()
-        # What the run left behind in its process group (a worker that exited on its own
-        # has already killed the rest of its tree, engine/execution/worker.py).
-        _kill_group(process, signal.SIGKILL)
         with self._lock:
             self._running.pop(run_id, None)
+            self._workflow_of.pop(run_id, None)
             self._limits.pop(run_id, None)
             over_limit = self._over_limit.pop(run_id, None)
             cancelled = run_id in self._cancelled and over_limit is None
             self._cancelled.discard(run_id)
-            following = None
-            if self._queue and not self._closed:
-                following = self._queue.popleft()
-                self._running[following[0]] = None
+            following = self._drain()
         try:
             self._on_exit(WorkerExit(run_id, returncode, cancelled, memory_limit_mb=over_limit))
         except Exception:
             log.exception("handling the end of run %s failed", run_id)
-        if following is not None:
-            self._start(*following)
+        for queued_run in following:
+            self._start(*queued_run)
 
     def is_running(self, run_id: str) -> bool:
         with self._lock:
@@ -203,18 +215,17 @@ class RunLauncher:
                     return
                 watched = [(run_id, process, self._limits.get(run_id, self.memory_limit_mb))
                            for run_id, process in self._running.items()
-                           if process is not None and run_id not in self._over_limit]
-            for run_id, process, limit_mb in watched:
-                try:
-                    rss = process_tree.tree_rss_bytes(process.pid)
-                except OSError:
-                    continue
-                if rss > limit_mb * 1024 * 1024 and process.returncode is None:
-                    with self._lock:
-                        self._over_limit[run_id] = limit_mb
-                    log.warning("run %s reached its memory limit of %d MB (%d MB resident): killing it",
-                                run_id, limit_mb, rss // (1024 * 1024))
-                    process_tree.kill_tree(process.pid)
+                           if process is not None and process.pid is not None and run_id not in self._over_limit]
+            if watched:
+                snapshot = process_tree.ProcessSnapshot()  # one /proc walk for every run
+                for run_id, process, limit_mb in watched:
+                    rss = snapshot.tree_rss_bytes(process.pid or 0)
+                    if rss > limit_mb * 1024 * 1024 and process.returncode is None:
+                        with self._lock:
+                            self._over_limit[run_id] = limit_mb
+                        log.warning("run %s reached its memory limit of %d MB (%d MB resident): killing it",
+                                    run_id, limit_mb, rss // (1024 * 1024))
+                        process.kill_tree()
             time.sleep(MEMORY_POLL_S)
 
     def cancel(self, run_id: str) -> bool:
@@ -237,8 +248,8 @@ class RunLauncher:
             self._on_exit(WorkerExit(run_id, 0, cancelled=True))
             return True
         if process is not None:  # (None returned above; said again for the type checker)
-            _kill_group(process, signal.SIGTERM)
-            timer = threading.Timer(CANCEL_GRACE_S, _kill_tree_if_alive, args=(process,))
+            process.signal_group(signal.SIGTERM)
+            timer = threading.Timer(CANCEL_GRACE_S, process.kill_tree)
             timer.daemon = True
             timer.start()
         return True
@@ -248,39 +259,12 @@ class RunLauncher:
             self._closed = True
             self._queue.clear()  # still "queued" in the app database: settled at the next start
             processes = [p for p in self._running.values() if p is not None]
-            spare, self._spare = self._spare, None
-        if spare is not None:
-            try:
-                _stdin_of(spare).close()
-            except OSError:
-                pass
-            processes.append(spare)
+        processes += [p for p in self._source.shutdown() if p not in processes]
         for process in processes:
-            _kill_group(process, signal.SIGTERM)
+            process.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
         for process in processes:
-            try:
-                process.wait(SHUTDOWN_GRACE_S)
-            except subprocess.TimeoutExpired:
-                process_tree.kill_tree(process.pid)
-                process.wait()
-
-
-def _stdin_of(process: subprocess.Popen) -> IO[bytes]:
-    if process.stdin is None:  # every worker is spawned with stdin=PIPE
-        raise RuntimeError(f"worker {process.pid} has no stdin pipe")
-    return process.stdin
-
-
-def _kill_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _kill_tree_if_alive(process: subprocess.Popen) -> None:
-    """The end of a cancel's grace: whatever of the run is still there goes, tree and all."""
-    # returncode, not poll(): the watcher thread is in wait(), and poll() cannot take its
-    # lock; the pid stays ours (unreaped) until that wait() returns and sets returncode.
-    if process.returncode is None:
-        process_tree.kill_tree(process.pid)
+            while process.returncode is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if process.returncode is None:
+                process.kill_tree()

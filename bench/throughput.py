@@ -1,0 +1,277 @@
+"""Runs by the hundred (issue 15): webhook → first node, bursts, offered load, memory.
+
+Starts a real `wirework up` (its own Prefect server) in a temp data folder with the
+3-node `hello` sample flow, and drives it through its webhook:
+
+- `sequential`: 10 webhooks one after another, each waited for — POST → first node
+  started (the node's `started_at`, stamped by the run process; same clock).
+- `burst`: N webhooks (default 200) posted at once from 16 threads — runs/s from the
+  first POST until every run has settled, trigger → first node p50/p95, and
+  `lost`/`duplicated`: every POST carries a sequence number in its payload, and every
+  run of the workflow is matched back to it (0 and 0 expected).
+- `offered`: webhooks at a steady 10/s for 20 s — trigger → first node p50/p95.
+- `rss_mb`: resident memory of every process of the server (API, Prefect, embedding
+  service, run host) before the first webhook and after the last run settled.
+
+Baseline, measured in this same run: the same measurements (a smaller burst) against a
+server started with `WIREWORK_RUN_PROCESSES=spawn`, i.e. a fresh Python process per run
+with one warm spare — what wirework did before the forkserver.
+
+Targets (issue 15): ≥ 20 runs/s in the burst, idle p50 ≤ 50 ms, p95 trigger → start
+≤ 2 s at 10 runs/s offered, lost = duplicated = 0. Progress on stderr, JSON on stdout.
+Options: `--burst N`, `--baseline-burst N` (0 skips the baseline), `--offered-s S`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import start_server, stop_server  # noqa: E402
+from engine.server.security import bearer_headers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_ID = "hello"
+TERMINAL = {"completed", "failed", "crashed", "cancelled"}
+STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _ts(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def spread(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50_s": round(statistics.median(values), 3),
+            "p95_s": round(percentile(values, 0.95), 3), "max_s": round(max(values), 3)}
+
+
+def process_rss_mb(root_pid: int) -> dict[str, float]:
+    """Resident MB of the server process and everything below it, summed per kind."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    totals: dict[str, float] = {}
+    stack = [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+        totals[_kind(cmdline, pid == root_pid)] = totals.get(_kind(cmdline, pid == root_pid), 0.0) + rss_kb / 1024
+    return {kind: round(mb, 1) for kind, mb in sorted(totals.items())}
+
+
+def _kind(cmdline: str, is_root: bool) -> str:
+    if is_root:
+        return "api"
+    for marker, kind in (("prefect", "prefect"), ("engine.embedding", "embedding_service"),
+                         ("engine.execution.run_host", "run_host"), ("engine.execution.worker", "run_workers"),
+                         ("bwrap", "sandbox")):
+        if marker in cmdline:
+            return kind
+    return "other"
+
+
+class Driver:
+    """Posts webhooks carrying a sequence number and matches runs back to them."""
+
+    def __init__(self, url: str, home: Path):
+        self.api = httpx.Client(base_url=url, timeout=60, headers=bearer_headers(home))
+        self.hooks = httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=32))
+        self.hook_path = ""
+        self.sent: dict[int, float] = {}
+        self.accepted: dict[int, str] = {}
+        self.refused: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def setup(self) -> None:
+        flow = json.loads((ROOT / "flows" / "hello.json").read_text())
+        self.api.post("/api/workflows", json=flow).raise_for_status()
+        url = self.api.get(f"/api/workflows/{WORKFLOW_ID}/webhook").json()["url"]
+        self.hook_path = "/" + url.split("/", 3)[3]
+
+    def post(self) -> int:
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        sent = time.time()
+        response = self.hooks.post(self.hook_path, json={"seq": seq})
+        with self._lock:
+            self.sent[seq] = sent
+            if response.status_code == 202:
+                self.accepted[seq] = response.json()["run_id"]
+            else:
+                self.refused.append((seq, response.status_code))
+        return seq
+
+    def wait_settled(self, seqs: list[int], timeout_s: float) -> float:
+        """Wall time when the last of these runs settled."""
+        deadline = time.monotonic() + timeout_s
+        pending = {self.accepted[s] for s in seqs if s in self.accepted}
+        last_report = 0.0
+        while pending and time.monotonic() < deadline:
+            runs = self.api.get("/api/runs", params={"workflow_id": WORKFLOW_ID, "limit": 1000}).json()
+            done = {r["id"] for r in runs if r["status"] in TERMINAL}
+            pending -= done
+            if time.monotonic() - last_report > 5:
+                say(f"  {len(seqs) - len(pending)}/{len(seqs)} settled")
+                last_report = time.monotonic()
+            if pending:
+                time.sleep(0.2)
+        if pending:
+            raise SystemExit(f"{len(pending)} runs did not settle within {timeout_s:.0f} s")
+        return time.time()
+
+    def measure(self, seqs: list[int]) -> dict[str, Any]:
+        """Per run: trigger → first node started, end time, status."""
+        starts, ends, statuses = [], [], {}
+        for seq in seqs:
+            run_id = self.accepted.get(seq)
+            if run_id is None:
+                continue
+            run = self.api.get(f"/api/runs/{run_id}").json()
+            statuses[run["status"]] = statuses.get(run["status"], 0) + 1
+            node_starts = [_ts(n["started_at"]) for n in run["nodes"] if n["started_at"]]
+            if node_starts:
+                starts.append(min(node_starts) - self.sent[seq])
+            if run["ended_at"]:
+                ends.append(_ts(run["ended_at"]))
+        return {"trigger_to_first_node": spread(starts), "statuses": statuses, "last_end": max(ends, default=0.0)}
+
+    def lost_and_duplicated(self) -> tuple[int, int]:
+        runs = self.api.get("/api/runs", params={"workflow_id": WORKFLOW_ID, "limit": 1000}).json()
+        seen: dict[int, int] = {}
+        for run in runs:
+            payload = (run.get("trigger") or {}).get("payload") or {}
+            if isinstance(payload, dict) and "seq" in payload:
+                seen[payload["seq"]] = seen.get(payload["seq"], 0) + 1
+        lost = sum(1 for seq in self.sent if seq not in seen)
+        duplicated = sum(count - 1 for count in seen.values() if count > 1)
+        return lost, duplicated
+
+
+def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix=f"wirework-throughput-{label}-"))
+    say(f"{label}: starting wirework up in {home} ({env or 'defaults'})")
+    process, url = start_server(home, env=env)
+    result: dict[str, Any] = {"env": env}
+    try:
+        driver = Driver(url, home)
+        driver.setup()
+        time.sleep(3)  # the warm run processes finish their imports
+        result["rss_mb_before"] = process_rss_mb(process.pid)
+        result["health_before"] = driver.api.get("/api/health").json().get("components", {}).get("launcher")
+
+        say(f"{label}: 10 sequential webhooks")
+        sequential = []
+        for _ in range(10):
+            seq = driver.post()
+            driver.wait_settled([seq], 120)
+            sequential.append(seq)
+            time.sleep(0.5)
+        result["sequential"] = driver.measure(sequential)["trigger_to_first_node"]
+        say(f"{label}: sequential {result['sequential']}")
+
+        if burst:
+            say(f"{label}: burst of {burst} webhooks")
+            first = time.time()
+            with ThreadPoolExecutor(16) as pool:
+                seqs = list(pool.map(lambda _: driver.post(), range(burst)))
+            posted = time.time() - first
+            driver.wait_settled(seqs, 1800)
+            measured = driver.measure(seqs)
+            elapsed = measured["last_end"] - first
+            result["burst"] = {"runs": burst, "accepted": sum(1 for s in seqs if s in driver.accepted),
+                               "post_s": round(posted, 2), "settled_s": round(elapsed, 2),
+                               "runs_per_s": round(burst / elapsed, 2) if elapsed > 0 else None,
+                               "trigger_to_first_node": measured["trigger_to_first_node"],
+                               "statuses": measured["statuses"]}
+            say(f"{label}: burst {result['burst']}")
+
+        if offered_s:
+            say(f"{label}: 10 webhooks/s for {offered_s:.0f} s")
+            seqs, start = [], time.monotonic()
+            with ThreadPoolExecutor(8) as pool:
+                futures = []
+                for index in range(int(offered_s * 10)):
+                    delay = start + index / 10 - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    futures.append(pool.submit(driver.post))
+                seqs = [f.result() for f in futures]
+            driver.wait_settled(seqs, 1800)
+            measured = driver.measure(seqs)
+            result["offered_10_per_s"] = {"runs": len(seqs), "trigger_to_first_node": measured["trigger_to_first_node"],
+                                          "statuses": measured["statuses"]}
+            say(f"{label}: offered {result['offered_10_per_s']}")
+
+        lost, duplicated = driver.lost_and_duplicated()
+        result["lost"], result["duplicated"], result["refused"] = lost, duplicated, len(driver.refused)
+        time.sleep(1)
+        result["rss_mb_after"] = process_rss_mb(process.pid)
+    finally:
+        stop_server(process)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--baseline-burst", type=int, default=30)
+    parser.add_argument("--offered-s", type=float, default=20.0)
+    args = parser.parse_args()
+    forked = measure_server({}, args.burst, args.offered_s, "forkserver")
+    baseline = (measure_server({"WIREWORK_RUN_PROCESSES": "spawn"}, args.baseline_burst, 0, "spawn")
+                if args.baseline_burst else None)
+    burst = forked.get("burst") or {}
+    offered = forked.get("offered_10_per_s") or {}
+    print(json.dumps({
+        "benchmark": "throughput",
+        "flow": WORKFLOW_ID,
+        "runs_per_s": burst.get("runs_per_s"),
+        "idle_p50_s": forked["sequential"].get("p50_s"),
+        "offered_p95_s": (offered.get("trigger_to_first_node") or {}).get("p95_s"),
+        "lost": forked["lost"], "duplicated": forked["duplicated"],
+        "forkserver": forked,
+        "baseline_spawn": baseline,
+        "targets": {"runs_per_s": 20, "idle_p50_s": 0.05, "offered_p95_s": 2.0, "lost": 0, "duplicated": 0},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

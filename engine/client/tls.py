@@ -1,0 +1,18 @@
+"""One TLS context for every HTTP client a run process creates.
+
+httpx builds a new `ssl.SSLContext` (loading the CA bundle, ~17 ms) for each client,
+even one that only ever speaks plain HTTP to 127.0.0.1; a run creates several. The run
+host builds this one while it warms up, so every forked run shares it.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+
+import httpx
+
+
+@functools.lru_cache(maxsize=1)
+def shared_ssl_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()

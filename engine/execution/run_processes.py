@@ -1,0 +1,381 @@
+"""Where a run's process comes from, as the launcher sees it (lives in the API process).
+
+Two ways, one handle (`RunProcess`: its pid in our view, wait, signal its group, kill
+its tree):
+
+- `ForkServer` (the default): one run host process (engine/execution/run_host.py), kept
+  alive by a keeper thread, forks a child per run. Starting a run is one line written to
+  the host; the child is running a few milliseconds later.
+- `SpareWorkers` (`WIREWORK_RUN_PROCESSES=spawn`): a fresh `python -m
+  engine.execution.worker` per run, one warm spare waiting — what wirework did before the
+  forkserver, kept as the baseline bench/throughput.py measures against.
+
+The host is started by the keeper thread and lives as long as it (bubblewrap's
+`--die-with-parent` watches the thread that started it); if it dies, the runs it had
+forked are reported ended (the launcher settles them as crashed), runs sent but not yet
+forked are sent again to the new host, and a new host starts with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Any, Callable, Protocol
+
+import orjson
+
+from engine.execution import process_tree
+
+log = logging.getLogger("wirework.launcher")
+RUN_PROCESSES_ENV = "WIREWORK_RUN_PROCESSES"
+HOST_RESTART_BACKOFF_S = (0.5, 10.0)
+HOST_HEALTHY_AFTER_S = 30.0  # a host that lived this long restarts without backoff
+
+
+class RunProcess(Protocol):
+    """A run's process, seen from the launcher."""
+
+    @property
+    def pid(self) -> int | None: ...  # None until known (a fork in flight)
+    @property
+    def returncode(self) -> int | None: ...
+    def wait(self) -> int: ...
+    def signal_group(self, sig: int) -> None: ...
+    def kill_tree(self) -> None: ...
+
+
+class RunProcessSource(Protocol):
+    def start(self) -> None: ...
+    def run(self, run_id: str, job: dict[str, Any] | None) -> RunProcess: ...  # None: end at once
+    def health(self) -> dict[str, Any]: ...
+    def shutdown(self) -> list[RunProcess]: ...  # what is still running, for the caller to stop
+
+
+def _stdin_of(process: subprocess.Popen) -> IO[bytes]:
+    if process.stdin is None:
+        raise RuntimeError(f"process {process.pid} has no stdin pipe")
+    return process.stdin
+
+
+def _killpg(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# -- a process per run -------------------------------------------------------------
+class SpawnedRun:
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        # Not poll(): the launcher's watcher is in wait() and poll() cannot take its lock;
+        # the pid stays ours (unreaped) until that wait() returns and sets returncode.
+        return self.process.returncode
+
+    def wait(self) -> int:
+        returncode = self.process.wait()
+        _killpg(self.process.pid, signal.SIGKILL)  # what the run left in its process group
+        return returncode
+
+    def signal_group(self, sig: int) -> None:
+        _killpg(self.process.pid, sig)
+
+    def kill_tree(self) -> None:
+        if self.process.returncode is None:
+            process_tree.kill_tree(self.process.pid)
+
+
+class SpareWorkers:
+    """A fresh worker process per run; one warm spare waits for the next run."""
+
+    def __init__(self, command: list[str], env: dict[str, str]):
+        self._command = [*command, "-m", "engine.execution.worker"]
+        self._env = env
+        self._lock = threading.Lock()
+        self._spare: subprocess.Popen | None = None
+        self._closed = False
+
+    def _spawn(self) -> subprocess.Popen:
+        # A new session: cancelling kills the worker *and* anything user code started.
+        return subprocess.Popen(self._command, stdin=subprocess.PIPE, env=self._env,
+                                start_new_session=True, cwd=os.getcwd())
+
+    def start(self) -> None:
+        with self._lock:
+            if self._spare is None and not self._closed:
+                self._spare = self._spawn()
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return {"mode": "spawn", "spare_ready": self._spare is not None and self._spare.poll() is None}
+
+    def _refill(self) -> None:
+        spare = self._spawn()
+        with self._lock:
+            if self._closed or self._spare is not None:
+                _stdin_of(spare).close()
+                spare.terminate()
+                return
+            self._spare = spare
+
+    def run(self, run_id: str, job: dict[str, Any] | None) -> RunProcess:
+        with self._lock:
+            process, self._spare = self._spare, None
+        if process is None or process.poll() is not None:
+            process = self._spawn()
+        try:
+            if job is not None:  # else an empty stdin: the worker exits at once
+                _stdin_of(process).write(orjson.dumps({**job, "run_id": run_id}) + b"\n")
+            _stdin_of(process).close()
+        except OSError:  # the worker died before taking the job: its exit is reported
+            log.warning("worker %s for run %s died before taking its job", process.pid, run_id)
+        threading.Thread(target=self._refill, name="wirework-spare", daemon=True).start()
+        return SpawnedRun(process)
+
+    def shutdown(self) -> list[RunProcess]:
+        with self._lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if spare is None:
+            return []
+        try:
+            _stdin_of(spare).close()
+        except OSError:
+            pass
+        return [SpawnedRun(spare)]
+
+
+# -- a fork per run ------------------------------------------------------------------
+class ForkedRun:
+    """A child of the run host. Its pid arrives with the host's `started` event; a signal
+    asked for before that is sent then."""
+
+    def __init__(self, run_id: str, job: dict[str, Any] | None = None):
+        self.run_id = run_id
+        self.job = job  # kept until forked: a host that dies first leaves it to the next one
+        self.forked = False
+        self._pid: int | None = None
+        self._returncode: int | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: int | None = None  # signal asked for before the pid was known
+        self.sent_to: subprocess.Popen | None = None  # the host the job line went to
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    def started(self, pid: int | None) -> None:
+        with self._lock:
+            self.forked, self.job = True, None
+            self._pid = pid
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            self.kill_tree() if pending == signal.SIGKILL else self.signal_group(pending)
+
+    def finished(self, returncode: int) -> None:
+        with self._lock:
+            if self._returncode is not None:
+                return
+            self._returncode = returncode
+        self._done.set()
+
+    def wait(self) -> int:
+        self._done.wait()
+        return self._returncode if self._returncode is not None else -signal.SIGKILL
+
+    def signal_group(self, sig: int) -> None:
+        with self._lock:
+            if self._returncode is not None:
+                return
+            if self._pid is None:
+                self._pending = sig if self._pending != signal.SIGKILL else self._pending
+                return
+            pid = self._pid
+        _killpg(pid, sig)
+
+    def kill_tree(self) -> None:
+        with self._lock:
+            if self._returncode is not None:
+                return
+            if self._pid is None:
+                self._pending = signal.SIGKILL
+                return
+            pid = self._pid
+        process_tree.kill_tree(pid)
+
+
+class ForkServer:
+    """One run host that forks a process per run (see the module docstring)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]):
+        self._command = [*command, "-m", "engine.execution.run_host"]
+        self._env = env
+        self._lock = threading.Lock()  # the state below
+        self._write_lock = threading.Lock()  # one job line at a time into the host's stdin
+        self._runs: dict[str, ForkedRun] = {}  # sent or to send, not yet exited
+        self._host: subprocess.Popen | None = None
+        self._ready = False
+        self._restarts = 0
+        self._closed = False
+        self._keeper = threading.Thread(target=self._keep, name="wirework-run-host", daemon=True)
+
+    def start(self) -> None:
+        if not self._keeper.is_alive():
+            self._keeper.start()
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            host = self._host
+            return {"mode": "fork", "host_ready": self._ready and host is not None and host.poll() is None,
+                    "host_pid": host.pid if host is not None else None, "host_restarts": self._restarts}
+
+    def run(self, run_id: str, job: dict[str, Any] | None) -> RunProcess:
+        handle = ForkedRun(run_id, {**job, "run_id": run_id} if job is not None else None)
+        if job is None:
+            handle.finished(0)
+            return handle
+        with self._lock:
+            if self._closed:
+                handle.finished(-signal.SIGKILL)
+                return handle
+            self._runs[run_id] = handle
+            host = self._host
+        if host is not None:  # else the keeper sends it when a host is up
+            self._send(host, handle)
+        return handle
+
+    def _send(self, host: subprocess.Popen, handle: ForkedRun) -> None:
+        with self._write_lock:
+            if handle.sent_to is host or handle.job is None:
+                return
+            try:
+                _stdin_of(host).write(orjson.dumps({"op": "run", "run_id": handle.run_id, "job": handle.job}) + b"\n")
+                _stdin_of(host).flush()
+                handle.sent_to = host
+            except (OSError, ValueError):  # the host is gone: the keeper sends it to the next one
+                pass
+
+    def _keep(self) -> None:
+        backoff = HOST_RESTART_BACKOFF_S[0]
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+            began = time.monotonic()
+            try:
+                host = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        env=self._env, start_new_session=True, cwd=os.getcwd(), bufsize=0)
+            except OSError as exc:
+                log.error("could not start the run host: %s", exc)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, HOST_RESTART_BACKOFF_S[1])
+                continue
+            with self._lock:
+                self._host = host
+                waiting = [h for h in self._runs.values() if h.sent_to is None]
+            for handle in waiting:  # runs asked for while no host was up
+                self._send(host, handle)
+            self._read_events(host)
+            returncode = host.wait()
+            with self._lock:
+                self._host, self._ready = None, False
+                closed = self._closed
+                forked = [h for h in self._runs.values() if h.sent_to is host and h.forked]
+                for handle in forked:
+                    del self._runs[handle.run_id]
+                unforked = [h for h in self._runs.values() if h.sent_to is host]
+            for handle in forked:  # died with the host (PR_SET_PDEATHSIG)
+                handle.finished(-signal.SIGKILL)
+            for handle in unforked:
+                handle.sent_to = None  # the next host gets them (each keeps its job until forked)
+            if closed:
+                with self._lock:
+                    rest, self._runs = list(self._runs.values()), {}
+                for handle in rest:
+                    handle.finished(-signal.SIGKILL)
+                return
+            self._restarts += 1
+            if time.monotonic() - began > HOST_HEALTHY_AFTER_S:
+                backoff = HOST_RESTART_BACKOFF_S[0]
+            log.warning("the run host exited (code %s); %d run(s) it was running are lost, %d waiting are "
+                        "resent; restarting it in %.1f s", returncode, len(forked), len(unforked), backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, HOST_RESTART_BACKOFF_S[1])
+
+    def _read_events(self, host: subprocess.Popen) -> None:
+        assert host.stdout is not None
+        for line in host.stdout:
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.warning("the run host wrote a line that is not an event: %r", line[:200])
+                continue
+            kind = event.get("event")
+            if kind == "ready":
+                with self._lock:
+                    self._ready = True
+            elif kind == "started":
+                with self._lock:
+                    handle = self._runs.get(event["run_id"])
+                if handle is not None:
+                    handle.started(process_tree.pid_here(int(event["pid"]), under=host.pid))
+            elif kind == "exited":
+                with self._lock:
+                    handle = self._runs.pop(event["run_id"], None)
+                if handle is not None:
+                    handle.finished(int(event["returncode"]))
+
+    def shutdown(self) -> list[RunProcess]:
+        with self._lock:
+            self._closed = True
+            host = self._host
+            running: list[RunProcess] = [h for h in self._runs.values() if h.pid is not None]
+        if host is not None:
+            try:
+                _stdin_of(host).close()  # the host kills what is left and exits
+            except OSError:
+                pass
+        return running
+
+    def stop_host(self, timeout_s: float) -> None:
+        with self._lock:
+            host = self._host
+        if host is None:
+            return
+        try:
+            host.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process_tree.kill_tree(host.pid)
+
+
+def run_process_source(command: list[str], env: dict[str, str],
+                       environ: dict[str, str] | None = None) -> RunProcessSource:
+    """The source `WIREWORK_RUN_PROCESSES` asks for: `fork` (default) or `spawn`."""
+    mode = (os.environ if environ is None else environ).get(RUN_PROCESSES_ENV, "fork").strip() or "fork"
+    if mode == "fork":
+        return ForkServer(command, env)
+    if mode == "spawn":
+        return SpareWorkers(command, env)
+    raise ValueError(f"{RUN_PROCESSES_ENV} must be fork or spawn, not {mode!r}")
+
+
+def python_command(wrap: Callable[[list[str]], list[str]]) -> list[str]:
+    """The interpreter, wrapped (e.g. in the sandbox); the caller adds `-m module`."""
+    return wrap([sys.executable])

@@ -39,7 +39,7 @@ export function HeuristicsView({ project, task }: { project: string; task: Label
       <div className="heuristics-grid">
         <LabelingFunctionEditor key={editorKey} project={project} task={task} initial={editing} onSaved={() => void refresh()} />
         <div>
-          <LookupListsEditor project={project} task={task} lists={lists} onChanged={() => void refresh()} />
+          <LookupListsEditor project={project} task={task} lists={lists} heuristics={heuristics} onChanged={() => void refresh()} />
           <ActiveLearnerPanel project={project} task={task} learners={heuristics.filter((h) => h.kind === "active_learner")}
                               onChanged={() => void refresh()} />
         </div>

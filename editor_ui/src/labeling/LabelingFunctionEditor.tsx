@@ -46,6 +46,8 @@ export function LabelingFunctionEditor({ project, task, initial, onSaved }: {
       }
       setMarks([]);
     } catch (e) {
+      // A failed preview leaves no earlier results under its error, as if they were this code's.
+      if (what === "preview") setPreview(null);
       setError(describeError(e));
       setMarks(lineMarkOf(e));
     } finally {

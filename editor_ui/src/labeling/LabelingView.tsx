@@ -11,8 +11,9 @@ import { labelingApi } from "./labelingApi";
 import { createLabelingActions, labelActionId } from "./labelingActions";
 import {
   appendSuggestions, back, current, DEFAULT_MAX_CONFIDENCE, emptyQueue, excludedIds, FILTERS, jumpTo, labelCurrent,
-  labelledCount, needsMore, revertLabel, skipCurrent, textFieldsOf, type LabelQueue,
+  emptyQueueText, needsMore, revertLabel, skipCurrent, textFieldsOf, type LabelQueue,
 } from "./labelQueue";
+import { describeTally, emptyTally, tallySaved, type SessionTally } from "./sessionTally";
 import type { Filter, LabelingTask, SuggestedRecord } from "./types";
 import { percent } from "./chartData";
 
@@ -29,9 +30,18 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
   const [mode, setMode] = useState<"record" | "table">("record");
   const [helpOpen, setHelpOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(0);
-  const initiallyLabelled = useRef(new Set<string>());
+  const [tally, setTally] = useState<SessionTally>(emptyTally);
+  /** How many heuristics the task has (null: not known yet): what the empty queue says depends on it. */
+  const [heuristicCount, setHeuristicCount] = useState<number | null>(null);
   const generation = useRef(0);
+
+  useEffect(() => {
+    let alive = true;
+    labelingApi.heuristics(project, task.name).then((h) => alive && setHeuristicCount(h.length), () => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [project, task.name]);
 
   const update = useCallback((next: LabelQueue) => {
     queueRef.current = next;
@@ -43,7 +53,6 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
     try {
       const page = await labelingApi.suggestions(project, task.name, { filter, limit: PAGE_SIZE, maxConfidence, exclude: excludedIds(from) });
       if (gen !== generation.current) return;
-      for (const r of page.records) if (r.label !== null) initiallyLabelled.current.add(r.id);
       setTotal(page.total);
       update(appendSuggestions(queueRef.current, page.records, PAGE_SIZE, filter, maxConfidence));
       setError(null);
@@ -77,7 +86,7 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
       if (!result || !before) return;
       update(result.queue);
       labelingApi.setLabel(project, task.name, result.recordId, result.label).then(
-        () => setSaved((s) => s + 1),
+        () => setTally((t) => tallySaved(t, result.recordId)),
         (e) => {
           // A label the API refused is not shown (nor counted "labelled this session") as if it were stored.
           update(revertLabel(queueRef.current, result.recordId, before));
@@ -93,7 +102,6 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
   useKeyboardActions(actions, NO_SERVED_ELSEWHERE, true);
 
   const record = current(queue);
-  const sessionLabelled = labelledCount(queue, initiallyLabelled.current);
 
   return (
     <div className="labeling-view" data-testid="labeling-view">
@@ -111,7 +119,7 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
           </label>
         )}
         <span className="spacer" />
-        <span className="muted small" data-testid="session-count">{sessionLabelled} labelled this session · {saved} saved</span>
+        <span className="muted small" data-testid="session-count">{describeTally(tally)}</span>
         <span className="muted small">{total ?? "…"} in this filter</span>
         <button type="button" onClick={() => void actions.run("labeling.toggleTable")} data-testid="toggle-table">
           {mode === "record" ? "Table" : "One record"} <kbd>T</kbd>
@@ -125,7 +133,7 @@ export function LabelingView({ project, task }: { project: string; task: Labelin
                       onSkip={() => void actions.run("labeling.skip")} onBack={() => void actions.run("labeling.back")} canGoBack={queue.position > 0} />
         ) : (
           <div className="card empty-queue" data-testid="queue-empty">
-            {loading ? "Finding the next records to label…" : "Nothing left in this filter. Pick another filter, or add heuristics to get suggestions."}
+            {loading ? "Finding the next records to label…" : emptyQueueText(filter, heuristicCount)}
             {queue.position > 0 && <div><button type="button" onClick={() => void actions.run("labeling.back")}>Back <kbd>Backspace</kbd></button></div>}
           </div>
         )

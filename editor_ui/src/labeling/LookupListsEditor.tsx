@@ -2,26 +2,32 @@
 import { useEffect, useState } from "react";
 import { describeError } from "../api/client";
 import { labelingApi } from "./labelingApi";
-import type { LabelingTask, LookupList } from "./types";
+import { defaultLabelForList } from "./lookupLabel";
+import type { Heuristic, LabelingTask, LookupList } from "./types";
 
 /** Terms from pasted text: one per line or comma-separated, trimmed, no empties. */
 export function parseTerms(text: string): string[] {
   return text.split(/[\n,;\t]/).map((t) => t.trim()).filter(Boolean);
 }
 
-export function LookupListsEditor({ project, task, lists, onChanged }: {
-  project: string; task: LabelingTask; lists: LookupList[]; onChanged: () => void;
+export function LookupListsEditor({ project, task, lists, heuristics = [], onChanged }: {
+  project: string; task: LabelingTask; lists: LookupList[]; heuristics?: Heuristic[]; onChanged: () => void;
 }) {
   const [selected, setSelected] = useState<string>(lists[0]?.name ?? "");
   const [newName, setNewName] = useState("");
   const [paste, setPaste] = useState("");
-  const [label, setLabel] = useState(task.labels[0]);
+  const [label, setLabel] = useState("");
   const [heuristicName, setHeuristicName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const list = lists.find((l) => l.name === selected);
   useEffect(() => {
     if (!list && lists.length) setSelected(lists[0].name);
   }, [list, lists]);
+  // Each list proposes its own label (never just the first one): see lookupLabel.ts.
+  const listName = list?.name;
+  useEffect(() => {
+    if (listName) setLabel(defaultLabelForList(listName, task.labels, heuristics));
+  }, [listName, task.labels, heuristics]);
 
   const act = async (work: () => Promise<unknown>) => {
     try {
@@ -69,10 +75,11 @@ export function LookupListsEditor({ project, task, lists, onChanged }: {
             <span className="spacer" />
             <span className="small">Heuristic: records with a term get</span>
             <select value={label} onChange={(e) => setLabel(e.target.value)} data-testid="lookup-label">
+              {!label && <option value="">label…</option>}
               {task.labels.map((l) => <option key={l} value={l}>{l}</option>)}
             </select>
             <input value={heuristicName} onChange={(e) => setHeuristicName(e.target.value)} placeholder={`${list.name}-words`} data-testid="lookup-heuristic-name" />
-            <button type="button" className="primary" data-testid="lookup-save-heuristic"
+            <button type="button" className="primary" data-testid="lookup-save-heuristic" disabled={!label}
                     onClick={() => void act(() => labelingApi.saveHeuristic(project, task.name, heuristicName.trim() || `${list.name}-words`, "lookup_list", { list: list.name, label }))}>
               Save heuristic</button>
             <button type="button" className="danger" onClick={() => void act(async () => { await labelingApi.deleteLookupList(project, list.name); setSelected(""); })}>Delete list</button>

@@ -117,3 +117,10 @@ export function textFieldsOf(data: Record<string, unknown>, fields: string[]): {
     return { field, text: value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value) };
   });
 }
+
+/** What an empty queue says: "add heuristics" only when the task has none (null: not known yet). */
+export function emptyQueueText(filter: Filter, heuristicCount: number | null): string {
+  const other = filter === "all" ? "" : " Pick another filter, e.g. All records.";
+  if (heuristicCount === 0) return `Nothing left in this filter.${other} Add heuristics to get suggestions and weak labels.`;
+  return `Nothing left in this filter.${other}`;
+}

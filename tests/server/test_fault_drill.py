@@ -254,3 +254,32 @@ def test_cancel_answers_cancelling_at_once_and_ends_within_2_s(drill, node_type,
     assert run["status"] == "cancelled", run
     assert took < 2.0, f"cancelled after {took:.2f} s"
     assert run["error"] == error
+
+
+# -- a run in flight when Prefect dies ------------------------------------------------------
+SLOW_MAP = "def node(record):\n    import time\n    time.sleep(4)\n    return record\n"
+PASS_MAP = "def node(record):\n    return record\n"
+
+
+def test_a_run_in_flight_when_prefect_is_killed_ends_and_new_runs_proceed(drill_server, drill):
+    log_from = len(drill_server.log())
+    wf_id = _save(drill, [_map("slow", SLOW_MAP), _map("then", PASS_MAP), _map("last", PASS_MAP)],
+                  edges=[("slow", "then"), ("then", "last")], retry_crashed=1)
+    hook = drill.get(f"/api/workflows/{wf_id}/webhook").json()
+    run_id = drill.post(hook["url"].removeprefix(drill_server.url), json={}).json()["run_id"]
+    _wait_node_running(drill, run_id)
+    prefect = _health(drill_server)["components"]["prefect"]
+    os.kill(prefect["pid"], signal.SIGKILL)
+    # The run ends — finished, or crashed and then started again — and is never left running.
+    run = wait_for_run(drill, run_id, timeout_s=180)
+    final = run
+    if run["status"] == "crashed":
+        [retry] = [r for r in drill.get("/api/runs", params={"workflow_id": wf_id}).json() if r["retry_of"] == run_id]
+        final = wait_for_run(drill, retry["id"], timeout_s=180)
+    assert final["status"] == "completed", (run, final)
+    # New runs proceed once the supervisor has Prefect back.
+    wait_until(lambda: _health(drill_server)["components"]["prefect"]["restarts"] > prefect["restarts"]
+               and _health(drill_server)["status"] == "ok", 90, "Prefect restarted")
+    assert wait_for_run(drill, _start(drill, wf_id), timeout_s=90)["status"] == "completed"
+    # Handled, not dumped: no traceback in the server's console (the workers' output included).
+    assert "Traceback" not in drill_server.log()[log_from:], drill_server.log()[log_from:]

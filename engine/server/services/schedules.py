@@ -12,12 +12,38 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 log = logging.getLogger("wirework.schedules")
 DEPLOYMENT_PREFIX = "run_graph/"
 POLL_S = 1.0
+RETRY_S = 2.0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+class _PrefectReachability:
+    """One log line per change — Prefect lost, Prefect back — rather than a traceback on
+    every retry while it is down (its supervisor restarts it; /api/health shows it)."""
+
+    def __init__(self) -> None:
+        self._down_since: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning("schedules paused: Prefect does not answer (%s); retrying every %.0f s",
+                        _one_line(exc), RETRY_S)
+
+    def reached(self) -> None:
+        if self._down_since is not None:
+            log.warning("schedules resumed: Prefect answers again after %.0f s", time.monotonic() - self._down_since)
+            self._down_since = None
 
 
 class ScheduleSync:
@@ -27,6 +53,8 @@ class ScheduleSync:
         self._full_sync = True
         self._deployments: dict[str, str] = {}  # workflow id -> deployment id
         self._lock = threading.Lock()
+        self._prefect = _PrefectReachability()
+        self._sync_errors: dict[str, str] = {}  # workflow id -> the last error logged for it
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="wirework-schedules", daemon=True)
@@ -60,11 +88,12 @@ class ScheduleSync:
                     while not self._stop.is_set():
                         self._sync_requested(client)
                         self._start_due_runs(client)
+                        self._prefect.reached()
                         self._wake.wait(POLL_S)
                         self._wake.clear()
-            except Exception:  # Prefect briefly unreachable: retry, never die
-                log.exception("schedule sync failed; retrying")
-                self._stop.wait(2.0)
+            except Exception as exc:  # Prefect unreachable (or restarting): retry, never die
+                self._prefect.failed(exc)
+                self._stop.wait(RETRY_S)
 
     def _sync_requested(self, client) -> None:
         ids: set[str] = set()
@@ -77,10 +106,18 @@ class ScheduleSync:
         for workflow_id in sorted(ids):
             try:
                 self._sync_one(client, workflow_id)
-            except Exception:
-                log.exception('syncing the schedule of workflow "%s" failed', workflow_id)
+            except Exception as exc:
                 with self._lock:
                     self._pending.add(workflow_id)
+                if _is_connection_error(exc):
+                    raise  # Prefect itself is away: the loop says so once, not per workflow
+                # Retried every loop: logged when the error changes, not every second.
+                if self._sync_errors.get(workflow_id) != _one_line(exc):
+                    self._sync_errors[workflow_id] = _one_line(exc)
+                    log.warning('syncing the schedule of workflow "%s" failed (retrying): %s', workflow_id,
+                                _one_line(exc))
+            else:
+                self._sync_errors.pop(workflow_id, None)
         self.synced.set()
 
     def _known_deployments(self, client) -> set[str]:
@@ -178,5 +215,16 @@ class ScheduleSync:
                 workflow = self.ctx.repo.get(workflow_id)
                 when = flow_run.expected_start_time or datetime.now(timezone.utc)
                 self.ctx.runs.start_scheduled(workflow, str(flow_run.id), when)
-            except Exception:
-                log.exception('starting the scheduled run %s of "%s" failed', flow_run.id, workflow_id)
+            except Exception as exc:  # this flow run only: the others still start
+                log.warning('starting the scheduled run %s of "%s" failed: %s', flow_run.id, workflow_id,
+                            _one_line(exc))
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """Prefect not answering (refused, reset, timed out, or answering 5xx while it starts)."""
+    import httpx
+
+    if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError)):
+        return True
+    response = getattr(exc, "response", None)
+    return isinstance(response, httpx.Response) and response.status_code >= 500

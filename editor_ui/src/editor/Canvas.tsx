@@ -42,6 +42,24 @@ function selectOrderTargets(s: ReturnType<typeof useEditor.getState>): string {
   return ids;
 }
 
+/** The id of the wire under a screen point (its wide, invisible hit path counts), if any. */
+function wireAt(clientX: number, clientY: number): string | null {
+  for (const element of document.elementsFromPoint(clientX, clientY)) {
+    const edge = element.closest(".react-flow__edge");
+    if (edge) return edge.getAttribute("data-id");
+    if (element.closest(".react-flow__node")) return null; // over a node, not a wire
+  }
+  return null;
+}
+
+/** Light up the wire a palette drop would go into (DOM only: a drag is too hot for the store). */
+function markDropWire(edgeId: string | null): void {
+  for (const lit of document.querySelectorAll(".react-flow__edge.drop-target")) {
+    if (lit.getAttribute("data-id") !== edgeId) lit.classList.remove("drop-target");
+  }
+  if (edgeId) document.querySelector(`.react-flow__edge[data-id="${CSS.escape(edgeId)}"]`)?.classList.add("drop-target");
+}
+
 export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void }) {
   const nodes = useEditor((s) => s.nodes);
   const storedEdges = useEditor((s) => s.edges);
@@ -90,7 +108,9 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
       if (!type) return;
       event.preventDefault();
       const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      useEditor.getState().addNode(type, { x: Math.round(position.x - 80), y: Math.round(position.y - 20) });
+      // Dropped on a wire: the new node goes in between (its ends are wired to it).
+      const intoEdge = wireAt(event.clientX, event.clientY) ?? undefined;
+      useEditor.getState().addNode(type, { x: Math.round(position.x - 80), y: Math.round(position.y - 20) }, { intoEdge });
     },
     [flow],
   );
@@ -99,11 +119,13 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
     if (event.dataTransfer.types.includes(PALETTE_MIME)) {
       event.preventDefault();
       event.dataTransfer.dropEffect = "move";
+      markDropWire(wireAt(event.clientX, event.clientY));
     }
   }, []);
 
   return (
-    <div className="canvas" onDrop={onDrop} onDragOver={onDragOver} data-testid="canvas">
+    <div className="canvas" onDrop={(e) => { markDropWire(null); onDrop(e); }} onDragOver={onDragOver}
+         onDragLeave={() => markDropWire(null)} data-testid="canvas">
       <ReactFlow<FlowNode>
         nodes={nodes}
         edges={edges}

@@ -42,6 +42,7 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
     },
     { id: "edit.selectAll", title: "Select all", shortcut: "mod+a", run: () => editor().selectAll() },
     { id: "canvas.autoLayout", title: "Auto-layout", shortcut: "shift+l", run: () => { editor().autoLayout(); setTimeout(ui.fitView, 0); } },
+    { id: "canvas.autoLayoutElk", title: "Auto-layout (ELK layered)", shortcut: "shift+k", run: async () => { await editor().autoLayoutElk(); setTimeout(ui.fitView, 0); } },
     { id: "canvas.fitView", title: "Fit the workflow in view", shortcut: "shift+1", altShortcuts: ["shift+!"], run: () => ui.fitView() },
     { id: "canvas.addNote", title: "Add a sticky note", shortcut: "n", run: () => void editor().addNote(ui.centerOfView()) },
     { id: "palette.search", title: "Search node types", shortcut: "/", run: () => ui.focusPaletteSearch() },
@@ -56,4 +57,4 @@ export const CLIPBOARD_EVENT_ACTIONS = new Set(["edit.copy", "edit.cut", "edit.p
 
 /** What the right-click menu offers on a node (selection) and on the empty canvas. */
 export const NODE_MENU = ["node.rename", "edit.copy", "edit.cut", "edit.duplicate", "edit.delete", "workflow.run"];
-export const PANE_MENU = ["edit.paste", "canvas.addNote", "edit.selectAll", "canvas.autoLayout", "canvas.fitView", "help.shortcuts"];
+export const PANE_MENU = ["edit.paste", "canvas.addNote", "edit.selectAll", "canvas.autoLayout", "canvas.autoLayoutElk", "canvas.fitView", "help.shortcuts"];

@@ -10,6 +10,7 @@ import { connectionProblem, inputModeOf } from "../graph/rules";
 import { UndoStack } from "../graph/undoStack";
 import { idStemForType, uniqueNodeId } from "../graph/nodeIds";
 import { layoutLeftToRight } from "../graph/layout";
+import { layoutElkLayered } from "../graph/elkLayout";
 import { preparePaste, type ClipboardContent } from "../graph/clipboard";
 import { freeOffset, freePosition, NEXT_NODE_DX, NODE_SIZE, type Rect } from "../graph/placement";
 import { configWithDefaults } from "../forms/schemaForm";
@@ -84,9 +85,10 @@ export interface EditorState {
   connect(source: string, target: string): boolean;
   /**
    * Add a node at the free spot nearest to `position`. With `connectFrom`, it goes right of
-   * that node and is wired from it when the rules allow.
+   * that node and is wired from it when the rules allow. With `intoEdge` (dropped on a
+   * wire A→B) it is wired in between, A→new→B, when the rules allow both wires.
    */
-  addNode(type: string, position: { x: number; y: number }, options?: { connectFrom?: string }): string | null;
+  addNode(type: string, position: { x: number; y: number }, options?: { connectFrom?: string; intoEdge?: string }): string | null;
   /** The one selected workflow node, if exactly one is selected (what a palette add continues from). */
   soleSelectedNodeId(): string | null;
   addNote(position: { x: number; y: number }): string;
@@ -99,6 +101,8 @@ export interface EditorState {
   selectedNodeIds(): Set<string>;
   pasteContent(content: ClipboardContent, offset: { x: number; y: number }): void;
   autoLayout(): void;
+  /** Auto-layout with ELK layered (loaded on first use); one undo step, like autoLayout. */
+  autoLayoutElk(): Promise<void>;
   undo(): void;
   redo(): void;
   inspect(nodeId: string | null): void;
@@ -140,6 +144,17 @@ function rectsOf(nodes: readonly FlowNode[]): Rect[] {
     width: n.measured?.width ?? n.width ?? NODE_SIZE.width,
     height: n.measured?.height ?? n.height ?? NODE_SIZE.height,
   }));
+}
+
+/** The wires with `node` put into the wire A→B (A→node→B), or null when the rules refuse either wire. */
+function spliceIntoWire(
+  edges: FlowEdge[], wire: FlowEdge, node: string, inputsOf: (id: string) => InputMode | undefined,
+): FlowEdge[] | null {
+  const without = deselected(edges.filter((e) => e.id !== wire.id));
+  if (connectionProblem(without, wire.source, node, inputsOf) !== null) return null;
+  const first = toFlowEdge({ id: `${wire.source}->${node}`, source: wire.source, target: node });
+  if (connectionProblem([...without, first], node, wire.target, inputsOf) !== null) return null;
+  return [...without, first, toFlowEdge({ id: `${node}->${wire.target}`, source: node, target: wire.target })];
 }
 
 function deselected<T extends { selected?: boolean }>(items: T[]): T[] {
@@ -301,9 +316,16 @@ export const useEditor = create<EditorState>()((set, get) => {
       const node = { ...toFlowNode(spec), selected: true };
       const nodes = [...deselected(get().nodes), node];
       let edges = get().edges;
+      const inputsOf = (nodeId: string) => (nodeId === id ? inputModeOf(nodeType) : get().inputsOf(nodeId));
       // Wired in the same undo step as the add; a node that takes no input is just placed.
-      if (from && connectionProblem(edges, from.id, id, (nodeId) => (nodeId === id ? inputModeOf(nodeType) : get().inputsOf(nodeId))) === null) {
+      if (from && connectionProblem(edges, from.id, id, inputsOf) === null) {
         edges = [...deselected(edges), toFlowEdge({ id: `${from.id}->${id}`, source: from.id, target: id })];
+      }
+      const into = options.intoEdge ? edges.find((e) => e.id === options.intoEdge) : undefined;
+      if (into) {
+        const spliced = spliceIntoWire(edges, into, id, inputsOf);
+        if (spliced) edges = spliced;
+        else get().showToast(`Placed, not wired into ${into.source} → ${into.target}: this node cannot sit between them`, "info");
       }
       changed({ nodes, edges, inspectedNodeId: id });
       return id;
@@ -402,6 +424,20 @@ export const useEditor = create<EditorState>()((set, get) => {
         workflowNodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height })),
         get().edges,
       );
+      changed({ nodes: get().nodes.map((n) => (positions.has(n.id) ? { ...n, position: positions.get(n.id)! } : n)) });
+    },
+
+    async autoLayoutElk() {
+      const workflowNodes = get().nodes.filter(isWorkflowNode) as WorkflowFlowNode[];
+      if (!workflowNodes.length) return;
+      const opened = get().meta?.id;
+      const positions = await layoutElkLayered(
+        workflowNodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height })),
+        get().edges,
+      );
+      // Another workflow opened while ELK worked: its canvas is not this one's.
+      if (get().meta?.id !== opened) return;
+      record();
       changed({ nodes: get().nodes.map((n) => (positions.has(n.id) ? { ...n, position: positions.get(n.id)! } : n)) });
     },
 

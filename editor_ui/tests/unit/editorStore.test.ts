@@ -133,6 +133,23 @@ describe("editor store", () => {
   });
 });
 
+describe("dropping a node on a wire", () => {
+  it("wires it in between: A→B becomes A→new→B, one undo step", () => {
+    editor().connect("src", "m");
+    const id = editor().addNode("python.map", { x: 100, y: 0 }, { intoEdge: "src->m" })!;
+    expect(editor().document().edges.map((e) => e.id).sort()).toEqual([`${id}->m`, `src->${id}`].sort());
+    editor().undo();
+    expect(editor().document().edges.map((e) => e.id)).toEqual(["src->m"]);
+    expect(editor().document().nodes.map((n) => n.id)).toEqual(["src", "m"]);
+  });
+  it("a node that takes no input is placed, the wire kept", () => {
+    editor().connect("src", "m");
+    const id = editor().addNode("store.read", { x: 100, y: 0 }, { intoEdge: "src->m" })!;
+    expect(editor().document().nodes.map((n) => n.id)).toContain(id);
+    expect(editor().document().edges.map((e) => e.id)).toEqual(["src->m"]);
+  });
+});
+
 describe("placing new and pasted nodes", () => {
   const rect = (id: string) => {
     const n = editor().nodes.find((node) => node.id === id)!;

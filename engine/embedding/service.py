@@ -8,9 +8,11 @@ loading the model itself.
 - **One model in memory** per (model, device): CUDA with fp16 when torch sees a GPU,
   else CPU (`stores.labeling.embeddings.Embedder`). Loaded on the first request or on a
   `warm` request (the API warms it at start when a project has a trained learner).
-- **Batching**: one encoder thread takes every request waiting at that moment for the
-  same model and runs them as one sorted-by-length pass, so two runs enriching at once
-  share forward passes instead of taking turns with half-empty batches.
+- **Batching**: one encoder thread runs every request as a sorted-by-length pass, one
+  forward batch at a time, shortest remaining pass first: a big request is sorted over
+  all its texts (little padding) and a small one arriving meanwhile waits for one batch,
+  not for the big pass. Small requests waiting at the same moment share one pass (full
+  batches instead of half-empty ones).
 - **One vector cache** per (model, text hash) for the whole server (vector_cache.py):
   identical texts are computed once, whichever project or run asks.
 - Counters (`stats`) say how many texts were asked for, served from the cache and
@@ -36,9 +38,10 @@ from stores.labeling.embedding_wire import FrameError, recv_frame, send_frame
 
 log = logging.getLogger("wirework.embedding")
 
-# Texts the encoder takes in one pass when several requests are waiting: enough to fill
-# batches well, small enough that a newcomer does not wait behind minutes of work.
-MAX_PASS_TEXTS = 2048
+# Requests waiting at the same moment for one model run as one pass while their texts
+# together stay within this many: many small requests share full batches; a big request
+# gets a pass of its own (sorted by length over all its texts, so little padding).
+MERGE_TEXTS = 256
 
 
 @dataclass
@@ -50,14 +53,32 @@ class _Job:
     error: BaseException | None = None
 
 
+@dataclass
+class _Pass:
+    """Jobs run together: their texts are planned as one `EncodeWork`, batch by batch."""
+    model: str
+    jobs: list[_Job]
+    order: int
+    work: Any = None
+
+    @property
+    def size(self) -> int:
+        return sum(len(job.texts) for job in self.jobs)
+
+
 class Encoder:
-    """The one thread that runs the model; `encode` blocks the caller until its texts are done."""
+    """The one thread that runs the model; `encode` blocks the caller until its texts are done.
+
+    Scheduling is by forward batch, shortest remaining pass first: a big request (a run
+    enriching 5,000 records) runs as one pass sorted over all its texts, and a small one
+    that arrives meanwhile (another run's first batch, a training of a few labels) waits
+    for one forward batch, not for the whole big pass."""
 
     def __init__(self, embedder_for: Callable[[str], Any]):
         self._embedder_for = embedder_for
         self._jobs: "queue.Queue[_Job | None]" = queue.Queue()
-        self._held: list[_Job] = []  # jobs of another model taken while draining
         self.forward_passes = 0
+        self._passes_started = 0
         self._thread = threading.Thread(target=self._loop, name="embedding-encoder", daemon=True)
         self._thread.start()
 
@@ -82,44 +103,62 @@ class Encoder:
     def stop(self) -> None:
         self._jobs.put(None)
 
-    def _next_pass(self) -> list[_Job] | None:
-        first = self._held.pop(0) if self._held else self._jobs.get()
-        if first is None:
-            return None
-        jobs, size = [first], len(first.texts)
-        while size < MAX_PASS_TEXTS:
+    def _take_new(self, active: list[_Pass]) -> bool:
+        """Move every waiting job into a pass (blocking only when nothing is in progress);
+        False once stopped. Jobs that arrived together merge while they stay small."""
+        fresh: list[_Pass] = []
+        while True:
             try:
-                job = self._jobs.get_nowait()
+                job = self._jobs.get(block=not active and not fresh)
             except queue.Empty:
                 break
             if job is None:
-                self._jobs.put(None)
-                break
-            if job.model != first.model:
-                self._held.append(job)
-                continue
-            jobs.append(job)
-            size += len(job.texts)
-        return jobs
+                for work in active + fresh:
+                    for waiting in work.jobs:
+                        waiting.error = RuntimeError("the embedding service stopped")
+                        waiting.done.set()
+                return False
+            target = next((p for p in fresh if p.model == job.model and p.size + len(job.texts) <= MERGE_TEXTS),
+                          None)
+            if target is None:
+                self._passes_started += 1
+                fresh.append(_Pass(job.model, [job], self._passes_started))
+            else:
+                target.jobs.append(job)
+        active.extend(fresh)
+        return True
+
+    def _finish(self, work: _Pass, error: BaseException | None) -> None:
+        start = 0
+        for job in work.jobs:
+            if error is None:
+                job.vectors = work.work.out[start:start + len(job.texts)]
+            else:
+                job.error = error
+            start += len(job.texts)
+            job.done.set()
+        self.forward_passes += 1
 
     def _loop(self) -> None:
-        while True:
-            jobs = self._next_pass()
-            if jobs is None:
-                return
-            texts = [t for job in jobs for t in job.texts]
+        active: list[_Pass] = []
+        while self._take_new(active):
+            if not active:
+                continue
+            # Shortest remaining pass first (a pass not planned yet counts all its texts);
+            # ties in arrival order.
+            current = min(active, key=lambda p: (p.work.remaining if p.work is not None else p.size, p.order))
             try:
-                vectors = self._embedder_for(jobs[0].model).encode(texts)
-                self.forward_passes += 1
-                start = 0
-                for job in jobs:
-                    job.vectors = vectors[start:start + len(job.texts)]
-                    start += len(job.texts)
+                embedder = self._embedder_for(current.model)
+                if current.work is None:
+                    current.work = embedder.plan([t for job in current.jobs for t in job.texts])
+                finished = embedder.step(current.work)
             except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
-                for job in jobs:
-                    job.error = exc
-            for job in jobs:
-                job.done.set()
+                active.remove(current)
+                self._finish(current, exc)
+                continue
+            if finished:
+                active.remove(current)
+                self._finish(current, None)
 
 
 class EmbeddingService:

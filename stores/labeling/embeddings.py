@@ -3,7 +3,8 @@
 Owns: choosing the device, resolving a model name to a local directory (offline only),
 and `Embedder.encode`, which turns texts into L2-normalised mean-pooled vectors. Texts
 are tokenised once, sorted by token length and cut into batches padded only to the
-longest text of their batch, so little compute is spent on padding; the forward pass runs
+longest text of their batch, so little compute is spent on padding (`plan`, then `step`
+per batch: the embedding service interleaves requests batch by batch); the forward pass runs
 under `torch.inference_mode`, in fp16 on CUDA. `get_embedder` keeps one instance per
 model and device for the whole process, created on first use (loading costs ~10 s).
 """
@@ -121,51 +122,89 @@ class Embedder:
 
     def encode(self, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray:
         """Vectors for `texts` (float32, shape (len(texts), dimension)), in input order."""
-        self.ensure_loaded()
-        total = len(texts)
-        if total == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            return self._encode_locked(texts, progress)
+        work = self.plan(texts)
+        last_log = time.perf_counter()
+        while not self.step(work):
+            if progress is not None:
+                progress(work.done, work.total)
+            if time.perf_counter() - last_log > 5:
+                log.info("embedded %d/%d texts with %s", work.done, work.total, self.model_name)
+                last_log = time.perf_counter()
+        if progress is not None and work.total:
+            progress(work.done, work.total)
+        if work.total >= 1000:
+            log.info("embedded %d/%d texts with %s", work.done, work.total, self.model_name)
+        return work.out
 
-    def _encode_locked(self, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
-        torch = self._torch
-        encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length,
-                                  padding=False, return_attention_mask=False,
-                                  return_token_type_ids=False)["input_ids"]
+    def plan(self, texts: list[str]) -> "EncodeWork":
+        """Tokenise `texts` and cut them into forward batches, longest first (nothing runs
+        yet): `step` runs one batch at a time, so a caller (the embedding service's encoder)
+        can run another request's batches in between."""
+        self.ensure_loaded()
+        if not texts:
+            return EncodeWork(np.zeros((0, self.dimension), dtype=np.float32), [], np.zeros(0, np.int64), [])
+        with self._lock:
+            encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length,
+                                      padding=False, return_attention_mask=False,
+                                      return_token_type_ids=False)["input_ids"]
         lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
         order = np.argsort(-lengths, kind="stable")  # longest first: peak memory shows up at once
+        batches = [order[start:start + self.batch_size] for start in range(0, len(texts), self.batch_size)]
+        return EncodeWork(np.empty((len(texts), self.dimension), dtype=np.float32), encoded, lengths, batches)
+
+    def step(self, work: "EncodeWork") -> bool:
+        """Run `work`'s next forward batch; True once every batch has run."""
+        if work.finished:
+            return True
+        with self._lock:
+            self._forward(work, work.batches[work.next_batch])
+        work.next_batch += 1
+        if work.finished:
+            self.texts_encoded += work.total
+        return work.finished
+
+    def _forward(self, work: "EncodeWork", index: np.ndarray) -> None:
+        torch = self._torch
         pad_id = self._tokenizer.pad_token_id or 0
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        total, done, last_log = len(texts), 0, time.perf_counter()
+        width = int(work.lengths[index[0]])
+        ids = np.full((len(index), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(index), width), dtype=np.int64)
+        for row, i in enumerate(index):
+            n = work.lengths[i]
+            ids[row, :n] = work.encoded[i]
+            mask[row, :n] = 1
         with torch.inference_mode():
-            for start in range(0, total, self.batch_size):
-                index = order[start:start + self.batch_size]
-                width = int(lengths[index[0]])
-                ids = np.full((len(index), width), pad_id, dtype=np.int64)
-                mask = np.zeros((len(index), width), dtype=np.int64)
-                for row, i in enumerate(index):
-                    n = lengths[i]
-                    ids[row, :n] = encoded[i]
-                    mask[row, :n] = 1
-                input_ids = torch.from_numpy(ids).to(self.device)
-                attention = torch.from_numpy(mask).to(self.device)
-                hidden = self._model(input_ids=input_ids, attention_mask=attention).last_hidden_state
-                weights = attention.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                pooled = pooled.float()
-                if self.normalize:
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[index] = pooled.cpu().numpy()
-                self.forward_calls += 1
-                done += len(index)
-                if progress is not None:
-                    progress(done, total)
-                if time.perf_counter() - last_log > 5 or done == total and total >= 1000:
-                    log.info("embedded %d/%d texts with %s", done, total, self.model_name)
-                    last_log = time.perf_counter()
-        self.texts_encoded += total
-        return out
+            input_ids = torch.from_numpy(ids).to(self.device)
+            attention = torch.from_numpy(mask).to(self.device)
+            hidden = self._model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+            weights = attention.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = pooled.float()
+            if self.normalize:
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            work.out[index] = pooled.cpu().numpy()
+        self.forward_calls += 1
+        work.done += len(index)
+
+
+class EncodeWork:
+    """One `Embedder.plan`: tokenised texts, their forward batches (longest first), the
+    output matrix filled batch by batch, and how far it got."""
+
+    def __init__(self, out: np.ndarray, encoded: list[list[int]], lengths: np.ndarray, batches: list[np.ndarray]):
+        self.out, self.encoded, self.lengths, self.batches = out, encoded, lengths, batches
+        self.total = len(encoded)
+        self.next_batch = 0
+        self.done = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.next_batch >= len(self.batches)
+
+    @property
+    def remaining(self) -> int:
+        """Texts not yet run: the encoder runs the work with the fewest first."""
+        return self.total - self.done
 
 
 _embedders: dict[tuple[str, str], Embedder] = {}

@@ -113,6 +113,17 @@ class ProjectEnricher:
                                                  progress)
         return cache[spec.fields_key]
 
+    def embedded_chars(self, record: dict, cap: int = 1000) -> int:
+        """Characters of `record`'s text that would be embedded (each text field set once,
+        each text counted up to `cap`: the model truncates long texts anyway). A proxy for
+        the compute a record costs, so a caller can keep a batch small in work, not count."""
+        seen: dict[str, int] = {}
+        for spec, heuristics, _ in self.tasks:
+            if spec.fields_key not in seen and any(h.needs_embeddings and getattr(h, "weights", None)
+                                                   for h in heuristics):
+                seen[spec.fields_key] = min(len(spec.text_of(record)), cap)
+        return sum(seen.values())
+
     def embeddings_for(self, records: list[dict], progress: ProgressCallback | None = None) -> dict[str, np.ndarray]:
         """The vectors `predict` needs for `records`, by text fields: computed ahead (e.g. for
         the next batch while this one is labelled) and passed back as `embeddings=`."""

@@ -1,5 +1,5 @@
-"""The embedding service process on its own (engine/embedding): requests waiting while
-the model is busy run as one pass, the vector cache outlives a restart, vectors equal the
+"""The embedding service process on its own (engine/embedding): small requests overtake a
+big pass and those arriving together run as one pass, the vector cache outlives a restart, vectors equal the
 in-process encoder's, bad requests get an error answer and the service stays up, and
 only this OS user can reach its socket."""
 
@@ -51,27 +51,35 @@ def folder():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_waiting_requests_share_one_pass_and_vectors_match_the_local_encoder(folder):
+def test_small_requests_overtake_a_big_pass_share_one_and_vectors_match_the_local_encoder(folder):
+    """A run's first batch must not wait behind another run's 5,000 texts: the encoder runs
+    the shortest remaining pass first, batch by batch; small requests that arrive together
+    share one pass; and the vectors are the in-process encoder's."""
     process, client = start(folder)
     try:
         client.embed(MODEL, ["warm up"])  # loads the model
         passes = client.stats()["forward_passes"]
-        big = [f"review number {i}: a film that is long and slow and yet worth it" for i in range(400)]
+        # Long texts (~250 tokens each): one forward batch of 64 takes a while on CPU.
+        long_review = " ".join(["a film that is long and slow and yet worth every minute of it"] * 20)
+        big = [f"review number {i}: {long_review}" for i in range(640)]
         small = [[f"short text {i}"] for i in range(3)]
         results: dict[int, np.ndarray] = {}
+        finished: list[int] = []
 
         def ask(i: int, texts: list[str]) -> None:
             results[i] = EmbeddingServiceClient(client.socket_path).embed(MODEL, texts)
+            finished.append(i)
 
         first = threading.Thread(target=ask, args=(-1, big))
         first.start()
-        time.sleep(0.3)  # the big request is in the encoder now
+        time.sleep(1.0)  # the big request is in the encoder now
         others = [threading.Thread(target=ask, args=(i, texts)) for i, texts in enumerate(small)]
         for t in others:
             t.start()
         for t in [first, *others]:
-            t.join(120)
-        # One pass for the big request, one for the three that waited behind it.
+            t.join(300)
+        assert finished[-1] == -1 and sorted(finished[:3]) == [0, 1, 2]  # the small ones did not wait
+        # One pass for the big request, one for the three that arrived together.
         assert client.stats()["forward_passes"] - passes == 2
         from stores.labeling import get_embedder
 

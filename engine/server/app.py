@@ -171,8 +171,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app = FastAPI(title="wirework", version="0.1.0", lifespan=lifespan,
                   description="REST API of wirework: workflows, runs, schedules, stores, secrets.")
     install_error_handlers(app)
-    # Added before SecurityMiddleware, so it runs after it: it knows who is calling (a run's
-    # record upserts are exempt) and never reads a byte of a refused request.
+    # Added before SecurityMiddleware, so it runs after it: it never reads a byte of a
+    # request that security refused.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.api_token is None:
         settings.api_token = load_or_create_api_token(settings.data_home)

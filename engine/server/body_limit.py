@@ -10,12 +10,14 @@ Two kinds of route keep their own, different limit:
 - uploads (`…/upload`, multipart) take up to the upload limit (200 MB), since a whole
   CSV or Parquet file is one body; Starlette spools it to disk, not memory;
 - webhooks (`/hooks/…`) check theirs in the route (1 MB, `ServerSettings.webhook_max_bytes`).
-And a *run's* record upserts (`POST /api/stores/{name}/records` with a run token) are not
-limited: a `store.write` node sends its whole batch as one all-or-nothing request, so
-splitting it or refusing it would break that guarantee for large flows.
+A run's record upserts (`POST /api/stores/{name}/records` with a run token) meet the same
+limit as a user's: a run is user code, and its token must not buy an unbounded body. A
+`store.write` node sends its batch as one all-or-nothing request, so a batch above the
+limit fails the node with this 413 (nothing written) rather than being split into
+several transactions; raise `WIREWORK_MAX_BODY_MB` for such flows.
 
-A pure ASGI middleware (like `SecurityMiddleware`, which runs before it and tells it who
-is calling), so streaming responses are not buffered.
+A pure ASGI middleware, run after `SecurityMiddleware` (a request refused there is never
+read), so streaming responses are not buffered.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 _MULTIPART_SLACK = 1024 * 1024  # boundaries and part headers around the uploaded file
 _HOOKS = "/hooks/"
 _UPLOAD = re.compile(r"^/api/stores/[^/]+/upload$")
-_RUN_UPSERT = re.compile(r"^/api/stores/[^/]+/records$")
 
 
 def max_body_bytes(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
@@ -75,9 +76,6 @@ class BodyLimitMiddleware:
             return None
         if _UPLOAD.match(path):
             return self.upload_max_bytes + _MULTIPART_SLACK, "an upload"
-        principal = scope.get("state", {}).get("principal")
-        if getattr(principal, "kind", None) == "run" and scope["method"] == "POST" and _RUN_UPSERT.match(path):
-            return None
         return self.max_bytes, "the request body"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -133,17 +133,32 @@ def test_every_route_has_a_body_limit(client):
     assert client.get("/api/health").status_code == 200  # the connection still works
 
 
-def test_a_runs_store_write_is_not_cut_by_the_body_limit(client):
-    """A store.write node sends its whole batch as one all-or-nothing request: 2 MB of
-    records from a run pass the 1 MB limit that a user's POST of the same size meets."""
-    store = f"w-{uuid.uuid4().hex[:8]}"
+def _writer(client, store: str, records: int) -> str:
+    """A workflow whose store.write node upserts `records` records of 10 KB in one batch."""
     wf = f"write-{uuid.uuid4().hex[:8]}"
     doc = {"id": wf, "name": wf, "nodes": [
         {"id": "gen", "type": "python.yield",
-         "config": {"code": "def node(r):\n    for i in range(200):\n        yield {'id': str(i), 'text': 'x' * 10_000}\n"}},
+         "config": {"code": f"def node(r):\n    for i in range({records}):\n        yield {{'id': str(i), 'text': 'x' * 10_000}}\n"}},
         {"id": "write", "type": "store.write", "config": {"store": store, "create": True}},
     ], "edges": [{"source": "gen", "target": "write"}]}
     client.post("/api/workflows", json=doc).raise_for_status()
-    run = wait_for_run(client, client.post(f"/api/workflows/{wf}/runs", json={}).json()["run_id"], timeout_s=120)
-    assert run["status"] == "completed", run
-    assert client.get(f"/api/stores/{store}").json()["count"] == 200
+    return wf
+
+
+def test_a_runs_store_write_meets_the_body_limit_too(client):
+    """A run's token buys no bigger body: its store.write upsert of 2 MB (POST /records with
+    the run token) is answered 413 like a user's, the node fails naming the limit and
+    nothing is written; a batch under the limit goes through on the same route."""
+    store = f"w-{uuid.uuid4().hex[:8]}"
+    run = wait_for_run(client, client.post(f"/api/workflows/{_writer(client, store, 200)}/runs", json={}).json()["run_id"],
+                       timeout_s=120)
+    assert run["status"] == "failed", run
+    nodes = {node["node_id"]: node for node in run["nodes"]}
+    assert nodes["gen"]["status"] == "completed" and nodes["write"]["status"] == "failed"
+    message = nodes["write"]["error"]["message"]
+    assert "larger than 1 MB" in message and "WIREWORK_MAX_BODY_MB" in message, message
+    assert client.get(f"/api/stores/{store}").status_code == 404  # all or nothing: not even created
+    small = wait_for_run(client, client.post(f"/api/workflows/{_writer(client, store, 50)}/runs", json={}).json()["run_id"],
+                         timeout_s=120)
+    assert small["status"] == "completed", small
+    assert client.get(f"/api/stores/{store}").json()["count"] == 50

@@ -639,6 +639,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Storage */
+        get: operations["storage_api_storage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storage/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prune
+         * @description Prune the run history now by the server's retention; answers what was deleted.
+         */
+        post: operations["prune_api_storage_prune_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stores": {
         parameters: {
             query?: never;
@@ -2035,6 +2072,22 @@ export interface components {
              */
             warnings: components["schemas"]["FieldWarning"][];
         };
+        /** PruneResponse */
+        PruneResponse: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Node Runs Deleted */
+            node_runs_deleted: number;
+            /** Run Data Folders Deleted */
+            run_data_folders_deleted: number;
+            /** Runs Deleted */
+            runs_deleted: number;
+            /** Took S */
+            took_s: number;
+        };
         /** PublishResponse */
         PublishResponse: {
             /**
@@ -2099,6 +2152,24 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** RetentionResponse */
+        RetentionResponse: {
+            /**
+             * Keep Days
+             * @description runs that ended within D days are kept (WIREWORK_KEEP_RUN_DAYS; 0: no age limit)
+             */
+            keep_days: number;
+            /**
+             * Keep Runs Per Workflow
+             * @description the last N runs of each workflow are kept (WIREWORK_KEEP_RUNS; 0: no count limit)
+             */
+            keep_runs_per_workflow: number;
+            /**
+             * Prune Every S
+             * @description how often the server prunes (WIREWORK_PRUNE_EVERY_S; 0: only at start)
+             */
+            prune_every_s: number;
+        };
         /** RunCreate */
         RunCreate: {
             /**
@@ -2112,6 +2183,12 @@ export interface components {
          * @description A run with each node's status, counts and error (output and logs: their own routes).
          */
         RunDetailResponse: {
+            /**
+             * Attempt
+             * @description 1 for a run as triggered, 2 for its first retry, ...
+             * @default 1
+             */
+            attempt: number;
             /** Ended At */
             ended_at: string | null;
             /** Error */
@@ -2122,6 +2199,11 @@ export interface components {
             nodes: components["schemas"]["NodeRunResponse"][];
             /** Prefect Flow Run Id */
             prefect_flow_run_id: string | null;
+            /**
+             * Retry Of
+             * @description the crashed run this run starts again (the workflow's retry_crashed); null: not a retry
+             */
+            retry_of: string | null;
             /**
              * Started At
              * Format: date-time
@@ -2152,6 +2234,12 @@ export interface components {
         };
         /** RunResponse */
         RunResponse: {
+            /**
+             * Attempt
+             * @description 1 for a run as triggered, 2 for its first retry, ...
+             * @default 1
+             */
+            attempt: number;
             /** Ended At */
             ended_at: string | null;
             /** Error */
@@ -2160,6 +2248,11 @@ export interface components {
             id: string;
             /** Prefect Flow Run Id */
             prefect_flow_run_id: string | null;
+            /**
+             * Retry Of
+             * @description the crashed run this run starts again (the workflow's retry_crashed); null: not a retry
+             */
+            retry_of: string | null;
             /**
              * Started At
              * Format: date-time
@@ -2331,6 +2424,49 @@ export interface components {
             records: number;
             /** Task */
             task: string;
+        };
+        /**
+         * StorageResponse
+         * @description The run history's footprint. Active runs and each workflow's newest run are never pruned.
+         */
+        StorageResponse: {
+            /**
+             * App Db Bytes
+             * @description app.duckdb as it is on disk (workflows, versions and run history)
+             */
+            app_db_bytes: number;
+            /**
+             * App Db Free Bytes
+             * @description blocks freed by pruning, reused before the file grows
+             */
+            app_db_free_bytes: number;
+            /**
+             * App Db Used Bytes
+             * @description blocks of the file holding data
+             */
+            app_db_used_bytes: number;
+            /**
+             * App Db Wal Bytes
+             * @description its write-ahead log, not yet checkpointed
+             */
+            app_db_wal_bytes: number;
+            /** @description the server's last prune (at start, then on its period) */
+            last_prune: components["schemas"]["PruneResponse"] | null;
+            /** Node Runs */
+            node_runs: number;
+            retention: components["schemas"]["RetentionResponse"];
+            /**
+             * Run Data Bytes
+             * @description the runs' data folders (run-data/ in the data folder)
+             */
+            run_data_bytes: number;
+            /** Runs */
+            runs: number;
+            /**
+             * Total Bytes
+             * @description app.duckdb, its WAL and the run data together
+             */
+            total_bytes: number;
         };
         /** StoreCreate */
         StoreCreate: {
@@ -2746,6 +2882,12 @@ export interface components {
              * @description sticky notes of the canvas (the engine ignores them)
              */
             notes?: components["schemas"]["Note"][];
+            /**
+             * Retry Crashed
+             * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
+             * @default 0
+             */
+            retry_crashed: number;
             schedule?: components["schemas"]["Schedule"];
             /**
              * Version
@@ -2781,6 +2923,12 @@ export interface components {
             nodes: components["schemas"]["NodeSpecResponse"][];
             /** Notes */
             notes: components["schemas"]["NoteResponse"][];
+            /**
+             * Retry Crashed
+             * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
+             * @default 0
+             */
+            retry_crashed: number;
             schedule: components["schemas"]["ScheduleResponse"];
             /**
              * Version
@@ -2818,6 +2966,12 @@ export interface components {
             notes: components["schemas"]["NoteResponse"][];
             /** Problems */
             problems: components["schemas"]["ProblemResponse"][];
+            /**
+             * Retry Crashed
+             * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
+             * @default 0
+             */
+            retry_crashed: number;
             schedule: components["schemas"]["ScheduleResponse"];
             /**
              * Version
@@ -2864,6 +3018,12 @@ export interface components {
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works
              */
             problems?: unknown;
+            /**
+             * Retry Crashed
+             * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
+             * @default 0
+             */
+            retry_crashed: number;
             schedule?: components["schemas"]["Schedule"];
             /**
              * Version
@@ -2928,6 +3088,12 @@ export interface components {
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works
              */
             problems?: unknown;
+            /**
+             * Retry Crashed
+             * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
+             * @default 0
+             */
+            retry_crashed: number;
             schedule?: components["schemas"]["Schedule"];
             /**
              * Version
@@ -7676,6 +7842,154 @@ export interface operations {
             };
             /** @description Not available in this server */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    storage_api_storage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    prune_api_storage_prune_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

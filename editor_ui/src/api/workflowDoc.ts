@@ -41,5 +41,6 @@ export function cleanWorkflow(doc: Workflow): Workflow {
     // Sticky notes; a document from before notes were saved has none.
     notes: (doc.notes ?? []).map(cleanNote),
     memory_mb: doc.memory_mb ?? null, // the run's memory limit; kept through an editor save
+    retry_crashed: doc.retry_crashed ?? 0, // crashed scheduled/webhook runs started again; kept the same way
   };
 }

@@ -17,6 +17,7 @@ const doc: Workflow = {
   edges: [],
   schedule: { cron: null, timezone: "UTC", enabled: false },
   memory_mb: null,
+  retry_crashed: 0,
   notes: [],
 };
 

@@ -66,7 +66,11 @@ def secure_prefect_env(port: int, auth_string: str, environ: Mapping[str, str]) 
 
 
 def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subprocess.Popen:
+    from engine.server.services.history_pruner import RetentionPolicy, prefect_vacuum_env
+
     env = secure_prefect_env(port, auth_string, os.environ)
+    for name, value in prefect_vacuum_env(RetentionPolicy.from_env()).items():  # run history kept as long as ours
+        env.setdefault(name, value)
     log_file = open(log_path, "ab")
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", "127.0.0.1", "--port", str(port)]

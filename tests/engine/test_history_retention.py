@@ -140,3 +140,13 @@ def test_retention_defaults_and_settings_from_the_environment():
     assert RetentionPolicy.from_env({}) == RetentionPolicy(keep_runs_per_workflow=200, keep_days=30, prune_every_s=3600)
     assert RetentionPolicy.from_env({"WIREWORK_KEEP_RUNS": "50", "WIREWORK_KEEP_RUN_DAYS": "0",
                                      "WIREWORK_PRUNE_EVERY_S": "60"}) == RetentionPolicy(50, 0, 60)
+
+
+def test_prefects_vacuum_follows_the_age_rule():
+    from engine.server.services.history_pruner import prefect_vacuum_env
+
+    assert prefect_vacuum_env(RetentionPolicy(keep_days=30)) == {
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(30 * 86400)}
+    assert prefect_vacuum_env(RetentionPolicy(keep_days=0.01))["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"] == "3601"
+    assert prefect_vacuum_env(RetentionPolicy(keep_days=0)) == {}  # kept at any age: Prefect's are too

@@ -283,3 +283,20 @@ def test_a_run_in_flight_when_prefect_is_killed_ends_and_new_runs_proceed(drill_
     assert wait_for_run(drill, _start(drill, wf_id), timeout_s=90)["status"] == "completed"
     # Handled, not dumped: no traceback in the server's console (the workers' output included).
     assert "Traceback" not in drill_server.log()[log_from:], drill_server.log()[log_from:]
+
+
+# -- Prefect's own history ------------------------------------------------------------------
+def test_prefects_database_keeps_runs_as_long_as_wireworks_history(drill_server):
+    """The Prefect server `wirework up` started vacuums flow runs past WIREWORK_KEEP_RUN_DAYS
+    (default 30), as the run history pruner does app.duckdb: asked of Prefect itself."""
+    import httpx
+
+    prefect = _health(drill_server)["components"]["prefect"]
+    with open(f"/proc/{prefect['pid']}/environ", "rb") as f:  # the auth string is the server's own
+        environ = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    user, password = environ[b"PREFECT_SERVER_API_AUTH_STRING"].decode().split(":", 1)
+    settings = httpx.get(f"http://127.0.0.1:{prefect['detail']['port']}/api/admin/settings", auth=(user, password),
+                         timeout=10).raise_for_status().json()
+    vacuum = settings["server"]["services"]["db_vacuum"]
+    assert set(vacuum["enabled"]) == {"events", "flow_runs"}, vacuum
+    assert vacuum["retention_period"] == "P30D", vacuum  # 30 days, as pydantic writes a timedelta

@@ -8,6 +8,10 @@ run data folder do not grow without bound.
 A run goes when it is beyond either limit; an active run and the newest run of each
 workflow never go (the rules: engine/server/db/run_retention.py).
 
+Prefect's own database keeps a flow run (task runs, logs) of every run as well; for the
+Prefect server `wirework up` starts, Prefect's vacuum service deletes those past the same
+age (`prefect_vacuum_env`; Prefect has no count rule, and its minimum is an hour).
+
 `HistoryPruner` prunes once at start and then on that period, in a thread of the API
 process (the owner of app.duckdb). It is the single place that deletes a run's data: its
 rows (run, node runs with samples, logs and errors) and its folder under the data folder
@@ -72,6 +76,16 @@ class RetentionPolicy:
 
     def cutoff(self, now: datetime) -> datetime | None:
         return now - timedelta(days=self.keep_days) if self.keep_days > 0 else None
+
+
+def prefect_vacuum_env(policy: RetentionPolicy) -> dict[str, str]:
+    """Settings of the Prefect server `wirework up` starts, so its database follows the
+    same age rule (nothing when runs are kept at any age)."""
+    if policy.keep_days <= 0:
+        return {}
+    return {"PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",  # events: Prefect's default
+            # Prefect refuses a period of an hour or less.
+            "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(max(3601, int(policy.keep_days * 86400)))}
 
 
 @dataclass

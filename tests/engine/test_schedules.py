@@ -96,3 +96,34 @@ def test_second_server_on_a_busy_port_says_so(server, tmp_path):
                             capture_output=True, text=True, timeout=60,
                             env={**os.environ, "WIREWORK_HOME": str(tmp_path)})
     assert result.returncode == 1 and "is busy" in result.stderr
+
+
+def test_a_crashed_scheduled_run_is_started_again(sched_api, httpserver):
+    """retry_crashed (issue 17 part 11) on a run the schedule fired: its worker killed with
+    SIGKILL while the node holds, the retry runs the same scheduled trigger and completes."""
+    import signal
+
+    from werkzeug import Response
+
+    from tests.server.test_crash_retry import HOLDING_NODE, _holding_pid
+
+    api = sched_api
+    hold = {"value": b"1"}
+    httpserver.expect_request("/hold").respond_with_handler(lambda request: Response(hold["value"]))
+    marker = f"wws{uuid.uuid4().hex[:8]}"
+    doc = scheduled_doc()
+    doc["retry_crashed"] = 1
+    doc["nodes"][0]["config"]["code"] = HOLDING_NODE.format(hold_url=httpserver.url_for("/hold"), marker=marker)
+    assert api.post("/api/workflows", json=doc).status_code == 201
+    pid = wait_until(lambda: _holding_pid(marker), 90, "the scheduled run to hold")
+    # One scheduled run is enough: no more fire while the test looks at this one.
+    api.put(f"/api/workflows/{doc['id']}", json={**doc, "version": 1, "schedule": {**doc["schedule"], "enabled": False}})
+    [scheduled] = api.get("/api/runs", params={"workflow_id": doc["id"]}).json()
+    hold["value"] = b"0"
+    os.kill(pid, signal.SIGKILL)
+    crashed = wait_for_run(api, scheduled["id"], timeout_s=60)
+    assert crashed["status"] == "crashed" and "started again as run" in crashed["error"], crashed
+    [retry] = [r for r in api.get("/api/runs", params={"workflow_id": doc["id"]}).json() if r["retry_of"] == crashed["id"]]
+    done = wait_for_run(api, retry["id"], timeout_s=90)
+    assert done["status"] == "completed" and done["attempt"] == 2, done
+    assert done["trigger"]["trigger"] == "schedule" and done["trigger"]["time"] == crashed["trigger"]["time"]

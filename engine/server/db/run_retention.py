@@ -24,6 +24,7 @@ from engine.server.db.app_db import AppDatabase
 
 _ACTIVE = sorted(ACTIVE_RUN_STATUSES)
 _NOT_ACTIVE = f"status NOT IN ({', '.join('?' for _ in _ACTIVE)})"
+_BATCH = 5000
 
 
 def runs_to_prune(db: AppDatabase, keep_per_workflow: int, older_than: datetime | None) -> list[str]:
@@ -52,10 +53,10 @@ def delete_runs(db: AppDatabase, run_ids: list[str]) -> Deleted:
     without its run — also those a late worker event left behind — then checkpoint, so
     the freed blocks are reused by the next writes instead of growing the file."""
     runs = 0
-    if run_ids:
+    for start in range(0, len(run_ids), _BATCH):  # a first prune of a large file holds the lock in short steps
         rows = db._execute(f"DELETE FROM runs WHERE id IN (SELECT unnest(?::VARCHAR[])) AND {_NOT_ACTIVE}"
-                           " RETURNING id", [run_ids, *_ACTIVE])
-        runs = len(rows)
+                           " RETURNING id", [run_ids[start:start + _BATCH], *_ACTIVE])
+        runs += len(rows)
     # Runs before node runs, and node runs by anti-join: a crash in between leaves only
     # orphans, which the next prune removes; a run is queued before its node runs exist.
     node_rows = db._execute("DELETE FROM node_runs WHERE run_id NOT IN (SELECT id FROM runs) RETURNING run_id")

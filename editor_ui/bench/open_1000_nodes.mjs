@@ -1,7 +1,8 @@
 /**
- * Benchmark: how fast the editor opens a 1,000-node workflow and how smoothly it pans,
- * against a 10-node baseline measured in the same run. Prints JSON. Not part of the
- * test suite (timings are never asserted there).
+ * Benchmark: how fast the editor opens a 1,000-node workflow (navigation to rendered:
+ * every node and wire drawn; target ≤ 1.5 s) and how smoothly it pans, against a 10-node
+ * baseline measured in the same run. Prints JSON. Not part of the test suite (timings are
+ * never asserted there).
  *
  *   node bench/open_1000_nodes.mjs            # starts its own backend (wirework up)
  *   WIREWORK_URL=http://127.0.0.1:8400 node bench/open_1000_nodes.mjs
@@ -10,6 +11,7 @@
  * `/?token=…` (the session cookie) and every measured context starts from that state.
  * With WIREWORK_URL the token comes from WIREWORK_TOKEN, WIREWORK_HOME or `../.wirework/`.
  */
+import { loadavg } from "node:os";
 import { chromium } from "@playwright/test";
 import { findToken, signInStorageState, startWirework } from "../scripts/wireworkServer.mjs";
 
@@ -47,22 +49,39 @@ async function createWorkflow(url, token, doc) {
   if (response.status !== 201) throw new Error(`creating ${doc.id}: ${response.status} ${await response.text()}`);
 }
 
-/** Navigate to the editor and time until the nodes are drawn and the server's validation is shown. */
-async function timeOpen(page, url, id, count) {
+/**
+ * Open the editor on a workflow and time, inside the page, from the navigation (the hash
+ * change from the workflows list) to the first frame in which it is rendered: every node
+ * drawn and measured by React Flow (so visible, not the hidden first pass) and every wire
+ * drawn. The check runs once per animation frame and reads no layout, so it does not slow
+ * what it measures (Playwright's own waiting does: it forces style and layout while the
+ * page renders). Then, separately, until the server's validation is shown.
+ */
+async function timeOpen(page, url, id, count, edgeCount) {
   await page.goto(`${url}/#/`);
   await page.waitForSelector('[data-testid="workflows-page"]');
+  const rendered = await page.evaluate(({ wf, nodes, edges }) => new Promise((resolve) => {
+    const started = performance.now();
+    const drawn = () => {
+      const editor = window.wirework?.editor?.getState();
+      if (!editor || editor.meta?.id !== wf || editor.nodes.length !== nodes) return false;
+      if (!editor.nodes.every((n) => n.measured?.width)) return false;
+      return document.querySelectorAll(".react-flow__node").length === nodes
+        && document.querySelectorAll(".react-flow__edge").length === edges;
+    };
+    const frame = () => {
+      if (drawn()) resolve(performance.now() - started);
+      else requestAnimationFrame(frame);
+    };
+    window.location.hash = `#/workflows/${wf}`;
+    requestAnimationFrame(frame);
+  }), { wf: id, nodes: count, edges: edgeCount });
   const started = Date.now();
-  await page.evaluate((wf) => { window.location.hash = `#/workflows/${wf}`; }, id);
-  await page.waitForSelector('[data-testid="editor"]');
-  await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length > 0);
-  const firstPaintMs = Date.now() - started;
-  await page.waitForFunction(() => {
-    const text = document.querySelector('[data-testid="problem-count"]')?.textContent;
-    return text === "valid";
-  }, null, { timeout: 60_000 });
-  const validatedMs = Date.now() - started;
-  const rendered = await page.evaluate(() => document.querySelectorAll(".react-flow__node").length);
-  return { first_paint_ms: firstPaintMs, validated_ms: validatedMs, nodes_in_doc: count, nodes_rendered: rendered };
+  await page.waitForFunction(() => document.querySelector('[data-testid="problem-count"]')?.textContent === "valid",
+    null, { timeout: 60_000, polling: 100 });
+  const validatedAfterMs = Date.now() - started;
+  const nodesRendered = await page.evaluate(() => document.querySelectorAll(".react-flow__node").length);
+  return { rendered_ms: Math.round(rendered), validated_after_rendered_ms: validatedAfterMs, nodes_in_doc: count, nodes_rendered: nodesRendered };
 }
 
 /** Pan with the wheel (panOnScroll) for a while and measure frame times inside the page. */
@@ -115,13 +134,14 @@ async function main() {
     const results = {};
     for (const count of [10, 1000]) {
       const id = `bench-open-${count}`;
-      await createWorkflow(url, token, workflow(id, count));
+      const doc = workflow(id, count);
+      await createWorkflow(url, token, doc);
       const opens = [];
       let pan = null;
       for (let i = 0; i < REPEATS; i++) {
         const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, storageState });
         const page = await context.newPage();
-        opens.push(await timeOpen(page, url, id, count));
+        opens.push(await timeOpen(page, url, id, count, doc.edges.length));
         if (i === REPEATS - 1) {
           // Worst case first (everything in view), then at 100 % zoom, where people edit.
           const fitted = await measurePan(page);
@@ -131,8 +151,8 @@ async function main() {
         await context.close();
       }
       results[`nodes_${count}`] = {
-        first_paint_ms_median: median(opens.map((o) => o.first_paint_ms)),
-        validated_ms_median: median(opens.map((o) => o.validated_ms)),
+        rendered_ms_median: median(opens.map((o) => o.rendered_ms)),
+        validated_after_rendered_ms_median: median(opens.map((o) => o.validated_after_rendered_ms)),
         nodes_rendered: opens[opens.length - 1].nodes_rendered,
         runs: opens,
         pan,
@@ -142,11 +162,13 @@ async function main() {
     const small = results.nodes_10;
     console.log(JSON.stringify({
       benchmark: "editor_open_and_pan",
-      target: "1,000-node workflow open <= 2000 ms; pan frames near 16.7 ms",
-      open_1000_ms: big.first_paint_ms_median,
-      open_1000_validated_ms: big.validated_ms_median,
-      open_10_ms_baseline: small.first_paint_ms_median,
-      slowdown_vs_baseline: Number((big.first_paint_ms_median / Math.max(small.first_paint_ms_median, 1)).toFixed(2)),
+      target: "1,000-node workflow open to rendered <= 1500 ms (median of 3); pan frames near 16.7 ms",
+      open_1000_ms: big.rendered_ms_median,
+      target_met: big.rendered_ms_median <= 1500,
+      open_10_ms_baseline: small.rendered_ms_median,
+      slowdown_vs_baseline: Number((big.rendered_ms_median / Math.max(small.rendered_ms_median, 1)).toFixed(2)),
+      validated_1000_after_rendered_ms: big.validated_after_rendered_ms_median,
+      load_average_1m: Number(loadavg()[0].toFixed(2)), // a shared 2-core machine: say how busy it was
       pan_1000: big.pan,
       pan_10_baseline: small.pan,
       details: results,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_ID = "hello"
 TERMINAL = {"completed", "failed", "crashed", "cancelled"}
 STARTED = time.perf_counter()
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def say(message: str) -> None:
@@ -71,6 +73,16 @@ def spread(values: list[float]) -> dict[str, float | int]:
 
 def process_rss_mb(root_pid: int) -> dict[str, float]:
     """Resident MB of the server process and everything below it, summed per kind."""
+    return _per_kind(root_pid, "rss")
+
+
+def process_cpu_s(root_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, summed per kind (user + system,
+    with their reaped children: a forked run's CPU counts for the run host)."""
+    return _per_kind(root_pid, "cpu")
+
+
+def _per_kind(root_pid: int, what: str) -> dict[str, float]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -87,12 +99,17 @@ def process_rss_mb(root_pid: int) -> dict[str, float]:
         stack.extend(children.get(pid, []))
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                          if line.startswith("VmRSS:"))
-        except (OSError, StopIteration):
+            if what == "rss":
+                value = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                             if line.startswith("VmRSS:")) / 1024
+            else:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                value = sum(int(v) for v in fields[11:15]) / TICKS
+        except (OSError, StopIteration, ValueError):
             continue
-        totals[_kind(cmdline, pid == root_pid)] = totals.get(_kind(cmdline, pid == root_pid), 0.0) + rss_kb / 1024
-    return {kind: round(mb, 1) for kind, mb in sorted(totals.items())}
+        kind = _kind(cmdline, pid == root_pid)
+        totals[kind] = totals.get(kind, 0.0) + value
+    return {kind: round(value, 1) for kind, value in sorted(totals.items())}
 
 
 def _kind(cmdline: str, is_root: bool) -> str:
@@ -152,7 +169,7 @@ class Driver:
                 say(f"  {len(seqs) - len(pending)}/{len(seqs)} settled")
                 last_report = time.monotonic()
             if pending:
-                time.sleep(0.2)
+                time.sleep(1.0)  # a list of 1,000 runs is work for the server too
         if pending:
             raise SystemExit(f"{len(pending)} runs did not settle within {timeout_s:.0f} s")
         return time.time()
@@ -209,18 +226,22 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
 
         if burst:
             say(f"{label}: burst of {burst} webhooks")
+            cpu_before = process_cpu_s(process.pid)
             first = time.time()
             with ThreadPoolExecutor(16) as pool:
                 seqs = list(pool.map(lambda _: driver.post(), range(burst)))
             posted = time.time() - first
             driver.wait_settled(seqs, 1800)
+            cpu_after = process_cpu_s(process.pid)
             measured = driver.measure(seqs)
             elapsed = measured["last_end"] - first
             result["burst"] = {"runs": burst, "accepted": sum(1 for s in seqs if s in driver.accepted),
                                "post_s": round(posted, 2), "settled_s": round(elapsed, 2),
                                "runs_per_s": round(burst / elapsed, 2) if elapsed > 0 else None,
                                "trigger_to_first_node": measured["trigger_to_first_node"],
-                               "statuses": measured["statuses"]}
+                               "statuses": measured["statuses"],
+                               "cpu_s_per_run": {kind: round((cpu_after.get(kind, 0) - used) / burst, 3)
+                                                 for kind, used in cpu_before.items()}}
             say(f"{label}: burst {result['burst']}")
 
         if offered_s:

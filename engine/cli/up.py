@@ -72,8 +72,8 @@ def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subproc
     for name, value in prefect_vacuum_env(RetentionPolicy.from_env()).items():  # run history kept as long as ours
         env.setdefault(name, value)
     log_file = open(log_path, "ab")
-    prefect_bin = Path(sys.executable).with_name("prefect")
-    command = [str(prefect_bin), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    # `prefect server start`, with its SQLite write transactions begun IMMEDIATE (see there).
+    command = [sys.executable, "-m", "engine.cli.prefect_server", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, preexec_fn=_die_with_parent)
 

@@ -98,6 +98,10 @@ class Workflow(BaseModel):
         default=0, ge=0, le=10,
         description="how many times a crashed scheduled or webhook run is started again (its worker process "
                     "died before the run ended); never a manual run, a failed one or one the user cancelled")
+    max_concurrent_runs: int | None = Field(
+        default=None, ge=1, le=1000,
+        description="at most this many runs of this workflow at once (more wait, queued, in order); "
+                    "default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)")
 
     def node(self, node_id: str) -> NodeSpec:
         for node in self.nodes:

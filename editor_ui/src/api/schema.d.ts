@@ -2866,6 +2866,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Max Concurrent Runs
+             * @description at most this many runs of this workflow at once (more wait, queued, in order); default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)
+             */
+            max_concurrent_runs?: number | null;
+            /**
              * Memory Mb
              * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
              */
@@ -2910,6 +2915,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Max Concurrent Runs
+             * @description at most this many runs of this workflow at once (more wait, queued, in order); default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)
+             */
+            max_concurrent_runs: number | null;
+            /**
              * Memory Mb
              * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
              */
@@ -2950,6 +2960,11 @@ export interface components {
             edges: components["schemas"]["EdgeSpecResponse"][];
             /** Id */
             id: string;
+            /**
+             * Max Concurrent Runs
+             * @description at most this many runs of this workflow at once (more wait, queued, in order); default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)
+             */
+            max_concurrent_runs: number | null;
             /**
              * Memory Mb
              * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
@@ -2996,6 +3011,11 @@ export interface components {
              * @description must match the URL; taken from it when left out
              */
             id?: string | null;
+            /**
+             * Max Concurrent Runs
+             * @description at most this many runs of this workflow at once (more wait, queued, in order); default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)
+             */
+            max_concurrent_runs?: number | null;
             /**
              * Memory Mb
              * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM
@@ -3066,6 +3086,11 @@ export interface components {
             edges?: components["schemas"]["EdgeSpec"][];
             /** Id */
             id: string;
+            /**
+             * Max Concurrent Runs
+             * @description at most this many runs of this workflow at once (more wait, queued, in order); default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)
+             */
+            max_concurrent_runs?: number | null;
             /**
              * Memory Mb
              * @description memory limit of one run of this workflow, in MB (every process it starts counted); default WIREWORK_RUN_MEMORY_MB, else a quarter of the machine's RAM

@@ -42,5 +42,6 @@ export function cleanWorkflow(doc: Workflow): Workflow {
     notes: (doc.notes ?? []).map(cleanNote),
     memory_mb: doc.memory_mb ?? null, // the run's memory limit; kept through an editor save
     retry_crashed: doc.retry_crashed ?? 0, // crashed scheduled/webhook runs started again; kept the same way
+    max_concurrent_runs: doc.max_concurrent_runs ?? null, // runs of this workflow at once; kept the same way
   };
 }

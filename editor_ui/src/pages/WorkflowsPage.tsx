@@ -17,7 +17,7 @@ export function slugify(name: string): string {
 
 function emptyWorkflow(id: string, name: string): Workflow {
   return { id, name, version: 1, description: "", nodes: [], edges: [], schedule: { cron: null, timezone: "UTC", enabled: false },
-           memory_mb: null, retry_crashed: 0, notes: [] };
+           memory_mb: null, retry_crashed: 0, max_concurrent_runs: null, notes: [] };
 }
 
 export function WorkflowsPage() {

@@ -18,6 +18,7 @@ const doc: Workflow = {
   schedule: { cron: null, timezone: "UTC", enabled: false },
   memory_mb: null,
   retry_crashed: 0,
+  max_concurrent_runs: null,
   notes: [],
 };
 

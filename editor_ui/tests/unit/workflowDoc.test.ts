@@ -8,13 +8,13 @@ describe("cleanWorkflow", () => {
       id: "w", name: "W", version: 3, description: "d", problems: [{ code: "x", message: "y" }],
       nodes: [{ id: "a", type: "python.map", config: { code: "x" }, extra: 1 }],
       edges: [{ source: "a", target: "b", selected: true }],
-      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900, retry_crashed: 2,
+      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900, retry_crashed: 2, max_concurrent_runs: 3,
     } as unknown as Workflow;
     expect(cleanWorkflow(fromApi)).toEqual({
       id: "w", name: "W", version: 3, description: "d",
       nodes: [{ id: "a", type: "python.map", label: "", position: { x: 0, y: 0 }, config: { code: "x" }, retries: 0, retry_delay_s: 0, timeout_s: null }],
       edges: [{ id: "a->b", source: "a", target: "b" }],
-      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900, retry_crashed: 2, notes: [],
+      schedule: { cron: "0 * * * *", timezone: "UTC", enabled: true }, memory_mb: 900, retry_crashed: 2, max_concurrent_runs: 3, notes: [],
     });
   });
 

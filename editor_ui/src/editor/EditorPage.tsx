@@ -8,6 +8,7 @@ import { Palette } from "./Palette";
 import { NodePanel } from "./NodePanel";
 import { WorkflowPanel } from "./WorkflowPanel";
 import { ConflictDialog, DraftDialog, HelpDialog, RunPayloadDialog } from "./dialogs";
+import { RunSettingsDialog } from "./RunSettingsDialog";
 import { selectDirty, useEditor } from "./editorStore";
 import { CLIPBOARD_EVENT_ACTIONS, createEditorActions, NODE_MENU, PANE_MENU } from "./editorActions";
 import { ContextMenu, type ContextMenuState } from "./ContextMenu";
@@ -51,6 +52,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [payloadOpen, setPayloadOpen] = useState(false);
+  const [runSettingsOpen, setRunSettingsOpen] = useState(false);
   const [menu, setMenu] = useState<ContextMenuState | null>(null);
   const meta = useEditor((s) => s.meta);
   const loaded = meta?.id === workflowId;
@@ -90,6 +92,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
         centerOfView: () => centerOf(flow),
         openHelp: () => setHelpOpen(true),
         openRunWithPayload: () => setPayloadOpen(true),
+        openRunSettings: () => setRunSettingsOpen(true),
         focusPaletteSearch: () => paletteSearch.current?.querySelector("input")?.focus(),
         exportJson: () => {
           const doc = exportDocument();
@@ -183,6 +186,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
       )}
       {menu && <ContextMenu menu={menu} actions={actions} onClose={() => setMenu(null)} />}
       {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
+      {runSettingsOpen && <RunSettingsDialog onClose={() => setRunSettingsOpen(false)} />}
       {payloadOpen && <RunPayloadDialog onRun={(payload) => void runWorkflow(payload)} onClose={() => setPayloadOpen(false)} />}
       <Toast />
     </div>
@@ -233,6 +237,7 @@ function Toolbar({ actions }: { actions: ActionRegistry }) {
       {button("canvas.addNote", "Note")}
       {button("workflow.import", "Import")}
       {button("workflow.export", "Export")}
+      {button("workflow.runSettings", "Run settings")}
       {button("help.shortcuts", "?")}
       {button("workflow.save", "Save", { className: dirty ? "primary" : "" })}
       {running ? button("workflow.cancelRun", "Cancel run", { className: "danger" }) : (

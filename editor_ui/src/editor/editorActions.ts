@@ -13,6 +13,7 @@ export interface EditorUiHooks {
   centerOfView(): { x: number; y: number };
   openHelp(): void;
   openRunWithPayload(): void;
+  openRunSettings(): void;
   focusPaletteSearch(): void;
   exportJson(): void;
   importJson(): void;
@@ -46,6 +47,7 @@ export function createEditorActions(ui: EditorUiHooks): ActionRegistry {
     { id: "canvas.fitView", title: "Fit the workflow in view", shortcut: "shift+1", altShortcuts: ["shift+!"], run: () => ui.fitView() },
     { id: "canvas.addNote", title: "Add a sticky note", shortcut: "n", run: () => void editor().addNote(ui.centerOfView()) },
     { id: "palette.search", title: "Search node types", shortcut: "/", run: () => ui.focusPaletteSearch() },
+    { id: "workflow.runSettings", title: "Run settings (runs at once, memory, crash restarts)…", run: () => ui.openRunSettings() },
     { id: "workflow.export", title: "Export as JSON", run: () => ui.exportJson() },
     { id: "workflow.import", title: "Import JSON as a new workflow", run: () => ui.importJson() },
     { id: "help.shortcuts", title: "Keyboard shortcuts", shortcut: "?", run: () => ui.openHelp() },

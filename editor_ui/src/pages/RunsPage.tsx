@@ -8,6 +8,7 @@ import type { Run, RunStatus, WorkflowListItem } from "../api/types";
 import { hrefFor, navigate } from "../router";
 import { Skeleton } from "../ui/Skeleton";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
+import { RunCapacityLine } from "./RunCapacityLine";
 import { RunChart } from "./RunChart";
 import { finalNodeIds, finalRecordsOut, type RunPoint } from "./runChart";
 
@@ -78,6 +79,7 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
   return (
     <div className="page" data-testid="runs-page">
       <h1>Runs</h1>
+      <RunCapacityLine />
       <div className="row">
         <select value={workflowId ?? ""} onChange={(e) => navigate({ page: "runs", workflowId: e.target.value || undefined })}>
           <option value="">All workflows</option>

@@ -9,6 +9,7 @@ import { fieldGapsText } from "./fieldGaps";
 import { labelingApi } from "./labelingApi";
 import type { LabelingProject, ProjectStatus } from "./types";
 import { askConfirm } from "../ui/confirmDialog";
+import { Skeleton } from "../ui/Skeleton";
 
 export function ProjectOverview({ project, onChanged }: { project: LabelingProject; onChanged: () => void }) {
   const [status, setStatus] = useState<ProjectStatus | null>(null);
@@ -25,6 +26,7 @@ export function ProjectOverview({ project, onChanged }: { project: LabelingProje
         </div>
         <p className="muted small">Records come from store “{project.store}” (up to seq {status?.synced_seq ?? project.synced_seq}); every view syncs before it reads.</p>
         {error && <p className="error">{error}</p>}
+        {!status && !error && <Skeleton rows={2} label="Loading the sync status" />}
         {status && (
           <table className="list status-table" data-testid="status-table">
             <thead><tr><th>Task</th><th>Records</th><th>Labeled</th><th>Unlabeled</th><th>Embedded</th><th>Text fields lacking</th></tr></thead>

@@ -1,12 +1,13 @@
 """The worker side of run reporting: a RunObserver that sends events to the API.
 
 A flow run in a worker process never opens the app database (the API process owns
-it); it posts each event to the API's internal route, which writes it and streams it
-to the editor.
+it); it posts its events, in batches, to the API's internal route, which writes them
+and streams them to the editor.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -31,20 +32,31 @@ def encode_event(event: str, data: dict[str, Any]) -> bytes:
 
 
 class HttpRunObserver:
+    """Sends a run's events to the API, several per request.
+
+    `run_started` and `node_finished` wait in a queue; `node_started` and `run_finished`
+    send the queue, themselves last, as one request (`{"events": [...]}`, applied in
+    order) before they return. A 3-node flow reports in 4 requests instead of 8, and the
+    two facts the server must have before the next step are there in time: that a node
+    is running before its code runs (a run killed by its node, or at its memory limit, is
+    settled naming that node) and that the run ended before its process exits (else the
+    launcher would settle it as crashed).
+    """
+
     def __init__(self, api_url: str, token: str, timeout_s: float = 30.0):
         # httpx.Client is safe to share between Prefect's task threads.
         self._client = httpx.Client(base_url=api_url, timeout=timeout_s, verify=shared_ssl_context(),
                                     headers={**auth_headers(token), "Content-Type": "application/json"})
+        self._queue: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # one batch at a time, in order (nodes run in parallel threads)
 
     def close(self) -> None:
         self._client.close()
 
-    def _send(self, event: str, data: dict[str, Any]) -> None:
+    def _post(self, run_id: str, body: bytes) -> None:
         # Every event is idempotent on the server (insert-or-replace / update by key), so a
         # request that timed out while the API was busy is simply sent again: a run must
         # not end as "crashed" because one report was slow.
-        run_id = data["run_id"]
-        body = encode_event(event, data)
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 response = self._client.post(f"/api/internal/runs/{run_id}/events", content=body)
@@ -57,15 +69,24 @@ class HttpRunObserver:
             time.sleep(0.5 * attempt)
         response.raise_for_status()
 
+    def _queue_event(self, event: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._queue.append({"event": event, "data": data})
+
+    def _send_with_queue(self, event: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            events, self._queue = [*self._queue, {"event": event, "data": data}], []
+            self._post(data["run_id"], orjson.dumps({"events": events}, default=str))
+
     def run_started(self, info: RunInfo) -> None:
-        self._send("run_started", asdict(info))
+        self._queue_event("run_started", asdict(info))
 
     def node_started(self, run_id: str, node_id: str, attempt: int, records_in: int, at: datetime) -> None:
-        self._send("node_started", {"run_id": run_id, "node_id": node_id, "attempt": attempt,
-                                    "records_in": records_in, "at": at})
+        self._send_with_queue("node_started", {"run_id": run_id, "node_id": node_id, "attempt": attempt,
+                                               "records_in": records_in, "at": at})
 
     def node_finished(self, result: NodeResult) -> None:
-        self._send("node_finished", asdict(result))
+        self._queue_event("node_finished", asdict(result))
 
     def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
-        self._send("run_finished", {"run_id": run_id, "status": status, "error": error, "at": at})
+        self._send_with_queue("run_finished", {"run_id": run_id, "status": status, "error": error, "at": at})

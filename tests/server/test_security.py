@@ -141,7 +141,7 @@ def prefect_auth_string(server: ServerProcess) -> str:
     for proc in Path("/proc").iterdir():
         try:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            if b"server" in cmdline and port.encode() in cmdline:
+            if (b"server" in cmdline or b"engine.cli.prefect_server" in cmdline) and port.encode() in cmdline:
                 for entry in (proc / "environ").read_bytes().split(b"\0"):
                     if entry.startswith(b"PREFECT_SERVER_API_AUTH_STRING="):
                         return entry.split(b"=", 1)[1].decode()

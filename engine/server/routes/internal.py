@@ -6,8 +6,11 @@ except to a run whose workflow names it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
@@ -29,17 +32,26 @@ router = APIRouter(prefix="/api/internal", tags=["internal"], include_in_schema=
 
 @router.post("/runs/{run_id}/events", status_code=204, openapi_extra=RUN_EVENT_BODY)
 async def post_event(run_id: str, request: Request, ctx: ServerContext = Depends(require_internal)) -> Response:
+    """One event `{event, data}`, or several in order `{"events": [{event, data}, …]}` (how
+    run processes send them, engine/client/reporting.py)."""
     # Read with orjson, not a pydantic body: a node_finished event carries the node's sample.
     try:
         message = orjson.loads(await request.body())
-        event, data = message["event"], message["data"]
+        events = message["events"] if "events" in message else [message]
+        pairs = [(item["event"], item["data"]) for item in events]
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise ApiError(422, "invalid_request", "expected {event, data}") from None
-    try:
-        ctx.runs.apply_event(run_id, event, data)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from None
+        raise ApiError(422, "invalid_request", "expected {event, data} or {events: [{event, data}, …]}") from None
+    # The database writes off the event loop: other requests go on meanwhile.
+    await run_in_threadpool(_apply_all, ctx, run_id, pairs)
     return Response(status_code=204)
+
+
+def _apply_all(ctx: ServerContext, run_id: str, pairs: list[tuple[Any, Any]]) -> None:
+    for event, data in pairs:
+        try:
+            ctx.runs.apply_event(run_id, event, data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ApiError(422, "invalid_request", f"event {event!r}: {exc}") from None
 
 
 @router.get("/workflows/{workflow_id}")

@@ -8,11 +8,15 @@ and publishes them to live subscribers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+import orjson
 from stores import NotFound, Unavailable
 
 from engine.server.db.app_db import AppDatabase
@@ -29,6 +33,7 @@ from engine.model.validation import WorkflowInvalid, validate_workflow
 
 log = logging.getLogger("wirework.runs")
 ACTIVE_STATUSES = ACTIVE_RUN_STATUSES  # the name other modules import
+VALIDATED_KEPT = 256  # workflow documents remembered as valid
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -61,13 +66,32 @@ class RunService:
         self.hub = hub
         self.launcher = launcher
         self.tokens = tokens or RunTokens()
+        self._valid: OrderedDict[bytes, None] = OrderedDict()  # digests of documents found valid
+        self._valid_lock = threading.Lock()
         self.repo = repo  # saved versions, for retrying crashed runs (None: never retried)
 
     # -- starting runs ---------------------------------------------------------------
-    def start(self, workflow: Workflow, trigger: str, payload: Any = None) -> str:
+    def _ensure_valid(self, workflow: Workflow) -> Workflow:
+        """Validate a workflow once per content: a burst of webhooks to one saved version
+        validates it once (a digest of its document is the key, so an unsaved document
+        with the same id and version is still checked)."""
+        document = workflow.model_dump(mode="json")
+        key = hashlib.blake2b(orjson.dumps(document, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
+        with self._valid_lock:
+            if key in self._valid:
+                self._valid.move_to_end(key)
+                return workflow
         problems = validate_workflow(workflow)
         if problems:
             raise WorkflowInvalid(workflow.id, problems)
+        with self._valid_lock:
+            self._valid[key] = None
+            if len(self._valid) > VALIDATED_KEPT:
+                self._valid.popitem(last=False)
+        return workflow
+
+    def start(self, workflow: Workflow, trigger: str, payload: Any = None) -> str:
+        self._ensure_valid(workflow)
         run_id = str(uuid.uuid4())
         record = trigger_record(run_id, trigger, payload)
         self._queue(run_id, workflow, record)

@@ -4,7 +4,7 @@ family (re-exported from stores) that nodes raise."""
 from stores import Conflict, Forbidden, Invalid, NotFound, Unavailable, WireworkError
 
 from .base import (
-    ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record, RunCancelled,
+    ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record, RunCancelled, error_text,
 )
 from .registry import NodeRegistry, UnknownNodeType, default_registry
 
@@ -26,4 +26,5 @@ __all__ = [
     "Unavailable",
     "WireworkError",
     "default_registry",
+    "error_text",
 ]

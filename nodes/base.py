@@ -38,6 +38,15 @@ class ConfigProblem:
     line: int | None = None
 
 
+def error_text(error: dict[str, Any]) -> str:
+    """A node error (`NodeError.to_dict()`) as one line, its type once: errors from user code
+    carry the type in their message already ("KeyError: 'missing'"), others do not."""
+    kind, message = str(error.get("type") or ""), str(error.get("message") or "")
+    if not kind or message == kind or message.startswith(f"{kind}:"):
+        return message
+    return f"{kind}: {message}"
+
+
 class NodeError(Exception):
     """A node failed in a way the user can act on.
 

@@ -25,7 +25,7 @@ from prefect.context import FlowRunContext, get_run_context
 from prefect.futures import PrefectFuture, wait
 from prefect.states import Cancelled, State
 
-from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, RunCancelled, default_registry
+from nodes import NodeContext, NodeError, NodeRegistry, NodeType, Record, RunCancelled, default_registry, error_text
 from nodes.secret_values import SecretMask
 from stores.client import StoreClient, StoreSecrets
 
@@ -184,7 +184,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         if mask:
             error = _masked_error(error, mask)
         if not final:
-            log.write(f"attempt {attempt} failed: {error['type']}: {error['message']}; retrying\n")
+            log.write(f"attempt {attempt} failed: {error_text(error)}; retrying\n")
         env.observer.node_finished(NodeResult(
             run_id=active.run_id, node_id=node_id,
             status=NodeStatus.CANCELLED if cancelled else NodeStatus.FAILED if final else NodeStatus.RETRYING,

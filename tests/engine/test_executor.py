@@ -71,6 +71,25 @@ def node(record):
     assert row["attempts"] == 2 and row["status"] == "completed"
 
 
+def test_a_retried_error_is_logged_with_its_type_once(app_db):
+    missing = "def node(record):\n    return record['missing']\n"
+    wf = workflow([node("m", "python.map", missing, retries=1)], [])
+    attempts: list[str] = []  # each attempt's log, as the run's observers get it
+
+    class Logs:
+        def run_started(self, info): ...
+        def node_started(self, run_id, node_id, attempt, records_in, at): ...
+        def node_finished(self, result): attempts.append(result.logs)
+        def run_finished(self, run_id, status, error, at): ...
+
+    summary = run_workflow(wf, app_db=app_db, observers=[Logs()])
+    result = summary.nodes["m"]
+    assert result.status == "failed" and result.attempts == 2
+    assert result.error["type"] == "KeyError" and result.error["message"] == "KeyError: 'missing'"
+    assert "attempt 1 failed: KeyError: 'missing'; retrying" in attempts[0]
+    assert not any("KeyError: KeyError" in text for text in attempts)
+
+
 def test_timeout_stops_a_blocking_node_and_fails_the_run(app_db):
     wf = workflow([
         node("slow", "python.map", "def node(r):\n    import time\n    time.sleep(30)\n    return r\n", timeout_s=1),

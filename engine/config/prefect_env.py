@@ -28,3 +28,27 @@ def configure_prefect_env(environ: MutableMapping[str, str] | None = None) -> Mu
     # Tasks exchange records in memory, never through Prefect's result storage.
     env.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")
     return env
+
+
+def no_ca_bundle_for_plain_http(environ: MutableMapping[str, str] | None = None) -> None:
+    """For a run process whose Prefect API is plain HTTP (the server `wirework up` starts on
+    127.0.0.1): point Prefect's client at a one-certificate CA file instead of certifi's
+    bundle. Prefect builds a verifying TLS context for every client it creates, even for
+    an http:// URL that never uses it, and loading the ~150-certificate bundle cost ~38 ms
+    each time — several clients per run, ~80 ms of a forked run's CPU. Left alone for an
+    https:// URL or a certificate file the user set. Call before Prefect is imported."""
+    env = os.environ if environ is None else environ
+    if not env.get("PREFECT_API_URL", "").startswith("http://") or env.get("PREFECT_API_SSL_CERT_FILE"):
+        return
+    import tempfile
+
+    import certifi
+
+    bundle = Path(certifi.where()).read_text()
+    end = "-----END CERTIFICATE-----"
+    if end not in bundle:
+        return
+    handle, path = tempfile.mkstemp(prefix="wirework-unused-ca-", suffix=".pem")
+    with os.fdopen(handle, "w") as file:
+        file.write(bundle.split(end, 1)[0] + end + "\n")
+    env["PREFECT_API_SSL_CERT_FILE"] = path

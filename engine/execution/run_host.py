@@ -44,7 +44,7 @@ from typing import Any
 
 import orjson
 
-from engine.config.prefect_env import configure_prefect_env
+from engine.config.prefect_env import configure_prefect_env, no_ca_bundle_for_plain_http
 from engine.execution import process_tree
 from engine.execution.worker import API_URL_ENV
 
@@ -190,6 +190,7 @@ class RunHost:
 
 def main() -> int:
     configure_prefect_env()
+    no_ca_bundle_for_plain_http()
     api_url = os.environ[API_URL_ENV]
     # The control pipe is our stdout as started; from here on fd 1 is stderr, for the
     # children's prints and anything a library writes.

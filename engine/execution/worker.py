@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Iterator, cast
 
 import orjson
 
-from engine.config.prefect_env import configure_prefect_env
+from engine.config.prefect_env import configure_prefect_env, no_ca_bundle_for_plain_http
 from engine.execution import process_tree
 
 if TYPE_CHECKING:
@@ -205,6 +205,7 @@ def run_job(job: dict[str, Any], api_url: str) -> int:
 
 def main() -> int:
     configure_prefect_env()
+    no_ca_bundle_for_plain_http()
     api_url = os.environ[API_URL_ENV]
     warm_up()
     line = sys.stdin.readline()

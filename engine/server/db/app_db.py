@@ -11,10 +11,11 @@ Callers outside engine/server/db/ use the named methods; `_execute` is this pack
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
 import orjson
@@ -40,7 +41,9 @@ class AppDatabase:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(str(self.path))
-        self._lock = threading.Lock()
+        # Re-entrant: statements inside `transaction()` take it again.
+        self._lock = threading.RLock()
+        self._in_transaction = False
         with self._lock:
             self._con.execute(APP_SCHEMA)
 
@@ -52,6 +55,26 @@ class AppDatabase:
         """Run one statement; for the table owners in engine/server/db/ only."""
         with self._lock:
             return self._con.execute(sql, params or []).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The statements inside commit together (or not at all): one commit — one WAL
+        sync — for a run's batch of events or a queued run's rows, instead of one each."""
+        with self._lock:
+            if self._in_transaction:  # nested: part of the outer one
+                yield
+                return
+            self._con.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+            try:
+                yield
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
+            finally:
+                self._in_transaction = False
 
     def checkpoint(self) -> None:
         """Write the WAL into the database file (e.g. before reading the file itself)."""
@@ -106,6 +129,10 @@ class AppDatabase:
         # Without `retry` (a worker's run_started) the row's retry_of and attempt stay as
         # queued: INSERT OR REPLACE updates only the columns it names.
         retry_columns, retry_values = (", retry_of, attempt", [*retry]) if retry is not None else ("", [])
+        with self.transaction():
+            self._insert_run_rows(info, status, retry_columns, retry_values)
+
+    def _insert_run_rows(self, info: RunInfo, status: RunStatus, retry_columns: str, retry_values: list) -> None:
         self._execute(
             "INSERT OR REPLACE INTO runs (id, workflow_id, workflow_version, trigger, status, started_at,"
             f" prefect_flow_run_id{retry_columns}) VALUES (?, ?, ?, ?, ?, ?, ?{', ?' * len(retry_values)})",

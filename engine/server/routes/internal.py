@@ -47,11 +47,10 @@ async def post_event(run_id: str, request: Request, ctx: ServerContext = Depends
 
 
 def _apply_all(ctx: ServerContext, run_id: str, pairs: list[tuple[Any, Any]]) -> None:
-    for event, data in pairs:
-        try:
-            ctx.runs.apply_event(run_id, event, data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ApiError(422, "invalid_request", f"event {event!r}: {exc}") from None
+    try:
+        ctx.runs.apply_events(run_id, pairs)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ApiError(422, "invalid_request", f"a run event was refused (none of its batch was kept): {exc}") from None
 
 
 @router.get("/workflows/{workflow_id}")

@@ -127,7 +127,21 @@ class RunService:
         self.hub.publish("run_queued", {"run_id": run_id, "workflow_id": workflow.id})
 
     # -- events from workers -----------------------------------------------------------
+    def apply_events(self, run_id: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """A run process's batch of events, in order, in one transaction (all or nothing),
+        published to live subscribers once it is committed."""
+        with self.db.transaction():
+            published = [self._record_event(run_id, event, data) for event, data in events]
+        for event, data in published:
+            self.hub.publish(event, data)
+
     def apply_event(self, run_id: str, event: str, data: dict[str, Any]) -> None:
+        self.apply_events(run_id, [(event, data)])
+
+    def _record_event(self, run_id: str, event: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Write one event; returns what to publish."""
+        if not isinstance(data, dict):
+            raise ValueError("the event's data must be an object")
         if data.get("run_id") != run_id:
             raise ValueError("the event's run_id does not match the URL")
         if event == "run_started":
@@ -150,7 +164,7 @@ class RunService:
             self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _event_time(data))
         else:
             raise ValueError(f"unknown event {event!r}")
-        self.hub.publish(event, data)
+        return event, data
 
     # -- ending runs -----------------------------------------------------------------
     def cancel(self, run_id: str) -> dict[str, Any]:

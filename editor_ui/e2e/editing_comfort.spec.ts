@@ -184,3 +184,21 @@ test("rubber-band selection, then auto-layout and delete act on the selection", 
   await expect(page.locator(".react-flow__node")).toHaveCount(0);
   await expect(page.getByTestId("save-state")).toHaveText("unsaved changes");
 });
+
+test("opening shows the problems the document came with (no second validation); an edit is validated", async ({ page, request }) => {
+  const id = uniqueId("e2e-open-problems");
+  const doc = twoNodes(id);
+  doc.nodes[1].config = { code: "def node(record: dict) -> dict:\n    return (\n" };
+  await createWorkflowViaApi(request, doc);
+  const validations: string[] = [];
+  page.on("request", (r) => { if (r.url().endsWith("/api/validate")) validations.push(r.method()); });
+  await page.goto(`/#/workflows/${id}`);
+  await expect(page.getByTestId("problem-count")).toHaveText("1 problem(s)");
+  await expect(node(page, "b")).toHaveClass(/has-problem/);
+  await page.waitForTimeout(800); // past the validation debounce: nothing was sent for the opened content
+  expect(validations).toEqual([]);
+  await node(page, "a").click();
+  await page.getByTestId("node-label").fill("edited");
+  await expect.poll(() => validations.length).toBe(1);
+  await expect(page.getByTestId("problem-count")).toHaveText("1 problem(s)");
+});

@@ -18,6 +18,11 @@ export async function openWorkflow(id: string): Promise<Draft | null> {
   const [types, doc] = await Promise.all([api.nodeTypes(), api.getWorkflow(id)]);
   store.getState().setNodeTypes(types);
   store.getState().load(doc);
+  // The server answered the document with its problems: no second validation of the same
+  // content while the canvas is still being drawn (on a 1,000-node workflow both compete for CPU).
+  openedRevision = store.getState().revision;
+  store.getState().setProblems(doc.problems);
+  store.getState().setValidating(false);
   const draft = loadDraft(id);
   migrateLegacyNotes(id);
   if (draft && !sameContent(cleanWorkflow(draft.doc), cleanWorkflow(doc))) return draft;
@@ -60,10 +65,18 @@ export function discardDraft(): void {
 
 let validationTimer: ReturnType<typeof setTimeout> | undefined;
 let validationSeq = 0;
+/** The revision just opened, whose problems came with the document (validated once, not twice). */
+let openedRevision: number | null = null;
 
 /** Validate the current draft on the server, debounced: the latest change wins. */
 export function scheduleValidation(delayMs = 300): void {
   clearTimeout(validationTimer);
+  const opened = openedRevision;
+  openedRevision = null;
+  if (store.getState().revision === opened) {
+    validationSeq++; // an answer still on its way is for what was open before
+    return;
+  }
   validationTimer = setTimeout(async () => {
     const state = store.getState();
     if (!state.meta) return;

@@ -80,3 +80,14 @@ test("slack.post's inspector: the node's retries and timeout, and the request's,
   await expect(panel.getByText("Retries", { exact: true })).toHaveCount(0);
   await expect(panel.getByText("Timeout (s)", { exact: true })).toHaveCount(0);
 });
+
+test("the editor's Runs tab links each run to its detail page", async ({ page, request }) => {
+  const id = uniqueId("e2e-detail-tab");
+  await createWorkflowViaApi(request, flow(id, "def node(record: dict) -> dict:\n    return record\n"));
+  const runId = await runToEnd(request, id);
+  await page.goto(`/#/workflows/${id}`);
+  await page.getByTestId("tab-runs").click();
+  await page.getByTestId(`run-details-${runId}`).click();
+  await expect(page).toHaveURL(new RegExp(`#/run/${runId}$`));
+  await expect(page.getByTestId("run-status")).toHaveText("completed");
+});

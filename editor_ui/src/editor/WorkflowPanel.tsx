@@ -9,6 +9,8 @@ import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../
 import { useEditor } from "./editorStore";
 import { restoreVersion, showRun } from "./workflowSession";
 import { askConfirm } from "../ui/confirmDialog";
+import { hrefFor } from "../router";
+import { Skeleton } from "../ui/Skeleton";
 
 type Tab = "details" | "schedule" | "runs" | "versions";
 
@@ -68,22 +70,24 @@ function RunsTab() {
   const workflowId = useEditor((s) => s.meta!.id);
   const liveStatus = useEditor((s) => s.run?.status);
   const liveRunId = useEditor((s) => s.run?.runId);
-  const [runs, setRuns] = useState<Run[]>([]);
+  const [runs, setRuns] = useState<Run[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.listRuns({ workflow_id: workflowId, limit: 30 }).then(setRuns, (e) => setError(describeError(e)));
+    api.listRuns({ workflow_id: workflowId, limit: 30 }).then(setRuns, (e) => { setError(describeError(e)); setRuns((r) => r ?? []); });
   }, [workflowId, liveStatus, liveRunId]);
   return (
     <div data-testid="run-history">
       {error && <p className="error">{error}</p>}
-      {runs.length === 0 && !error && <p className="muted">No runs yet.</p>}
+      {runs === null && <Skeleton rows={4} label="Loading runs" />}
+      {runs?.length === 0 && !error && <p className="muted">No runs yet.</p>}
       <ul className="run-list">
-        {runs.map((run) => (
+        {(runs ?? []).map((run) => (
           <li key={run.id} className={run.id === liveRunId ? "current" : ""}>
             <a href="#" onClick={(e) => { e.preventDefault(); void showRun(run.id); }}>
               <span className={`badge badge-${run.status}`}>{run.status}</span> {formatTime(run.started_at)}
             </a>
             <small className="muted"> v{run.workflow_version} · {triggerKind(run.trigger) || "manual"} {formatDuration(runDurationSeconds(run))}</small>
+            {" "}<a className="small" href={hrefFor({ page: "run", runId: run.id })} data-testid={`run-details-${run.id}`}>details</a>
           </li>
         ))}
       </ul>

@@ -197,3 +197,25 @@ def test_the_typed_bundle_route_keeps_the_model_version_and_minimum_confidence(s
     assert task["min_confidence"] == original["min_confidence"]
     learners = [h for h in task["heuristics"] if h["kind"] == "active_learner"]
     assert learners and all(h["model_version"] == original["model_version"] for h in learners)
+
+
+def test_the_first_chunk_is_small_in_records_and_text_then_chunks_are_big(service, stock_project):
+    """A warm run's first records come out fast whatever the records' sizes (16 long reviews
+    took ~1 s to embed on CPU), and after that vectors are asked for in big chunks, which
+    the embedding service length-sorts as a whole (little padding)."""
+    from nodes.labeling_node import EMBED_CHUNK, FIRST_BATCH, FIRST_BATCH_CHARS, _chunks
+    from stores.labeling import ProjectEnricher
+
+    enricher = ProjectEnricher(service.enrichment_bundle(stock_project))
+    assert enricher.needs_embeddings
+    short = [{"id": str(i), "headline": "Zenith Corp shares jump"} for i in range(5000)]
+    assert _chunks(short, enricher, 256) == [(0, FIRST_BATCH), (FIRST_BATCH, 5000)]
+    long = [{"id": str(i), "headline": "a long review " * 60} for i in range(5000)]  # 840 characters each
+    chunks = _chunks(long, enricher, 256)
+    assert chunks[0] == (0, FIRST_BATCH_CHARS // 840) and chunks[1:] == [(2, 5000)]
+    assert _chunks(long[:1], enricher, 256) == [(0, 1)]  # never an empty first chunk
+    many = _chunks(short * 5, enricher, 256)
+    sizes = [end - start for start, end in many[1:]]
+    assert many[1][0] == FIRST_BATCH and many[-1][1] == 25000
+    assert max(sizes) <= EMBED_CHUNK and max(sizes) - min(sizes) <= 1  # equal chunks
+    assert _chunks(short[:3], enricher, 2) == [(0, 2), (2, 3)]  # never more than batch_size first

@@ -15,7 +15,8 @@ Starts a real `wirework up` (its own Prefect server) in a temp data folder with 
 
 Baseline, measured in this same run: the same measurements (a smaller burst) against a
 server started with `WIREWORK_RUN_PROCESSES=spawn`, i.e. a fresh Python process per run
-with one warm spare — what wirework did before the forkserver.
+with one warm spare — how wirework ran runs before the forkserver (with the rest of
+today's per-run cuts: no heartbeats, batched events, Prefect's IMMEDIATE transactions).
 
 Targets (issue 15): ≥ 20 runs/s in the burst, idle p50 ≤ 50 ms, p95 trigger → start
 ≤ 2 s at 10 runs/s offered, lost = duplicated = 0. Progress on stderr, JSON on stdout.
@@ -126,7 +127,9 @@ def _kind(cmdline: str, is_root: bool) -> str:
 class Driver:
     """Posts webhooks carrying a sequence number and matches runs back to them."""
 
-    def __init__(self, url: str, home: Path):
+    def __init__(self, url: str, home: Path, phase: str):
+        # A workflow per phase: each phase's runs fit in one runs list (at most 1,000).
+        self.workflow_id = f"{WORKFLOW_ID}-{phase}"
         self.api = httpx.Client(base_url=url, timeout=60, headers=bearer_headers(home))
         self.hooks = httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=32))
         self.hook_path = ""
@@ -137,9 +140,9 @@ class Driver:
         self._seq = 0
 
     def setup(self) -> None:
-        flow = json.loads((ROOT / "flows" / "hello.json").read_text())
+        flow = {**json.loads((ROOT / "flows" / "hello.json").read_text()), "id": self.workflow_id}
         self.api.post("/api/workflows", json=flow).raise_for_status()
-        url = self.api.get(f"/api/workflows/{WORKFLOW_ID}/webhook").json()["url"]
+        url = self.api.get(f"/api/workflows/{self.workflow_id}/webhook").json()["url"]
         self.hook_path = "/" + url.split("/", 3)[3]
 
     def post(self) -> int:
@@ -162,7 +165,7 @@ class Driver:
         pending = {self.accepted[s] for s in seqs if s in self.accepted}
         last_report = 0.0
         while pending and time.monotonic() < deadline:
-            runs = self.api.get("/api/runs", params={"workflow_id": WORKFLOW_ID, "limit": 1000}).json()
+            runs = self.api.get("/api/runs", params={"workflow_id": self.workflow_id, "limit": 1000}).json()
             done = {r["id"] for r in runs if r["status"] in TERMINAL}
             pending -= done
             if time.monotonic() - last_report > 5:
@@ -191,7 +194,7 @@ class Driver:
         return {"trigger_to_first_node": spread(starts), "statuses": statuses, "last_end": max(ends, default=0.0)}
 
     def lost_and_duplicated(self) -> tuple[int, int]:
-        runs = self.api.get("/api/runs", params={"workflow_id": WORKFLOW_ID, "limit": 1000}).json()
+        runs = self.api.get("/api/runs", params={"workflow_id": self.workflow_id, "limit": 1000}).json()
         seen: dict[int, int] = {}
         for run in runs:
             payload = (run.get("trigger") or {}).get("payload") or {}
@@ -208,11 +211,13 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
     process, url = start_server(home, env=env)
     result: dict[str, Any] = {"env": env}
     try:
-        driver = Driver(url, home)
-        driver.setup()
+        drivers = {phase: Driver(url, home, phase) for phase in ("sequential", "burst", "offered")}
+        for each in drivers.values():
+            each.setup()
+        driver = drivers["sequential"]
         time.sleep(3)  # the warm run processes finish their imports
         result["rss_mb_before"] = process_rss_mb(process.pid)
-        result["health_before"] = driver.api.get("/api/health").json().get("components", {}).get("launcher")
+        result["health_before"] = driver.api.get("/api/health").json()["components"]["run_launcher"]["detail"]
 
         say(f"{label}: 10 sequential webhooks")
         sequential = []
@@ -226,6 +231,7 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
 
         if burst:
             say(f"{label}: burst of {burst} webhooks")
+            driver = drivers["burst"]
             cpu_before = process_cpu_s(process.pid)
             first = time.time()
             with ThreadPoolExecutor(16) as pool:
@@ -246,6 +252,7 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
 
         if offered_s:
             say(f"{label}: 10 webhooks/s for {offered_s:.0f} s")
+            driver = drivers["offered"]
             seqs, start = [], time.monotonic()
             with ThreadPoolExecutor(8) as pool:
                 futures = []
@@ -261,8 +268,9 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
                                           "statuses": measured["statuses"]}
             say(f"{label}: offered {result['offered_10_per_s']}")
 
-        lost, duplicated = driver.lost_and_duplicated()
-        result["lost"], result["duplicated"], result["refused"] = lost, duplicated, len(driver.refused)
+        counts = [each.lost_and_duplicated() for each in drivers.values()]
+        result["lost"], result["duplicated"] = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        result["refused"] = sum(len(each.refused) for each in drivers.values())
         time.sleep(1)
         result["rss_mb_after"] = process_rss_mb(process.pid)
     finally:
@@ -284,6 +292,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "throughput",
         "flow": WORKFLOW_ID,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "runs_per_s": burst.get("runs_per_s"),
         "idle_p50_s": forked["sequential"].get("p50_s"),
         "offered_p95_s": (offered.get("trigger_to_first_node") or {}).get("p95_s"),

@@ -159,12 +159,13 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
 
         from engine.server.app import create_app
         from engine.server.context import ServerSettings
+        from engine.server.services.launcher import DEFAULT_MAX_CONCURRENT
 
         allowed = {h.strip() for h in os.environ.get("WIREWORK_ALLOWED_HOSTS", "").split(",") if h.strip()}
         settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
                                   editor_dist=editor_dist(), seed_dir=seed_dir, allowed_hosts=allowed,
                                   api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
-                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "4")),
+                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", DEFAULT_MAX_CONCURRENT)),
                                   prefect_supervisor=supervisor)
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         server = _quiet_exit_server()(config)

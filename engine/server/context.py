@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from engine.server.services.launcher import DEFAULT_MAX_CONCURRENT
 from engine.server.body_limit import max_body_bytes as configured_max_body_bytes
 from engine.server.db.app_db import AppDatabase
 from engine.server.services.event_hub import EventHub
@@ -28,7 +29,7 @@ class ServerSettings:
     seed_dir: Path | None = None  # sample flows imported on the first start
     api_token: str | None = None  # None: the data folder's `api-token` (created on first start)
     allowed_hosts: set[str] = field(default_factory=set)  # Host names accepted besides this machine's
-    max_concurrent_runs: int = 4
+    max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT
     retention: RetentionPolicy = field(default_factory=RetentionPolicy.from_env)  # WIREWORK_KEEP_RUNS, …
     run_workers: bool = True  # False: API only (tests of routes that never run flows)
     embedding_service: bool = True  # False: the API loads the model itself (the OpenAPI dump)

@@ -255,11 +255,12 @@ class RunLauncher:
         return True
 
     def shutdown(self) -> None:
+        """Running runs are asked to cancel (SIGTERM) and given `SHUTDOWN_GRACE_S`; what is
+        left is killed; then the source stops (the run host, or the waiting spare)."""
         with self._lock:
             self._closed = True
             self._queue.clear()  # still "queued" in the app database: settled at the next start
             processes = [p for p in self._running.values() if p is not None]
-        processes += [p for p in self._source.shutdown() if p not in processes]
         for process in processes:
             process.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + SHUTDOWN_GRACE_S
@@ -268,3 +269,5 @@ class RunLauncher:
                 time.sleep(0.05)
             if process.returncode is None:
                 process.kill_tree()
+        for process in self._source.shutdown():
+            process.kill_tree()

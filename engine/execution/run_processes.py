@@ -35,6 +35,7 @@ log = logging.getLogger("wirework.launcher")
 RUN_PROCESSES_ENV = "WIREWORK_RUN_PROCESSES"
 HOST_RESTART_BACKOFF_S = (0.5, 10.0)
 HOST_HEALTHY_AFTER_S = 30.0  # a host that lived this long restarts without backoff
+HOST_START_ATTEMPTS = 3  # hosts in a row that die before ready: the runs waiting for one end
 
 
 class RunProcess(Protocol):
@@ -274,6 +275,7 @@ class ForkServer:
 
     def _keep(self) -> None:
         backoff = HOST_RESTART_BACKOFF_S[0]
+        failed_starts = 0  # hosts in a row that exited before they were ready
         while True:
             with self._lock:
                 if self._closed:
@@ -295,6 +297,7 @@ class ForkServer:
             self._read_events(host)
             returncode = host.wait()
             with self._lock:
+                failed_starts = 0 if self._ready else failed_starts + 1
                 self._host, self._ready = None, False
                 closed = self._closed
                 forked = [h for h in self._runs.values() if h.sent_to is host and h.forked]
@@ -312,6 +315,19 @@ class ForkServer:
                     handle.finished(-signal.SIGKILL)
                 return
             self._restarts += 1
+            if failed_starts >= HOST_START_ATTEMPTS:
+                # A host that cannot start (a broken install, a sandbox that refuses) would
+                # leave the waiting runs queued for ever: they end now, as crashed, and the
+                # keeper goes on trying for the runs to come.
+                with self._lock:
+                    stranded = [h for h in self._runs.values() if not h.forked]
+                    for handle in stranded:
+                        del self._runs[handle.run_id]
+                for handle in stranded:
+                    handle.finished(returncode if returncode else 1)
+                if stranded:
+                    log.error("the run host exited %d times in a row before it was ready (last exit code %s); "
+                              "%d waiting run(s) end as crashed", failed_starts, returncode, len(stranded))
             if time.monotonic() - began > HOST_HEALTHY_AFTER_S:
                 backoff = HOST_RESTART_BACKOFF_S[0]
             log.warning("the run host exited (code %s); %d run(s) it was running are lost, %d waiting are "

@@ -1,9 +1,11 @@
-"""A flow-run worker process: started *warm* by the API's launcher, runs one run, exits.
+"""What a run process runs: one job, then the process ends.
 
-Starting Python, importing Prefect and the node types costs seconds; a worker pays it
-before any run is asked for and then blocks on stdin. A run request is one JSON line;
-the run starts within a fraction of a second. One process per run keeps user code out
-of the API process, lets a run be cancelled or time out by killing its process, and
+A run process is a child forked by the run host (engine/execution/run_host.py, which
+calls `warm_up` once and `run_in_this_process` in each child) or, with
+`WIREWORK_RUN_PROCESSES=spawn`, a fresh `python -m engine.execution.worker` started
+*warm* by the launcher, which pays the imports before any run is asked for and then
+blocks on stdin for one JSON job line. Either way one process per run keeps user code
+out of the API process, lets a run be cancelled or time out by killing its process, and
 returns all memory to the system when it ends.
 
 Job lines (each carries the run's own token: it reaches only the secrets, stores and

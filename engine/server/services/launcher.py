@@ -1,9 +1,12 @@
-"""Starting, cancelling and watching flow-run worker processes (lives in the API process).
+"""Starting, cancelling and watching run processes (lives in the API process).
 
-One warm spare worker is always waiting (see engine/worker.py); a run takes it and a
-new spare starts in the background. At most `max_concurrent` runs execute at once (a
-burst of webhooks must not fork-bomb a 2-core machine); the others wait, in order, with
-status "queued". A watcher thread per run notices when its process
+Where a run's process comes from is engine/execution/run_processes.py: a child forked
+by the run host (default), or a fresh worker per run with a warm spare
+(`WIREWORK_RUN_PROCESSES=spawn`). At most `max_concurrent` runs execute at once
+(`WIREWORK_MAX_CONCURRENT_RUNS`, default 16: a burst of webhooks must not fork-bomb a
+2-core machine) and at most a workflow's own `max_concurrent_runs` of that workflow; the
+others wait with status "queued" and start oldest first as slots free — a workflow at
+its own limit does not hold up the runs of others behind it. A watcher thread per run notices when its process
 ends: a process that ended without reporting the end of its run is reported as
 crashed (or cancelled, if we killed it on request) — a run is never left "running".
 

@@ -674,9 +674,8 @@ class LabelingService:
             return picked, {i: "cold start: spread over the records (no trained model yet)" for i in picked}
         proba = mean_proba(trained, spec.labels, vectors)
         # Least sure and typical first (density over all the project's records), diverse.
-        trained_on = max(int(entry.get("trained_on") or 0) for entry in trained)
         order, _ = active_order(margins(proba), vectors, embeddings, limit, embeddings[held],
-                                seed=stable_seed(project, task), labelled=trained_on)
+                                seed=stable_seed(project, task))
         picked, reasons = [], {}
         for j in order:
             top = np.argsort(-proba[j])[:2]

@@ -13,8 +13,7 @@ strategy orders them:
   near-duplicate (cosine similarity above `NEAR_DUPLICATE`) of a picked record. Once a
   model is trained, the records it is least sure of (margin between its two most probable
   labels, calibrated probabilities) weighted by how typical a record is (density: mean
-  cosine similarity to its nearest records, to a power that fades from 1 at the first
-  model to 0 at `DENSITY_FADE_LABELS` labels), kept diverse
+  cosine similarity to its nearest records, to the power `DENSITY_WEIGHT`), kept diverse
   inside each batch: a candidate too similar to one already picked (or held by the client)
   is passed over. The model is re-read on every call, so the order follows every training.
   A task without an active learner has no model to ask: it gets the "heuristics" order.
@@ -43,15 +42,9 @@ STRATEGIES = ("active", "heuristics", "random")
 DEFAULT_STRATEGY = "active"
 DEFAULT_MAX_CONFIDENCE = 0.8
 NEAR_DUPLICATE = 0.9  # cosine similarity above which two records count as near-duplicates
-# Uncertainty × density ** weight, the weight fading linearly from DENSITY_WEIGHT at the
-# first model to 0 at DENSITY_FADE_LABELS labels: while the model is poor its doubts are
-# mostly outliers and typical records teach more; with a few hundred labels a constant
-# weight over-weights dense clusters of easy records. On bench/labeling_quality.py's
-# splits (3 seeds, offline replay of the loop) constant 0.5 gave 0.645 / 0.672 accuracy at
-# 70 / 352 labels, this fade 0.641 / 0.683, plain margin 0.604 / 0.684, random 0.594 /
-# 0.684: within the noise of 3 seeds at 70, level with random at 352.
-DENSITY_WEIGHT = 1.0
-DENSITY_FADE_LABELS = 400
+# Uncertainty × density ** DENSITY_WEIGHT: 0.5 measured best of 0.25 / 0.5 / 1 on the bench
+# (1 over-weights dense clusters of easy records once a few hundred labels exist).
+DENSITY_WEIGHT = 0.5
 DENSITY_NEIGHBOURS = 20  # a record's density: mean similarity to this many nearest records
 # Density is computed for the least sure candidates only (weighting cannot lift a surer one
 # past this many) against at most this many reference records (seeded sample): bounded cost
@@ -271,11 +264,6 @@ def density(vectors: np.ndarray, references: np.ndarray, neighbours: int = DENSI
     return np.clip(out, 0.0, 1.0)
 
 
-def density_weight(labelled: int) -> float:
-    """The density exponent for a model trained on `labelled` labels (see DENSITY_FADE_LABELS)."""
-    return DENSITY_WEIGHT * max(0.0, 1.0 - labelled / DENSITY_FADE_LABELS)
-
-
 def informativeness(margin: np.ndarray, typical: np.ndarray | None,
                     weight: float = DENSITY_WEIGHT) -> np.ndarray:
     """How much labelling a record should teach the model, larger first: uncertainty (1 −
@@ -285,12 +273,9 @@ def informativeness(margin: np.ndarray, typical: np.ndarray | None,
 
 
 def active_order(margin: np.ndarray, vectors: np.ndarray, references: np.ndarray, limit: int,
-                 anchors: np.ndarray | None = None, seed: int = 0,
-                 labelled: int = 0) -> tuple[list[int], np.ndarray]:
+                 anchors: np.ndarray | None = None, seed: int = 0) -> tuple[list[int], np.ndarray]:
     """Up to `limit` candidate indices by density-weighted uncertainty, diverse within the
-    batch (`uncertainty_order` on −informativeness); `labelled`: the labels the model was
-    trained on, which sets the density weight (`density_weight`; 0 from
-    `DENSITY_FADE_LABELS` on, when density is not computed at all). Density is computed for the
+    batch (`uncertainty_order` on −informativeness). Density is computed for the
     `DENSITY_CANDIDATES` least sure candidates against at most `DENSITY_REFERENCES`
     references (a seeded sample); the others keep density 0 and so follow them. Returns
     the order and each candidate's informativeness."""
@@ -299,12 +284,8 @@ def active_order(margin: np.ndarray, vectors: np.ndarray, references: np.ndarray
     if len(refs) > DENSITY_REFERENCES:
         rng = np.random.default_rng(seed % (2 ** 32))
         refs = refs[np.sort(rng.choice(len(refs), DENSITY_REFERENCES, replace=False))]
-    weight = density_weight(labelled)
-    if weight <= 0:
-        score = informativeness(margin, None)
-        return uncertainty_order(-score, vectors, limit, anchors), score
     typical = np.zeros(len(margin))
     shortlist = np.argsort(margin, kind="stable")[:max(DENSITY_CANDIDATES, limit)]
     typical[shortlist] = density(np.asarray(vectors)[shortlist], refs)
-    score = informativeness(margin, typical, weight)
+    score = informativeness(margin, typical)
     return uncertainty_order(-score, vectors, limit, anchors), score

@@ -19,8 +19,7 @@ import pytest
 from stores.labeling import ProjectEnricher
 from stores.labeling.demo import LABELS, headlines
 from stores.labeling.learner import fit_count
-from stores.labeling.suggestions import (DENSITY_FADE_LABELS, DENSITY_WEIGHT, NEAR_DUPLICATE, active_order, density,
-                                        density_weight, informativeness, margins)
+from stores.labeling.suggestions import NEAR_DUPLICATE, density, informativeness, margins
 from tests.labeling_fixtures import embedder, service, store_client  # noqa: F401  (fixtures)
 
 VARIANTS = ("{}", "{} (updated)", "Update: {}")  # near-identical copies of one headline
@@ -93,9 +92,7 @@ def test_after_training_the_first_suggestions_are_the_least_sure_and_re_ranked_b
         margin = dict(zip(candidates, margins(predict_proba(weights, x))))
         # label-next weighs uncertainty by how typical a record is among all the project's records
         typical = dict(zip(candidates, density(x, vectors_of(embedder, records, list(records)))))
-        weight = density_weight(model["learners"]["learner"]["trained_on"])
-        score = {i: float(informativeness(np.array([margin[i]]), np.array([typical[i]]), weight)[0])
-                 for i in candidates}
+        score = {i: float(informativeness(np.array([margin[i]]), np.array([typical[i]]))[0]) for i in candidates}
         result = service.suggestions(project, "sentiment", "suggested", limit=8)
         page = [r["id"] for r in result["records"]]
         assert all(r["reason"].startswith("the model is least sure") for r in result["records"])
@@ -127,26 +124,6 @@ def test_after_training_the_first_suggestions_are_the_least_sure_and_re_ranked_b
                                                                 strategy="random")["records"]]
     assert {r["reason"] for r in service.suggestions(project, "sentiment", "suggested", limit=3,
                                                      strategy="random")["records"]} == {"random pick"}
-
-
-def test_the_density_weight_fades_as_labels_arrive_until_picks_are_plain_least_margin():
-    """Typical records first while the model is poor, plain uncertainty from
-    DENSITY_FADE_LABELS labels on (density over-weights easy dense clusters by then)."""
-    assert density_weight(0) == DENSITY_WEIGHT
-    assert DENSITY_WEIGHT > density_weight(100) > density_weight(300) > 0
-    assert density_weight(DENSITY_FADE_LABELS) == density_weight(5 * DENSITY_FADE_LABELS) == 0
-    rng = np.random.default_rng(7)
-    # A dense cluster of fairly unsure records and scattered outliers the model is least sure of.
-    centre = rng.normal(size=16)
-    dense = centre + 0.05 * rng.normal(size=(30, 16))
-    outliers = rng.normal(size=(10, 16)) * 3
-    vectors = np.vstack([dense, outliers])
-    margin = np.concatenate([np.full(30, 0.3) + 0.01 * rng.random(30), np.full(10, 0.1) + 0.01 * rng.random(10)])
-    few, _ = active_order(margin, vectors, vectors, 5, labelled=10)
-    many, score = active_order(margin, vectors, vectors, 5, labelled=DENSITY_FADE_LABELS)
-    assert all(i < 30 for i in few[:1])  # a typical record first while the model knows little
-    assert many == sorted(range(10, 40), key=lambda i: margin[i])[:5]  # then the least margins
-    assert np.allclose(score, 1.0 - margin)
 
 
 def rotten_tomatoes(n: int, seed: int = 0) -> list[dict]:

@@ -54,7 +54,7 @@ class RunProcessSource(Protocol):
     def start(self) -> None: ...
     def run(self, run_id: str, job: dict[str, Any] | None) -> RunProcess: ...  # None: end at once
     def health(self) -> dict[str, Any]: ...
-    def shutdown(self) -> list[RunProcess]: ...  # what is still running, for the caller to stop
+    def shutdown(self, timeout_s: float) -> None: ...  # after the launcher stopped the runs
 
 
 def _stdin_of(process: subprocess.Popen) -> IO[bytes]:
@@ -68,6 +68,14 @@ def _killpg(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _wait_or_kill(process: subprocess.Popen, timeout_s: float) -> None:
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process_tree.kill_tree(process.pid)
+        process.wait()
 
 
 # -- a process per run -------------------------------------------------------------
@@ -145,17 +153,17 @@ class SpareWorkers:
         threading.Thread(target=self._refill, name="wirework-spare", daemon=True).start()
         return SpawnedRun(process)
 
-    def shutdown(self) -> list[RunProcess]:
+    def shutdown(self, timeout_s: float) -> None:
+        """The waiting spare exits (its stdin closes); waited for, killed if it lingers."""
         with self._lock:
             self._closed = True
             spare, self._spare = self._spare, None
-        if spare is None:
-            return []
-        try:
-            _stdin_of(spare).close()
-        except OSError:
-            pass
-        return [SpawnedRun(spare)]
+        if spare is not None:
+            try:
+                _stdin_of(spare).close()
+            except OSError:
+                pass
+            _wait_or_kill(spare, timeout_s)
 
 
 # -- a fork per run ------------------------------------------------------------------
@@ -358,27 +366,18 @@ class ForkServer:
                 if handle is not None:
                     handle.finished(int(event["returncode"]))
 
-    def shutdown(self) -> list[RunProcess]:
+    def shutdown(self, timeout_s: float) -> None:
+        """The host kills what is left of its runs and exits once its stdin closes; it is
+        waited for (so no process of the server outlives `wirework up`), killed if it lingers."""
         with self._lock:
             self._closed = True
             host = self._host
-            running: list[RunProcess] = [h for h in self._runs.values() if h.pid is not None]
         if host is not None:
             try:
-                _stdin_of(host).close()  # the host kills what is left and exits
+                _stdin_of(host).close()
             except OSError:
                 pass
-        return running
-
-    def stop_host(self, timeout_s: float) -> None:
-        with self._lock:
-            host = self._host
-        if host is None:
-            return
-        try:
-            host.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process_tree.kill_tree(host.pid)
+            _wait_or_kill(host, timeout_s)
 
 
 def run_process_source(command: list[str], env: dict[str, str],

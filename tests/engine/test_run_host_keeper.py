@@ -23,4 +23,4 @@ def test_runs_waiting_for_a_host_that_never_starts_end_with_its_exit_code():
         assert result == [3]
         assert broken.health()["host_restarts"] >= HOST_START_ATTEMPTS
     finally:
-        broken.shutdown()
+        broken.shutdown(5.0)

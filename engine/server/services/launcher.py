@@ -272,5 +272,4 @@ class RunLauncher:
                 time.sleep(0.05)
             if process.returncode is None:
                 process.kill_tree()
-        for process in self._source.shutdown():
-            process.kill_tree()
+        self._source.shutdown(SHUTDOWN_GRACE_S)

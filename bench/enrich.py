@@ -31,7 +31,8 @@ Targets (issue 14): ratio ≥ 0.95; warm_first_record_s ≤ 0.5. Measured (CPU, 
 machine at load average 5–7, 2026-12-02): ratio 1.19 (pairs 0.85 / 1.19 / 1.37),
 cpu_ratio 0.94, warm_first_record_s 0.36, cached re-run 31,800 records/s; before the
 length-sorted big requests, batch-level scheduling and the small first chunk, idle: ratio
-0.68, first records 1.11 s. Runs unchanged on CUDA (both
+0.68, first records 1.11 s. At load ~2 at the end of that session: ratio 0.924 (pairs
+0.898 / 0.924 / 0.933), cpu_ratio 0.965, warm_first_record_s 0.31. Runs unchanged on CUDA (both
 sides pick the device with `pick_device`). Progress on stderr, JSON on stdout.
 """
 

@@ -16,7 +16,8 @@ def local_prefect_server() -> Iterator[str]:
     os.environ["WIREWORK_HOME"] = str(home)
     from engine.config.prefect_env import configure_prefect_env
     from engine.cli.prefect_supervisor import stop_process_group
-    from engine.cli.up import free_port, start_prefect_server, wait_healthy
+    from engine.cli.ports import free_port
+    from engine.cli.up import start_prefect_server, wait_healthy
 
     configure_prefect_env()
     port = free_port()

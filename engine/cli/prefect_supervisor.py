@@ -18,6 +18,11 @@ not outlive `wirework up` killed outright) is tied by Linux to the spawning *thr
 and this one lives as long as the supervisor.
 
 `health()` is what `/api/health` shows: the last check's result, never a new request.
+
+The port is only free when it is chosen: another process may bind it before the server
+does (CI runs many servers at once). A first start that fails while something else holds
+the port moves to a fresh port, up to `PORT_ATTEMPTS` times; no client knows the port
+yet, so `api_url` is read only after `wait_started()`.
 """
 
 from __future__ import annotations
@@ -33,20 +38,24 @@ from typing import Any, Callable
 
 import httpx
 
+from engine.cli.ports import port_is_free
+
 log = logging.getLogger("wirework.prefect")
 
 CHECK_EVERY_S = 1.0
 CHECK_TIMEOUT_S = 5.0
 UNHEALTHY_AFTER = 5  # failed checks in a row of a live process before it is restarted
+PORT_ATTEMPTS = 5  # first starts tried on fresh ports when another process took the port
 _MAX_BACKOFF_S = 30.0
 _STABLE_S = 60.0
 
 
 class PrefectSupervisor:
-    def __init__(self, spawn: Callable[[], subprocess.Popen], port: int, start_timeout_s: float):
-        self._spawn = spawn  # starts `prefect server start` on `port` (engine/cli/up.py)
+    def __init__(self, spawn: Callable[[int], subprocess.Popen], port: int, start_timeout_s: float,
+                 fresh_port: Callable[[], int] | None = None):
+        self._spawn = spawn  # starts `prefect server start` on the port it is given (engine/cli/up.py)
+        self._fresh_port = fresh_port  # a port free now, for a first start whose port was taken
         self.port = port
-        self.api_url = f"http://127.0.0.1:{port}/api"
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen | None = None
         self._healthy = threading.Event()
@@ -56,6 +65,10 @@ class PrefectSupervisor:
         self.first_error: str | None = None
         self.restarts = 0
         self.last_exit: str | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -92,10 +105,11 @@ class PrefectSupervisor:
     # -- the supervisor thread -----------------------------------------------------------
     def _supervise(self) -> None:
         backoff = 1.0
+        port_attempts = 1
         while not self._stopping.is_set():
             started = time.monotonic()
             try:
-                self._process = self._spawn()
+                self._process = self._spawn(self.port)
             except OSError as exc:
                 if self._fail_first(f"the Prefect server could not be started: {exc}"):
                     return
@@ -108,6 +122,12 @@ class PrefectSupervisor:
             if self._stopping.is_set():
                 return
             if not self._first_start.is_set():
+                if self._fresh_port is not None and port_attempts < PORT_ATTEMPTS and not port_is_free("127.0.0.1", self.port):
+                    taken, self.port = self.port, self._fresh_port()
+                    port_attempts += 1
+                    log.warning("port %d was taken by another process; starting the Prefect server on %d",
+                                taken, self.port)
+                    continue
                 self._fail_first(f"the Prefect server {why} while starting")
                 return
             if time.monotonic() - started > _STABLE_S:

@@ -8,7 +8,6 @@ import ctypes
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from engine.cli.ports import free_port, port_is_free
 from engine.config.paths import data_home
 from engine.config.prefect_env import configure_prefect_env
 
@@ -26,22 +26,6 @@ _PR_SET_PDEATHSIG = 1
 
 class StartupError(RuntimeError):
     pass
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def _die_with_parent() -> None:
@@ -137,24 +121,25 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
     prefect_api_url = prefect_api_url or os.environ.get("PREFECT_API_URL")
     try:
         if not prefect_api_url:
+            chosen_by_us = prefect_port is None  # a port the user named is not swapped for another
             prefect_port = prefect_port or (port + 1 if port_is_free("127.0.0.1", port + 1) else free_port())
             print(f"starting the Prefect server on 127.0.0.1:{prefect_port} (log: {home / 'prefect-server.log'})…",
                   flush=True)
             # A fresh auth string per `wirework up`: only this process and its children know
             # it. The supervisor's restarts keep it (and the port), so no client needs telling.
             auth_string = f"wirework:{secrets.token_urlsafe(32)}"
-            port_for_prefect = prefect_port
             from engine.cli.prefect_supervisor import PrefectSupervisor
 
             supervisor = PrefectSupervisor(
-                lambda: start_prefect_server(port_for_prefect, home / "prefect-server.log", auth_string),
-                prefect_port, PREFECT_START_TIMEOUT_S)
+                lambda on_port: start_prefect_server(on_port, home / "prefect-server.log", auth_string),
+                prefect_port, PREFECT_START_TIMEOUT_S,
+                fresh_port=free_port if chosen_by_us else None)
             supervisor.start()
             os.environ["PREFECT_API_AUTH_STRING"] = auth_string  # this process and its workers are clients
-            prefect_api_url = supervisor.api_url
             error = supervisor.wait_started()
             if error is not None:
                 raise StartupError(error)
+            prefect_api_url = supervisor.api_url  # after the start: a taken port moves it
         os.environ["PREFECT_API_URL"] = prefect_api_url
 
         from engine.server.app import create_app

@@ -110,7 +110,11 @@ def _warm_embeddings(ctx: ServerContext) -> None:
     enrichment run after a start does not wait ~10 s for it."""
     if ctx.embeddings is None or ctx.labeling is None:
         return
-    models = ctx.labeling.models_in_use()
+    try:
+        models = ctx.labeling.models_in_use()
+    except Exception as exc:  # e.g. the server stopped (and closed the database) first; warming is optional
+        log.warning("did not warm the embedding models: %s", exc)
+        return
     if not models:
         return
     client = EmbeddingServiceClient(ctx.embeddings.socket_path)

@@ -22,12 +22,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """Another process bound the port between choosing it and `wirework up` binding it."""
+
+
 class ServerProcess:
     """`wirework up` in a subprocess; its output goes to a log file in the data folder."""
 
     def __init__(self, home: Path, prefect_api_url: str | None, port: int | None = None,
                  flows: Path | None = ROOT / "flows", extra_env: dict | None = None, cwd: Path = ROOT):
         self.home = home
+        self._port_chosen_here = port is None  # a port picked here may be taken by a parallel test
         self.port = port or free_port()
         self.prefect_api_url = prefect_api_url
         self.flows = flows
@@ -37,7 +42,18 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / "server.log"
 
-    def start(self, timeout_s: float = 120.0) -> "ServerProcess":
+    def start(self, timeout_s: float = 120.0, attempts: int = 3) -> "ServerProcess":
+        for attempt in range(attempts):
+            try:
+                return self._start_once(timeout_s)
+            except PortTaken:
+                if not self._port_chosen_here or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout_s: float) -> "ServerProcess":
         env = dict(os.environ)
         env.pop("PREFECT_API_URL", None)
         env.update({"WIREWORK_HOME": str(self.home), "PYTHONUNBUFFERED": "1", **self.extra_env})
@@ -48,11 +64,17 @@ class ServerProcess:
             args += ["--flows", str(self.flows)]
         self.home.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
+        log_start = len(self.log())
         self.process = subprocess.Popen(args, env=env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"wirework up exited with {self.process.returncode}:\n{self.log()}")
+                self._log.close()
+                log = self.log()
+                this_start = log[log_start:]
+                if "is busy" in this_start or "address already in use" in this_start:
+                    raise PortTaken(f"port {self.port}:\n{log}")
+                raise RuntimeError(f"wirework up exited with {self.process.returncode}:\n{log}")
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
                     return self

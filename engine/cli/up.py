@@ -62,6 +62,21 @@ def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subproc
                             start_new_session=True, preexec_fn=_die_with_parent)
 
 
+def max_concurrent_runs(environ: Mapping[str, str], default: int) -> int:
+    """`WIREWORK_MAX_CONCURRENT_RUNS`, a whole number ≥ 1; anything else stops `wirework up`
+    with one line naming the variable (it used to be a traceback)."""
+    raw = environ.get("WIREWORK_MAX_CONCURRENT_RUNS", "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise StartupError(f"WIREWORK_MAX_CONCURRENT_RUNS must be a whole number of runs, 1 or more (got {raw!r})")
+    return value
+
+
 def wait_healthy(url: str, process: subprocess.Popen | None, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -116,6 +131,13 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
         print("✗ binding beyond this machine needs an explicitly configured API token: set WIREWORK_API_TOKEN "
               "(and WIREWORK_ALLOWED_HOSTS to the names clients use)", file=sys.stderr)
         return 1
+    from engine.server.services.launcher import DEFAULT_MAX_CONCURRENT
+
+    try:  # checked before anything starts
+        run_limit = max_concurrent_runs(os.environ, DEFAULT_MAX_CONCURRENT)
+    except StartupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
     configure_prefect_env()
     supervisor = None
     prefect_api_url = prefect_api_url or os.environ.get("PREFECT_API_URL")
@@ -144,13 +166,12 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
 
         from engine.server.app import create_app
         from engine.server.context import ServerSettings
-        from engine.server.services.launcher import DEFAULT_MAX_CONCURRENT
 
         allowed = {h.strip() for h in os.environ.get("WIREWORK_ALLOWED_HOSTS", "").split(",") if h.strip()}
         settings = ServerSettings(data_home=home, host=host, port=port, prefect_api_url=prefect_api_url,
                                   editor_dist=editor_dist(), seed_dir=seed_dir, allowed_hosts=allowed,
                                   api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
-                                  max_concurrent_runs=int(os.environ.get("WIREWORK_MAX_CONCURRENT_RUNS", DEFAULT_MAX_CONCURRENT)),
+                                  max_concurrent_runs=run_limit,
                                   prefect_supervisor=supervisor)
         config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         server = _quiet_exit_server()(config)

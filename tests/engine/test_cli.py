@@ -42,6 +42,14 @@ def test_validate_unreadable_file_exits_2(wirework_cmd, tmp_path):
     assert result.returncode == 2 and "not valid JSON" in result.stderr
 
 
+def test_up_with_a_run_limit_that_is_not_a_number_names_the_variable(wirework_cmd, cli_env, tmp_path):
+    env = {**cli_env, "WIREWORK_HOME": str(tmp_path), "WIREWORK_MAX_CONCURRENT_RUNS": "lots"}
+    result = run_cli(wirework_cmd, ["up", "--port", "0"], env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("✗ WIREWORK_MAX_CONCURRENT_RUNS must be a whole number of runs, "
+                                     "1 or more (got 'lots')")
+
+
 @pytest.mark.slow
 def test_run_sample_flow_prints_progress_and_summary(wirework_cmd, cli_env, wirework_home):
     result = run_cli(wirework_cmd, ["run", "flows/hello.json"], env=cli_env)

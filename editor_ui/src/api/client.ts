@@ -1,7 +1,8 @@
 /** The one place the editor talks HTTP to the wirework API. */
 import type { components } from "./schema";
 import type {
-  ImportResult, NodeLogs, NodeOutput, NodeTypeInfo, RecordPage, Run, RunDetail, RunStarted, RunStatus, ScheduleInfo,
+  ImportResult, NodeLogs, NodeOutput, NodeRecordsPage, NodeTypeInfo, RecordPage, RecordSide, Run, RunDetail, RunRequest,
+  RunStarted, RunStatus, ScheduleInfo,
   SecretInfo, StoreDetail, StoreInfo, ValidationResult, VersionInfo, Webhook, Workflow, WorkflowListItem,
   WorkflowWithProblems,
 } from "./types";
@@ -87,12 +88,20 @@ export const api = {
 
   startRun: (id: string, payload: unknown = null) =>
     request<RunStarted>("POST", `/api/workflows/${enc(id)}/runs`, { payload }),
+  /** A run with options: a partial run (`start_at` / `only` with `reuse_from`). */
+  startRunWith: (id: string, body: RunRequest) =>
+    request<RunStarted>("POST", `/api/workflows/${enc(id)}/runs`, { payload: null, ...body }),
   listRuns: (params: { workflow_id?: string; status?: RunStatus; limit?: number } = {}) =>
     request<Run[]>("GET", `/api/runs${query(params)}`),
   getRun: (runId: string) => request<RunDetail>("GET", `/api/runs/${enc(runId)}`),
   cancelRun: (runId: string) => request<components["schemas"]["CancelResponse"]>("POST", `/api/runs/${enc(runId)}/cancel`),
   nodeOutput: (runId: string, nodeId: string, offset = 0, limit = 50) =>
     request<NodeOutput>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/output${query({ offset, limit })}`),
+  /** A page of every record a node took in or put out in a run (limit at most 1000). */
+  nodeRecords: (runId: string, nodeId: string, side: RecordSide, offset = 0, limit = 50) =>
+    request<NodeRecordsPage>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/${side}${query({ offset, limit })}`),
+  nodeRecordsDownloadUrl: (runId: string, nodeId: string, side: RecordSide, format: "jsonl" | "csv" | "parquet") =>
+    `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/${side}/download${query({ format })}`,
   nodeLogs: (runId: string, nodeId: string) =>
     request<NodeLogs>("GET", `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/logs`),
 

@@ -8,17 +8,27 @@ import type { components } from "./schema";
 type Schemas = components["schemas"];
 
 export type Position = Schemas["PositionResponse"];
-export type NodeSpec = Schemas["NodeSpecResponse"];
+/**
+ * A node of the document. `pinned` (records a manual run emits instead of running the node)
+ * and `disabled` (input passed through unchanged) are issue 16's fields; declared here too
+ * so the editor reads them the same way whether or not the generated schema has them yet.
+ */
+export type NodeSpec = Schemas["NodeSpecResponse"] & { pinned?: Record<string, unknown>[] | null; disabled?: boolean };
 export type EdgeSpec = Schemas["EdgeSpecResponse"];
 export type Schedule = Schemas["ScheduleResponse"];
 /** A sticky note of the canvas, saved in the workflow document (the engine ignores it). */
 export type Note = Schemas["NoteResponse"];
 /** A workflow document as the server answers it (and takes it back on save). */
-export type Workflow = Schemas["WorkflowDocument"];
+export type Workflow = Omit<Schemas["WorkflowDocument"], "nodes"> & {
+  nodes: NodeSpec[];
+  /** Scheduled and webhook runs use pins too (default: only manual runs do). */
+  pins_in_triggered_runs?: boolean;
+};
 /** A saved workflow with the problems that keep it from running. */
 export type WorkflowWithProblems = Schemas["WorkflowResponse"];
 export type WorkflowListItem = Schemas["WorkflowSummaryResponse"];
-export type VersionInfo = Schemas["VersionResponse"];
+/** A saved version; `valid`/`errors` say whether it could run (servers before issue 16 omit them). */
+export type VersionInfo = Schemas["VersionResponse"] & { valid?: boolean; errors?: unknown };
 export type ScheduleInfo = Schemas["ScheduleInfoResponse"];
 export type Problem = Schemas["ProblemResponse"];
 export type ValidationResult = Schemas["ValidationResponse"];
@@ -54,7 +64,8 @@ export type NodeTypeInfo = Omit<Schemas["NodeTypeResponse"], "config_schema" | "
 };
 
 export type RunStatus = Schemas["RunStatus"];
-export type NodeStatus = Schemas["NodeStatus"];
+/** A node's status in a run; `reused` (output taken from an earlier run), `pinned` and `skipped` (disabled) are issue 16's. */
+export type NodeStatus = Schemas["NodeStatus"] | "reused" | "pinned" | "skipped";
 export type RunTrigger = Schemas["RunTriggerResponse"];
 export type NodeRunError = Schemas["NodeErrorResponse"];
 export type NodeRun = Schemas["NodeRunResponse"];
@@ -70,6 +81,22 @@ export type Run = Schemas["RunResponse"] & { nodes?: NodeRun[] };
 export type RunDetail = Schemas["RunDetailResponse"];
 export type RunStarted = Schemas["RunStartedResponse"];
 export type NodeOutput = Schemas["NodeOutputResponse"];
+/** Which records of a node in a run: what it took in or what it put out. */
+export type RecordSide = "input" | "output";
+/** A page of a node's input or output in a run (`offset`/`limit` over every record). */
+export interface NodeRecordsPage {
+  total: number;
+  records: Record<string, unknown>[];
+  offset?: number;
+}
+/** What `POST /api/workflows/{id}/runs` takes: a payload, and for a partial run where to start
+ * (`start_at`) or the one node to run (`only`), the rest reused from the run `reuse_from`. */
+export interface RunRequest {
+  payload?: unknown;
+  start_at?: string;
+  only?: string;
+  reuse_from?: string;
+}
 export type NodeLogs = Schemas["NodeLogsResponse"];
 
 export type StoreInfo = Schemas["StoreSummaryResponse"];

@@ -11,6 +11,7 @@ import { restoreVersion, showRun } from "./workflowSession";
 import { askConfirm } from "../ui/confirmDialog";
 import { hrefFor } from "../router";
 import { Skeleton } from "../ui/Skeleton";
+import { VersionDiffView } from "./VersionDiffView";
 
 type Tab = "details" | "schedule" | "runs" | "versions";
 
@@ -100,6 +101,7 @@ function VersionsTab() {
   const version = useEditor((s) => s.meta!.version);
   const [versions, setVersions] = useState<VersionInfo[]>([]);
   const [viewing, setViewing] = useState<Workflow | null>(null);
+  const [comparing, setComparing] = useState<{ before: number; after: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.listVersions(workflowId).then((v) => setVersions([...v].sort((a, b) => b.version - a.version)), (e) => setError(describeError(e)));
@@ -113,13 +115,24 @@ function VersionsTab() {
           <div className="modal-actions"><button type="button" onClick={() => setViewing(null)}>Close</button></div>
         </Modal>
       )}
+      {comparing && (
+        <VersionDiffView workflowId={workflowId} versions={versions} before={comparing.before} after={comparing.after}
+                         onClose={() => setComparing(null)} />
+      )}
       <ul className="run-list">
-        {versions.map((v) => (
-          <li key={v.version}>
-            <b>v{v.version}</b> <small className="muted">{formatTime(v.saved_at)}</small>
+        {versions.map((v, i) => (
+          <li key={v.version} data-testid={`version-${v.version}`}>
+            <b>v{v.version}</b> <small className="muted">{formatTime(v.saved_at)}</small>{" "}
+            <VersionValidity version={v} />
             <button type="button" className="small" onClick={() => {
               api.getVersion(workflowId, v.version).then((doc) => setViewing(doc), (e) => setError(describeError(e)));
             }}>View</button>
+            {versions.length > 1 && (
+              // Against the version before it (the oldest: against the newest); any two can be picked in the diff.
+              <button type="button" className="small" data-testid={`version-diff-${v.version}`} onClick={() => setComparing(
+                i + 1 < versions.length ? { before: versions[i + 1].version, after: v.version } : { before: v.version, after: versions[0].version },
+              )}>Diff</button>
+            )}
             {v.version === version ? <small> (current)</small> : (
               <button type="button" className="small" onClick={async () => {
                 if (await askConfirm({ title: `Restore version ${v.version}?`, message: "It becomes a new version; unsaved changes are dropped.", confirmLabel: "Restore" })) {
@@ -132,6 +145,28 @@ function VersionsTab() {
       </ul>
     </div>
   );
+}
+
+/** "invalid" with its errors when the server marked a saved version invalid (servers before issue 16 say nothing). */
+function VersionValidity({ version }: { version: VersionInfo }) {
+  if (version.valid === undefined || version.valid) return null;
+  const errors = Array.isArray(version.errors) ? version.errors : version.errors ? [version.errors] : [];
+  const text = errors.map(problemText).join("\n");
+  return (
+    <>
+      <span className="badge badge-failed" title={text || "invalid"} data-testid={`version-invalid-${version.version}`}>invalid</span>
+      {errors.length > 0 && <ul className="problems small">{errors.map((e, i) => <li key={i}>{problemText(e)}</li>)}</ul>}
+    </>
+  );
+}
+
+function problemText(problem: unknown): string {
+  if (typeof problem === "string") return problem;
+  if (problem && typeof problem === "object") {
+    const p = problem as { node?: string | null; message?: string };
+    if (p.message) return p.node ? `${p.node}: ${p.message}` : p.message;
+  }
+  return JSON.stringify(problem);
 }
 
 function WebhookInfo({ workflowId }: { workflowId: string }) {

@@ -51,7 +51,7 @@ test("a Runs page row opens the run: status, version, per-node results, logs; th
   await expect(page.getByTestId("run-node-last").locator("td").nth(6)).toHaveText("3"); // records in
   await make.click();
   await expect(page.getByTestId("run-node-logs")).toContainText("making 2");
-  await expect(page.getByTestId("run-node-detail").getByTestId("records-table").locator("tbody tr")).toHaveCount(3);
+  await expect(page.getByTestId("run-node-detail").getByTestId("records-output-table").locator("tbody tr")).toHaveCount(3);
 });
 
 test("a failed run's detail reads KeyError: 'missing' once, at the user's line", async ({ page, request }) => {

@@ -40,7 +40,7 @@ export function App() {
       </header>
       <main className="app-main">
         {route.page === "workflows" && <WorkflowsPage />}
-        {route.page === "editor" && <EditorPage key={route.workflowId} workflowId={route.workflowId} />}
+        {route.page === "editor" && <EditorPage key={route.workflowId} workflowId={route.workflowId} runId={route.runId} />}
         {route.page === "stores" && <StoresPage storeName={route.storeName} />}
         {route.page === "secrets" && <SecretsPage />}
         {route.page === "runs" && <RunsPage workflowId={route.workflowId} />}

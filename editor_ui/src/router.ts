@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 
 export type Route =
   | { page: "workflows" }
-  | { page: "editor"; workflowId: string }
+  | { page: "editor"; workflowId: string; runId?: string }
   | { page: "stores"; storeName?: string }
   | { page: "secrets" }
   | { page: "runs"; workflowId?: string }
@@ -15,7 +15,10 @@ const LABELING_TABS: readonly string[] = ["overview", "label", "heuristics", "we
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "workflows" && parts[1]) return { page: "editor", workflowId: parts[1] };
+  if (parts[0] === "workflows" && parts[1]) {
+    // `#/workflows/<id>/run/<run>`: the editor opened at a run (its results on the canvas, under a banner).
+    return parts[2] === "run" && parts[3] ? { page: "editor", workflowId: parts[1], runId: parts[3] } : { page: "editor", workflowId: parts[1] };
+  }
   if (parts[0] === "stores") return { page: "stores", storeName: parts[1] };
   if (parts[0] === "secrets") return { page: "secrets" };
   if (parts[0] === "runs") return { page: "runs", workflowId: parts[1] };
@@ -30,7 +33,7 @@ export function parseRoute(hash: string): Route {
 export function hrefFor(route: Route): string {
   switch (route.page) {
     case "editor":
-      return `#/workflows/${encodeURIComponent(route.workflowId)}`;
+      return `#/workflows/${encodeURIComponent(route.workflowId)}${route.runId ? `/run/${encodeURIComponent(route.runId)}` : ""}`;
     case "stores":
       return route.storeName ? `#/stores/${encodeURIComponent(route.storeName)}` : "#/stores";
     case "secrets":

@@ -67,6 +67,8 @@ export function query(params: Record<string, string | number | undefined | null>
 export const api = {
   health: () => request<components["schemas"]["HealthResponse"]>("GET", "/api/health"),
   nodeTypes: () => request<NodeTypeInfo[]>("GET", "/api/node-types"),
+  /** Sizes of the app database and the runs' data, and the retention in force. */
+  storage: () => request<components["schemas"]["StorageResponse"]>("GET", "/api/storage"),
 
   listWorkflows: () => request<WorkflowListItem[]>("GET", "/api/workflows"),
   getWorkflow: (id: string) => request<WorkflowWithProblems>("GET", `/api/workflows/${enc(id)}`),

@@ -16,6 +16,10 @@ export function cleanNodeSpec(node: Partial<NodeSpec> & { id: string; type: stri
     retry_delay_s: node.retry_delay_s ?? 0,
     timeout_s: node.timeout_s ?? null,
   };
+  // Issue 16's fields only when set: a document without pins or disabled nodes stays the same
+  // for a server that predates them (it refuses keys it does not know).
+  if (node.pinned) spec.pinned = node.pinned;
+  if (node.disabled) spec.disabled = true;
   return spec;
 }
 
@@ -43,5 +47,7 @@ export function cleanWorkflow(doc: Workflow): Workflow {
     memory_mb: doc.memory_mb ?? null, // the run's memory limit; kept through an editor save
     retry_crashed: doc.retry_crashed ?? 0, // crashed scheduled/webhook runs started again; kept the same way
     max_concurrent_runs: doc.max_concurrent_runs ?? null, // runs of this workflow at once; kept the same way
+    // Pins in scheduled and webhook runs too (issue 16); only when on, like the node fields above.
+    ...(doc.pins_in_triggered_runs ? { pins_in_triggered_runs: true } : {}),
   };
 }

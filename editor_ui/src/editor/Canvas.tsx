@@ -139,6 +139,7 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
         isValidConnection={isValidConnection}
         onNodeDragStart={() => useEditor.getState().beginGesture()}
         onNodeClick={(_, node) => useEditor.getState().inspect(node.type === "workflow" ? node.id : null)}
+        onNodeDoubleClick={(_, node) => node.type === "workflow" && useEditor.getState().openNodeDetail(node.id)}
         onPaneClick={() => useEditor.getState().inspect(null)}
         onPaneContextMenu={(event) => {
           event.preventDefault();

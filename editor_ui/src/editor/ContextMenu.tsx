@@ -22,7 +22,7 @@ export function ContextMenu({ menu, actions, onClose }: { menu: ContextMenuState
   return (
     <ul className="context-menu" role="menu" style={{ left: menu.x, top: menu.y }} data-testid="context-menu"
         onPointerDown={(e) => e.stopPropagation()}>
-      {menu.actionIds.map((id) => {
+      {menu.actionIds.filter((id) => actions.get(id).available?.() ?? true).map((id) => {
         const action = actions.get(id);
         return (
           <li key={id} role="menuitem" data-action={id} onClick={() => { onClose(); void action.run(); }}>

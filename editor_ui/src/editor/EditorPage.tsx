@@ -16,8 +16,10 @@ import type { ActionRegistry } from "./actions";
 import type { Draft } from "./localDrafts";
 import {
   discardDraft, exportDocument, openWorkflow, pasteNodes, restoreDraft, runWorkflow, scheduleAutosave, scheduleValidation,
-  selectionAsClipboardText, stopWatchingRun, watchWorkflowRuns,
+  selectionAsClipboardText, showRun, stopWatchingRun, watchWorkflowRuns,
 } from "./workflowSession";
+import { RunBanner } from "./RunBanner";
+import { NodeDetailView } from "./NodeDetailView";
 import { isActiveRun } from "../api/runEvents";
 import { useKeyboardActions } from "./useKeyboardActions";
 import { ResizablePanel } from "../ui/ResizablePanel";
@@ -39,15 +41,16 @@ function downloadJson(filename: string, data: unknown) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function EditorPage({ workflowId }: { workflowId: string }) {
+/** `runId`: opened "at this run" (from the run detail page): that run's results on the canvas, under a banner. */
+export function EditorPage({ workflowId, runId }: { workflowId: string; runId?: string }) {
   return (
     <ReactFlowProvider>
-      <EditorWorkspace workflowId={workflowId} />
+      <EditorWorkspace workflowId={workflowId} runId={runId} />
     </ReactFlowProvider>
   );
 }
 
-function EditorWorkspace({ workflowId }: { workflowId: string }) {
+function EditorWorkspace({ workflowId, runId }: { workflowId: string; runId?: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
@@ -57,6 +60,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   const meta = useEditor((s) => s.meta);
   const loaded = meta?.id === workflowId;
   const inspectedNodeId = useEditor((s) => s.inspectedNodeId);
+  const detailNodeId = useEditor((s) => s.detailNodeId);
   const revision = useEditor((s) => s.revision);
   const flow = useReactFlow();
   const importInput = useRef<HTMLInputElement>(null);
@@ -77,6 +81,12 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
       stopWatchingRun();
     };
   }, [workflowId]);
+
+  // Opened at a run: show it once the workflow is on the canvas.
+  useEffect(() => {
+    if (!loaded || !runId) return;
+    showRun(runId).catch((error) => useEditor.getState().showToast(`Could not show run ${runId} of ${workflowId}: ${describeError(error)}`, "error"));
+  }, [loaded, runId, workflowId]);
 
   // Every change to the document: validate on the server and keep a local draft (both debounced).
   useEffect(() => {
@@ -157,6 +167,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
   return (
     <div className="editor" data-testid="editor">
       <Toolbar actions={actions} />
+      <RunBanner />
       <div className="editor-body">
         <ResizablePanel id="palette" side="left" title="node palette" defaultWidth={220} min={160} max={420}>
           <div ref={paletteSearch} className="palette-wrap">
@@ -184,6 +195,7 @@ function EditorWorkspace({ workflowId }: { workflowId: string }) {
           onDiscard={() => { discardDraft(); setDraft(null); }}
         />
       )}
+      {detailNodeId && <NodeDetailView key={detailNodeId} nodeId={detailNodeId} onClose={() => useEditor.getState().closeNodeDetail()} />}
       {menu && <ContextMenu menu={menu} actions={actions} onClose={() => setMenu(null)} />}
       {helpOpen && <HelpDialog actions={actions} onClose={() => setHelpOpen(false)} />}
       {runSettingsOpen && <RunSettingsDialog onClose={() => setRunSettingsOpen(false)} />}

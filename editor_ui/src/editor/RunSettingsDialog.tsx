@@ -40,13 +40,16 @@ export function RunSettingsDialog({ onClose }: { onClose: () => void }) {
   const meta = useEditor((s) => s.meta)!;
   const updateMeta = useEditor((s) => s.updateMeta);
   const [text, setText] = useState<RunSettingsText>(() => runSettingsText(meta));
+  const [pinsInTriggered, setPinsInTriggered] = useState(!!meta.pins_in_triggered_runs);
   const { capacity } = useRunCapacity({ live: false });
   const parsed = parseRunSettings(text);
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
     if (!parsed.settings) return;
-    const patch = runSettingsPatch(meta, parsed.settings);
+    const patch: Partial<typeof meta> = runSettingsPatch(meta, parsed.settings);
+    // Off is left out of the document (undefined), as a document from before the setting had it.
+    if (pinsInTriggered !== !!meta.pins_in_triggered_runs) patch.pins_in_triggered_runs = pinsInTriggered || undefined;
     // No change, no edit: opening and applying must not mark the workflow unsaved.
     if (Object.keys(patch).length) updateMeta(patch);
     onClose();
@@ -71,6 +74,12 @@ export function RunSettingsDialog({ onClose }: { onClose: () => void }) {
             </label>
           );
         })}
+        <label className="inline">
+          <input type="checkbox" checked={pinsInTriggered} onChange={(e) => setPinsInTriggered(e.target.checked)}
+                 data-testid="run-setting-pins_in_triggered_runs" />
+          Pinned data in scheduled and webhook runs too
+        </label>
+        <span className="muted small">Off: only runs started here use pinned nodes' records; scheduled and webhook runs run every node.</span>
         <p className="muted small">Applied as an edit of this workflow: saved with Save, undone with Undo.</p>
         <div className="modal-actions">
           <button type="button" onClick={onClose}>Cancel</button>

@@ -19,8 +19,10 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
   if (hasProblem) classes.push("has-problem");
   if (selected) classes.push("selected");
   if (status) classes.push(`status-${status.status}`);
+  if (spec.disabled) classes.push("node-disabled");
   return (
-    <div className={classes.join(" ")} title={title} data-testid={`node-${id}`} data-status={status?.status ?? ""}>
+    <div className={classes.join(" ")} title={title} data-testid={`node-${id}`} data-status={status?.status ?? ""}
+         data-disabled={spec.disabled ? "true" : undefined}>
       {inputs !== "none" && <Handle type="target" position={Position.Left} />}
       {renaming ? <TitleInput initial={spec.label || spec.id} /> : (
         <div className="wf-node-title" onDoubleClick={(e) => { e.stopPropagation(); useEditor.getState().startRename(id); }}>
@@ -35,6 +37,12 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
             <span className="counts">{status.records_in} → {status.records_out ?? "…"}</span>
           )}
           {status.duration_s !== null && status.duration_s !== undefined && <span>{formatDuration(status.duration_s)}</span>}
+        </div>
+      )}
+      {(spec.pinned || spec.disabled) && (
+        <div className="wf-node-flags">
+          {spec.pinned && <span className="badge badge-pinned" data-testid={`node-pin-${id}`} title="Manual runs emit these pinned records instead of running the node">📌 {spec.pinned.length} pinned</span>}
+          {spec.disabled && <span className="badge badge-skipped" data-testid={`node-disabled-${id}`}>disabled</span>}
         </div>
       )}
       {hasProblem && <div className="wf-node-problem">{problems[0].message}</div>}

@@ -14,6 +14,8 @@ export interface EditorAction {
   /** Shortcuts that also fire while typing in an input (e.g. save). */
   global?: boolean;
   run: () => void | Promise<void>;
+  /** False when the action cannot apply now (menus leave it out); absent means always. */
+  available?: () => boolean;
 }
 
 export interface KeyLike {

@@ -32,6 +32,9 @@ export interface LiveRun {
   status: RunStatus;
   error: string | null;
   nodes: Record<string, LiveNodeRun>;
+  /** When it started and which saved version ran (from the run's detail; unknown until read). */
+  startedAt?: string | null;
+  workflowVersion?: number | null;
 }
 
 export interface SaveConflict {
@@ -58,6 +61,8 @@ export interface EditorState {
   validating: boolean;
   run: LiveRun | null;
   inspectedNodeId: string | null;
+  /** The node shown in the node detail view (double-click / Enter), if it is open. */
+  detailNodeId: string | null;
   /** The node whose title is being edited in place on the canvas (F2 / double-click). */
   renamingNodeId: string | null;
   conflict: SaveConflict | null;
@@ -94,6 +99,8 @@ export interface EditorState {
   addNote(position: { x: number; y: number }): string;
   updateNote(id: string, text: string): void;
   updateNodeSpec(id: string, patch: Partial<NodeSpec>, coalesceKey?: string): void;
+  /** The same patch on several nodes, as one undo step (e.g. disabling a selection). */
+  updateNodesSpec(ids: readonly string[], patch: Partial<NodeSpec>): void;
   updateMeta(patch: Partial<WorkflowMeta>, coalesceKey?: string): void;
   deleteSelection(): void;
   selectAll(): void;
@@ -106,6 +113,8 @@ export interface EditorState {
   undo(): void;
   redo(): void;
   inspect(nodeId: string | null): void;
+  openNodeDetail(nodeId: string): void;
+  closeNodeDetail(): void;
   startRename(nodeId: string): void;
   /** End the in-place rename: a string is the new label (empty: back to the id), null cancels. */
   finishRename(label: string | null): void;
@@ -120,6 +129,8 @@ export interface EditorState {
   startLiveRun(runId: string): void;
   applyRunEvent(kind: string, payload: Record<string, unknown>): void;
   applyRunDetail(run: Run): void;
+  /** The canvas stops showing a run's results. */
+  clearRun(): void;
 }
 
 const history = new UndoStack<Snapshot>();
@@ -207,6 +218,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     validating: false,
     run: null,
     inspectedNodeId: null,
+    detailNodeId: null,
     renamingNodeId: null,
     conflict: null,
     wireHint: null,
@@ -228,7 +240,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         revision, savedRevision: revision, problems: [], problemsByNode: {},
         // Not yet checked by the server: the toolbar says "checking…" rather than "valid".
         validating: true,
-        inspectedNodeId: null, renamingNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
+        inspectedNodeId: null, detailNodeId: null, renamingNodeId: null, conflict: null, run: null, canUndo: false, canRedo: false,
       });
     },
 
@@ -361,6 +373,16 @@ export const useEditor = create<EditorState>()((set, get) => {
       });
     },
 
+    updateNodesSpec(ids, patch) {
+      const targets = new Set(ids);
+      record();
+      changed({
+        nodes: get().nodes.map((n) =>
+          targets.has(n.id) && isWorkflowNode(n) ? { ...n, data: { spec: { ...n.data.spec, ...patch } } } : n,
+        ),
+      });
+    },
+
     updateMeta(patch, coalesceKey) {
       const meta = get().meta;
       if (!meta) return;
@@ -455,6 +477,15 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     inspect(nodeId) {
       set({ inspectedNodeId: nodeId });
+    },
+
+    openNodeDetail(nodeId) {
+      const node = get().nodes.find((n) => n.id === nodeId);
+      if (node && isWorkflowNode(node)) set({ detailNodeId: nodeId, inspectedNodeId: nodeId });
+    },
+
+    closeNodeDetail() {
+      set({ detailNodeId: null });
     },
 
     startRename(nodeId) {
@@ -553,7 +584,16 @@ export const useEditor = create<EditorState>()((set, get) => {
       if (!run || run.runId !== detail.id) return;
       const nodes = { ...run.nodes };
       for (const node of detail.nodes ?? []) nodes[node.node_id] = node;
-      set({ run: { ...run, status: detail.status, error: detail.error, nodes } });
+      set({
+        run: {
+          ...run, status: detail.status, error: detail.error, nodes,
+          startedAt: detail.started_at ?? run.startedAt ?? null, workflowVersion: detail.workflow_version ?? run.workflowVersion ?? null,
+        },
+      });
+    },
+
+    clearRun() {
+      set({ run: null });
     },
   };
 });

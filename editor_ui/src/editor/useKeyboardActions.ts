@@ -8,11 +8,17 @@ function isTyping(target: EventTarget | null): boolean {
   return el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable;
 }
 
+/** Enter on a button, link or disclosure activates it: it is not the editor's shortcut there. */
+function activatesControl(event: KeyboardEvent): boolean {
+  const el = event.target as HTMLElement | null;
+  return event.key === "Enter" && !!el && (el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY" || el.getAttribute("role") === "separator");
+}
+
 export function useKeyboardActions(actions: ActionRegistry, servedElsewhere: Set<string>, enabled: boolean): void {
   useEffect(() => {
     if (!enabled) return;
     const onKeyDown = (event: KeyboardEvent) => {
-      if (document.querySelector(".modal-backdrop")) return;
+      if (document.querySelector(".modal-backdrop") || activatesControl(event)) return;
       const action = actions.forKey(event, isTyping(event.target));
       if (!action || servedElsewhere.has(action.id)) return;
       event.preventDefault();

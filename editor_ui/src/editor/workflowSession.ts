@@ -5,11 +5,12 @@
  */
 import { api, ApiError, describeError } from "../api/client";
 import { followAllRunEvents, followRunEvents, isActiveRun } from "../api/runEvents";
-import type { Workflow } from "../api/types";
+import type { Problem, RunRequest, Workflow } from "../api/types";
 import { clipboardToText, copySelection, parseClipboardText, type ClipboardContent } from "../graph/clipboard";
 import { cleanWorkflow } from "../api/workflowDoc";
 import { clearDraft, loadDraft, sameContent, saveDraft, takeLegacyNotes, type Draft } from "./localDrafts";
 import { selectDirty, useEditor } from "./editorStore";
+import { isWorkflowNode } from "./flowDoc";
 
 const store = useEditor;
 
@@ -197,21 +198,129 @@ async function pollRun(runId: string): Promise<void> {
   }
 }
 
-/** Run the workflow as saved: unsaved changes are saved first (a run names a version). */
-export async function runWorkflow(payload: unknown = null): Promise<void> {
+/** "node X: message" for the first problems, for a refusal's toast. */
+export function problemsText(problems: readonly Problem[], shown = 3): string {
+  const parts = problems.slice(0, shown).map((p) => `${p.node ? `node ${p.node}: ` : ""}${p.message}${p.line ? ` (line ${p.line})` : ""}`);
+  return parts.join("; ") + (problems.length > shown ? `; and ${problems.length - shown} more` : "");
+}
+
+/**
+ * Before a run, unsaved changes are saved (a run names a version), but only once the server
+ * says they are valid: an invalid workflow is refused here, and no new version is saved.
+ */
+async function saveValidForRun(): Promise<boolean> {
   const state = store.getState();
-  if (!state.meta) return;
-  if (selectDirty(state) && !(await saveWorkflow())) return;
+  if (!state.meta || !selectDirty(state)) return !!state.meta;
+  let problems: Problem[];
   try {
-    const { run_id } = await api.startRun(state.meta.id, payload);
+    problems = (await api.validate(state.document())).problems;
+  } catch (error) {
+    state.showToast(`Not run: could not validate ${state.meta.name || state.meta.id}: ${describeError(error)}`, "error");
+    return false;
+  }
+  store.getState().setProblems(problems);
+  if (problems.length) {
+    state.showToast(`Not run, nothing saved: ${state.meta.name || state.meta.id} has ${problems.length} problem(s): ${problemsText(problems)}`, "error");
+    return false;
+  }
+  return saveWorkflow();
+}
+
+async function startAndFollow(body: RunRequest, what: string): Promise<void> {
+  const meta = store.getState().meta;
+  if (!meta) return;
+  try {
+    const { run_id } = await api.startRunWith(meta.id, body);
     store.getState().startLiveRun(run_id);
     watchRun(run_id);
   } catch (error) {
-    store.getState().showToast(`Run failed to start: ${describeError(error)}`, "error");
+    // A 422 names what is missing (e.g. a node the reused run has no output of): shown as it is.
+    store.getState().showToast(`${what} of ${meta.name || meta.id} did not start: ${describeError(error)}`, "error");
   }
 }
 
-/** Show a past run's per-node results on the canvas. */
+/** Run the workflow as saved: unsaved changes are validated, then saved first. */
+export async function runWorkflow(payload: unknown = null): Promise<void> {
+  if (!(await saveValidForRun())) return;
+  await startAndFollow({ payload }, "The run");
+}
+
+/**
+ * The run whose outputs a partial run reuses: the run the canvas shows, else the workflow's
+ * latest run; null (and a toast saying why) when there is none.
+ */
+async function runToReuse(): Promise<string | null> {
+  const state = store.getState();
+  if (!state.meta) return null;
+  const shown = state.run;
+  if (shown && !isActiveRun(shown.status)) return shown.runId;
+  try {
+    const [latest] = await api.listRuns({ workflow_id: state.meta.id, limit: 1 });
+    if (latest && !isActiveRun(latest.status)) return latest.id;
+  } catch (error) {
+    state.showToast(`Could not find a run of ${state.meta.id} to reuse: ${describeError(error)}`, "error");
+    return null;
+  }
+  state.showToast(`${state.meta.name || state.meta.id} has no finished run yet: run it once, then its outputs can be reused`, "error");
+  return null;
+}
+
+/**
+ * A partial run from node `nodeId`: `start_at` runs it and everything downstream, `only` runs
+ * just it; the nodes upstream are not executed, their outputs come from `reuseFrom` (default:
+ * the run shown, else the latest).
+ */
+export async function runPartial(nodeId: string, mode: "start_at" | "only", reuseFrom?: string): Promise<void> {
+  const reuse = reuseFrom ?? (await runToReuse());
+  if (!reuse) return;
+  if (!(await saveValidForRun())) return;
+  await startAndFollow({ [mode]: nodeId, reuse_from: reuse }, mode === "only" ? `Running node ${nodeId} alone` : `The run from node ${nodeId}`);
+}
+
+/** Records a pin may hold at most: a pin lives in the workflow document, which every save sends. */
+export const MAX_PINNED_RECORDS = 10_000;
+
+/**
+ * Pin a node's output of a past run: its records become the node's `pinned` field, an
+ * ordinary edit (one undo step, saved with Save); manual runs then emit them instead of
+ * running the node.
+ */
+export async function pinOutput(nodeId: string, runId: string): Promise<void> {
+  const state = store.getState();
+  try {
+    const first = await api.nodeRecords(runId, nodeId, "output", 0, 1000);
+    if (first.total > MAX_PINNED_RECORDS) {
+      state.showToast(`Not pinned: node ${nodeId} put out ${first.total} records in run ${runId}; a pin holds at most ${MAX_PINNED_RECORDS}`, "error");
+      return;
+    }
+    const records = [...first.records];
+    while (records.length < first.total) {
+      const page = await api.nodeRecords(runId, nodeId, "output", records.length, 1000);
+      if (!page.records.length) break;
+      records.push(...page.records);
+    }
+    store.getState().updateNodeSpec(nodeId, { pinned: records });
+    store.getState().showToast(`Pinned ${records.length} record(s) of run ${runId} on node ${nodeId}: save to keep the pin`);
+  } catch (error) {
+    state.showToast(`Could not pin the output of node ${nodeId} in run ${runId}: ${describeError(error)}`, "error");
+  }
+}
+
+/** Drop a node's pin (one undo step); `undefined`, not null, so the field leaves the document. */
+export function unpinNode(nodeId: string): void {
+  store.getState().updateNodeSpec(nodeId, { pinned: undefined });
+}
+
+/** Disable the given nodes, or enable them when they all are disabled already (one undo step each way). */
+export function toggleDisabled(nodeIds: readonly string[]): void {
+  const state = store.getState();
+  const specs = state.nodes.filter(isWorkflowNode).filter((n) => nodeIds.includes(n.id)).map((n) => n.data.spec);
+  if (!specs.length) return;
+  const enable = specs.every((spec) => spec.disabled);
+  state.updateNodesSpec(nodeIds, { disabled: enable ? undefined : true });
+}
+
+/** Show a past run's per-node results on the canvas (a banner names the run, its time and version). */
 export async function showRun(runId: string): Promise<void> {
   liveRun?.close();
   store.getState().startLiveRun(runId);
@@ -248,6 +357,12 @@ export function watchWorkflowRuns(workflowId: string): { close(): void } {
 export function stopWatchingRun(): void {
   liveRun?.close();
   liveRun = null;
+}
+
+/** The canvas stops showing a run. */
+export function closeRun(): void {
+  stopWatchingRun();
+  store.getState().clearRun();
 }
 
 // The clipboard: the system clipboard when the page may use it, else this tab's memory.

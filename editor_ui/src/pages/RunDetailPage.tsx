@@ -1,15 +1,19 @@
 /**
  * One run in detail (`#/run/<id>`, opened from a Runs page row): its status, the workflow
- * version it ran and when, what started it, its error, and per node (in the workflow's
- * order) status, attempts, timings, records in/out and error; a node's row opens its
- * logs and output. Everything comes from the runs API; an active run is re-read until it ends.
+ * version it ran and when, what started it, its error, a timeline of its nodes (start and
+ * duration), and per node (in the workflow's order) status (reused, pinned and skipped
+ * included), attempts, timings, records in/out and error; a node's row opens its logs and
+ * every record of its input and output, paged. "Open in editor at this run" shows the run
+ * on the canvas under a banner. Everything comes from the runs API; an active run is re-read
+ * until it ends.
  */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
 import { isActiveRun } from "../api/runEvents";
-import type { NodeLogs, NodeOutput, NodeRun, RunDetail, Workflow } from "../api/types";
+import type { NodeLogs, NodeRun, RunDetail, Workflow } from "../api/types";
 import { hrefFor } from "../router";
-import { RecordsTable } from "../ui/RecordsTable";
+import { RunRecords } from "../ui/RunRecords";
+import { RunGantt } from "./RunGantt";
 import { Skeleton } from "../ui/Skeleton";
 import { formatDuration, formatTime, nodeErrorText, runDurationSeconds, triggerKind } from "../ui/format";
 
@@ -77,6 +81,17 @@ export function RunDetailPage({ runId }: { runId: string }) {
         <dt>Run id</dt><dd className="small">{run.id}</dd>
         {run.error && <><dt>Error</dt><dd className="error" data-testid="run-error">{run.error}</dd></>}
       </dl>
+      <div className="run-summary-actions">
+        <a className="button" href={hrefFor({ page: "editor", workflowId: run.workflow_id, runId: run.id })} data-testid="open-in-editor"
+           title="The editor with this run's results on the canvas, under a banner naming the run, its time and its version">Open in editor at this run</a>
+      </div>
+      {nodes.length > 0 && (
+        <>
+          <h2>Timeline</h2>
+          <RunGantt run={run} nodes={nodes} labelOf={(id) => specs.get(id)?.label || id}
+                    onPick={(id) => { setOpen(id); document.querySelector(`[data-testid="run-node-${CSS.escape(id)}"]`)?.scrollIntoView({ block: "nearest" }); }} />
+        </>
+      )}
       <h2>Nodes</h2>
       {nodes.length === 0 ? <p className="muted">No node has started yet.</p> : (
         <table className="list" data-testid="run-nodes">
@@ -100,7 +115,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
                 </tr>,
                 expanded && (
                   <tr key={`${n.node_id}-detail`} className="expanded">
-                    <td colSpan={9}><NodeRunDetail runId={run.id} node={n} /></td>
+                    <td colSpan={9}><NodeRunDetail runId={run.id} node={n} name={spec?.label || n.node_id} /></td>
                   </tr>
                 ),
               ];
@@ -112,22 +127,14 @@ export function RunDetailPage({ runId }: { runId: string }) {
   );
 }
 
-/** A node's logs and output sample, read when its row is opened. */
-function NodeRunDetail({ runId, node }: { runId: string; node: NodeRun }) {
+/** A node's logs and every record of its input and output (paged), read when its row is opened. */
+function NodeRunDetail({ runId, node, name }: { runId: string; node: NodeRun; name: string }) {
   const [logs, setLogs] = useState<NodeLogs | null>(null);
-  const [output, setOutput] = useState<NodeOutput | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
     let alive = true;
-    Promise.allSettled([api.nodeLogs(runId, node.node_id), api.nodeOutput(runId, node.node_id)]).then(([l, o]) => {
-      if (!alive) return;
-      if (l.status === "fulfilled") setLogs(l.value);
-      if (o.status === "fulfilled") setOutput(o.value);
-      else if (node.status === "completed") setProblem(describeError(o.reason));
-      setLoaded(true);
-    });
+    api.nodeLogs(runId, node.node_id).then((l) => alive && setLogs(l), () => undefined).finally(() => alive && setLoaded(true));
     return () => {
       alive = false;
     };
@@ -135,12 +142,14 @@ function NodeRunDetail({ runId, node }: { runId: string; node: NodeRun }) {
 
   if (!loaded) return <Skeleton rows={3} label="Loading the node's logs" />;
   return (
-    <div className="run-node-detail" data-testid="run-node-detail">
+    <div className="run-node-detail" data-testid="run-node-detail" onClick={(e) => e.stopPropagation()}>
       {node.error?.source_line && <pre className="run-error">{node.error.line}: {node.error.source_line}</pre>}
       <h4>Logs</h4>
       {logs?.logs ? <pre className="logs" data-testid="run-node-logs">{logs.logs}</pre> : <p className="muted small">No log lines.</p>}
-      {problem && <p className="error">{problem}</p>}
-      {output && <><h4>Output</h4><RecordsTable records={output.records} total={output.total} /></>}
+      <div className="run-node-data">
+        <div><h4>Input</h4><RunRecords key={`in:${node.status}`} runId={runId} nodeId={node.node_id} side="input" nodeName={name} /></div>
+        <div><h4>Output</h4><RunRecords key={`out:${node.status}`} runId={runId} nodeId={node.node_id} side="output" nodeName={name} /></div>
+      </div>
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { hrefFor, navigate } from "../router";
 import { Skeleton } from "../ui/Skeleton";
 import { formatDuration, formatTime, runDurationSeconds, triggerKind } from "../ui/format";
 import { RunCapacityLine } from "./RunCapacityLine";
+import { RunDataLine } from "./RunDataLine";
 import { RunChart } from "./RunChart";
 import { finalNodeIds, finalRecordsOut, type RunPoint } from "./runChart";
 
@@ -80,6 +81,7 @@ export function RunsPage({ workflowId }: { workflowId?: string }) {
     <div className="page" data-testid="runs-page">
       <h1>Runs</h1>
       <RunCapacityLine />
+      <RunDataLine />
       <div className="row">
         <select value={workflowId ?? ""} onChange={(e) => navigate({ page: "runs", workflowId: e.target.value || undefined })}>
           <option value="">All workflows</option>

@@ -7,6 +7,7 @@ describe("hash routes", () => {
     for (const route of [
       { page: "workflows" as const },
       { page: "editor" as const, workflowId: "my-flow" },
+      { page: "editor" as const, workflowId: "my-flow", runId: "3f2a-9c" },
       { page: "stores" as const, storeName: "news_items" },
       { page: "stores" as const },
       { page: "secrets" as const },

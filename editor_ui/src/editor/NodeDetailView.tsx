@@ -113,7 +113,7 @@ export function NodeDetailView({ nodeId, onClose }: { nodeId: string; onClose: (
           content: (
             <section className="detail-pane">
               <h3>Input</h3>
-              {runId ? <RunRecords key={dataKey} runId={runId} nodeId={nodeId} side="input" nodeName={name} /> : <NoRun />}
+              {runId ? <RunRecords key={`input:${dataKey}`} runId={runId} nodeId={nodeId} side="input" nodeName={name} /> : <NoRun />}
             </section>
           ),
         },
@@ -133,8 +133,8 @@ export function NodeDetailView({ nodeId, onClose }: { nodeId: string; onClose: (
             <section className="detail-pane">
               <h3>Output {nodeRun && <NodeResult node={nodeRun} />}</h3>
               {nodeRun?.error && <NodeError node={nodeRun} />}
-              {runId ? <RunRecords key={dataKey} runId={runId} nodeId={nodeId} side="output" nodeName={name} /> : <NoRun />}
-              {runId && <NodeLogsBox key={dataKey} runId={runId} nodeId={nodeId} />}
+              {runId ? <RunRecords key={`output:${dataKey}`} runId={runId} nodeId={nodeId} side="output" nodeName={name} /> : <NoRun />}
+              {runId && <NodeLogsBox key={`logs:${dataKey}`} runId={runId} nodeId={nodeId} />}
             </section>
           ),
         },

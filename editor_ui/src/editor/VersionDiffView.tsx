@@ -121,15 +121,20 @@ function NodeDiffCard({ node }: { node: NodeDiff }) {
   );
 }
 
+/** A field's diff lists this many lines until asked for all (a pin of 1,000 records is ~6,000 lines). */
+const SHOWN_LINES = 400;
+
 function FieldDiff({ change }: { change: FieldChange }) {
   const rows = useMemo(() => diffLines(valueText(change.before), valueText(change.after)), [change]);
+  const [all, setAll] = useState(false);
   const stats = diffStats(rows);
+  const shown = all ? rows : rows.slice(0, SHOWN_LINES);
   return (
     <div className="field-diff" data-testid={`field-diff-${change.field}`}>
       <div className="field-diff-name"><code>{change.field}</code> <small className="muted">−{stats.removed} +{stats.added}</small></div>
       <table className="line-diff">
         <tbody>
-          {rows.map((row, i) => (
+          {shown.map((row, i) => (
             <tr key={i} className={`diff-${row.kind}`}>
               <td className="ln">{row.left?.number ?? ""}</td>
               <td className={`code ${row.left && row.kind !== "same" ? "side-removed" : ""}`}>{row.left?.text ?? ""}</td>
@@ -139,6 +144,9 @@ function FieldDiff({ change }: { change: FieldChange }) {
           ))}
         </tbody>
       </table>
+      {shown.length < rows.length && (
+        <button type="button" className="small" onClick={() => setAll(true)}>Show all {rows.length} lines ({rows.length - shown.length} more)</button>
+      )}
     </div>
   );
 }

@@ -9,6 +9,7 @@ its `secrets` field are resolved when it runs and read by the code as `secrets["
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -17,6 +18,7 @@ from pydantic import Field
 from stores import NAME_PATTERN
 
 from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
+from .parallelism import Parallelism, parallelism_field
 from .secret_values import resolve_secret
 from .user_code import UserFunction, UserSecrets, compile_problems, load_user_function, run_generator
 
@@ -52,11 +54,13 @@ def _secrets_field() -> Any:
 class MapConfig(NodeConfig):
     code: str = _code_field(_MAP_EXAMPLE)
     secrets: list[SecretName] = _secrets_field()
+    parallelism: Parallelism | None = parallelism_field()
 
 
 class YieldConfig(NodeConfig):
     code: str = _code_field(_YIELD_EXAMPLE)
     secrets: list[SecretName] = _secrets_field()
+    parallelism: Parallelism | None = parallelism_field()
 
 
 class AggregateConfig(NodeConfig):
@@ -79,6 +83,33 @@ def _as_record(value: Any, fn: UserFunction, source_id: str | None, fallback_id:
     return value
 
 
+def map_records(fn: UserFunction, records: Iterable[Record]) -> list[Record]:
+    """python.map over `records` (the serial path, and each partition of the parallel one)."""
+    func = fn.func
+    out: list[Record] = []
+    append = out.append
+    record: Record = {}
+    try:
+        # Hot loop: keep it free of per-record bookkeeping beyond the call itself.
+        for record in records:
+            result = func(record)
+            if result is not None:
+                if type(result) is dict and type(result.get("id")) is str:
+                    append(result)
+                else:
+                    append(_as_record(result, fn, record.get("id"), record.get("id")))
+    except NodeError:
+        raise
+    except Exception as exc:
+        raise fn.error_from(exc, record.get("id")) from exc
+    return out
+
+
+def yield_records(fn: UserFunction, records: Iterable[Record], check_cancelled: Callable[[], None]) -> list[Record]:
+    """python.yield over `records` (the serial path, and each partition of the parallel one)."""
+    return run_generator(fn, records, lambda item, source_id: _as_record(item, fn, source_id, None), check_cancelled)
+
+
 class _PythonNode(NodeType):
     config: MapConfig | YieldConfig | AggregateConfig
 
@@ -97,6 +128,20 @@ class _PythonNode(NodeType):
     def _function(self, ctx: NodeContext) -> UserFunction:
         return load_user_function(self.config.code, self.node_id, secrets=self._secrets(ctx))
 
+    def _parallelism(self) -> Parallelism | None:
+        return getattr(self.config, "parallelism", None)  # python.aggregate has no such option
+
+    def _run_in_partitions(self, ctx: NodeContext, kind: str, records: list[Record]) -> list[Record]:
+        option = self._parallelism()
+        assert option is not None
+        # Imported here: Dask and prefect-dask cost ~1 s to import, paid only by a run that asks for them.
+        from .parallel_map import run_in_partitions
+
+        secrets = self._secrets(ctx)
+        # Loaded here too, so code whose module body fails stops the node before any cluster starts.
+        load_user_function(self.config.code, self.node_id, secrets=secrets)
+        return run_in_partitions(ctx, kind, self.config.code, secrets, option, records)
+
 
 class PythonMap(_PythonNode):
     type = "python.map"
@@ -106,25 +151,9 @@ class PythonMap(_PythonNode):
     Config = MapConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        fn = self._function(ctx)
-        func = fn.func
-        out: list[Record] = []
-        append = out.append
-        record: Record = {}
-        try:
-            # Hot loop: keep it free of per-record bookkeeping beyond the call itself.
-            for record in records:
-                result = func(record)
-                if result is not None:
-                    if type(result) is dict and type(result.get("id")) is str:
-                        append(result)
-                    else:
-                        append(_as_record(result, fn, record.get("id"), record.get("id")))
-        except NodeError:
-            raise
-        except Exception as exc:
-            raise fn.error_from(exc, record.get("id")) from exc
-        return out
+        if self._parallelism() is not None:
+            return self._run_in_partitions(ctx, "map", records)
+        return map_records(self._function(ctx), records)
 
 
 class PythonYield(_PythonNode):
@@ -135,9 +164,9 @@ class PythonYield(_PythonNode):
     Config = YieldConfig
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
-        fn = self._function(ctx)
-        return run_generator(fn, records, lambda item, source_id: _as_record(item, fn, source_id, None),
-                             ctx.check_cancelled)
+        if self._parallelism() is not None:
+            return self._run_in_partitions(ctx, "yield", records)
+        return yield_records(self._function(ctx), records, ctx.check_cancelled)
 
 
 class PythonAggregate(_PythonNode):

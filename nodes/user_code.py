@@ -11,7 +11,7 @@ mapping `secrets` (`UserSecrets`); an undeclared name is a KeyError saying how t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -115,7 +115,7 @@ def load_user_function(code: str, node_id: str, entry: str = ENTRY_POINT,
     return UserFunction(loaded, node_id)
 
 
-def run_generator(fn: UserFunction, records: list[dict], to_record: Callable[[Any, str | None], dict],
+def run_generator(fn: UserFunction, records: Iterable[dict], to_record: Callable[[Any, str | None], dict],
                   check_cancelled: Callable[[], None], check_every: int = 1000) -> list[dict]:
     """Call a Kern-style `def node(record)` generator on each record (a returned dict or
     list is accepted too) and collect `to_record(item, source_record_id)` for every item;

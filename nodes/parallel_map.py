@@ -51,7 +51,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect_dask import DaskTaskRunner
 
-from .base import NodeContext, NodeError, Record
+from .base import NodeContext, NodeError, Record, RunCancelled
 from .parallelism import Parallelism, partition_bounds
 from .python_nodes import map_records, yield_records
 from .secret_values import SecretMask
@@ -259,7 +259,7 @@ def run_in_partitions(ctx: NodeContext, kind: str, code: str, secrets: UserSecre
             except PartitionFailed as failed:
                 print(failed.logs, end="")
                 raise _node_error(ctx, failed) from None
-            except NodeError:
+            except (NodeError, RunCancelled):
                 raise
             except Exception as exc:  # the partition never returned: its worker died, the cluster is gone…
                 raise NodeError(f"partition {job.number} of {job.count} (input records {job.offset}–"

@@ -6,8 +6,11 @@ option values refused by validation, and partitions inside the run's sandbox."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
+import time
 import uuid
 
 import pytest
@@ -127,6 +130,32 @@ def test_a_good_address_and_no_option_are_valid():
     wf = workflow([parallel("m", "python.map", MAP, {"engine": "dask", "partitions": 8, "address": "tcp://10.0.0.5:8786"}),
                    node("s", "python.map", MAP)], [])
     assert validate_workflow(wf) == []
+
+
+@in_process
+def test_a_cancel_stops_the_wait_and_the_clusters_workers():
+    from multiprocessing import forkserver, resource_tracker
+
+    from nodes import NodeContext, RunCancelled
+    from nodes.parallel_map import run_in_partitions
+    from nodes.parallelism import Parallelism
+    from nodes.user_code import UserSecrets
+
+    before = set(process_tree.descendants(os.getpid()))
+    ctx = NodeContext(workflow_id="wf", run_id="run", node_id="slow", logger=logging.getLogger("test"), trigger={})
+    sleepy = "def node(record):\n    import time\n    time.sleep(60)\n    return record\n"
+    cancel = threading.Timer(1.0, ctx.cancel_event.set)  # what the run process does at SIGTERM
+    cancel.start()
+    started = time.monotonic()
+    with pytest.raises(RunCancelled):
+        run_in_partitions(ctx, "map", sleepy, UserSecrets({}, "slow"), Parallelism(engine="dask", partitions=2),
+                          [{"id": "a"}, {"id": "b"}])
+    assert time.monotonic() - started < 30  # not the 60 s the partitions sleep
+    # The forkserver and multiprocessing's resource tracker stay for the run's next cluster
+    # (the run's end kills them); the cluster's processes are gone.
+    helpers = {forkserver._forkserver._forkserver_pid, resource_tracker._resource_tracker._pid}
+    left = [pid for pid in process_tree.descendants(os.getpid()) if pid not in before | helpers]
+    assert left == [], [open(f"/proc/{pid}/cmdline").read() for pid in left]
 
 
 # Runs through a real `wirework up`: the run process is in bubblewrap, so the partitions' workers are too.

@@ -27,7 +27,7 @@ RUN_DATA_DIR = "run-data"
 
 
 def run_data_dir(home: Path, run_id: str) -> Path:
-    """Where one run's data files live (`run-data/<run id>/` in the data folder). Nothing
-    writes there yet (per-node run data is issue 16); the history pruner
+    """Where one run's data files live (`run-data/<run id>/` in the data folder): every
+    node's output (issue 16, engine/model/run_data_files.py); the history pruner
     (engine/server/services/history_pruner.py) is the one place that deletes it."""
     return home / RUN_DATA_DIR / run_id

@@ -32,7 +32,9 @@ from stores.client import StoreClient, StoreSecrets
 from engine.execution import node_logs, process_tree
 from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
+from engine.execution.run_data import RunDataSink, RunDataWriter
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
+from engine.model.run_plan import node_inputs
 from engine.model.runs import NodeResult, RunInfo, trigger_record, utcnow
 from engine.model.statuses import NodeStatus, RunStatus
 from engine.model.validation import build_graph, ensure_valid, instantiate
@@ -60,6 +62,12 @@ class RunEnvironment:
     # Wraps the execution of a run's nodes, in the flow's own thread: the worker turns
     # SIGTERM into the run's cancellation there (engine/execution/worker.py).
     run_scope: Callable[["ActiveRun"], ContextManager[None]] | None = None
+    # Where every node's output is kept (engine/execution/run_data.py); None: nowhere.
+    run_data: RunDataSink | None = None
+    # A partial run (engine/model/run_plan.py PartialPlan.to_job()): which nodes execute,
+    # which take their output from this run's data (the API linked it there from the run
+    # reused), which do not run. None: every node executes.
+    partial: dict | None = None
 
 
 _environment_lock = threading.Lock()
@@ -115,6 +123,10 @@ class ActiveRun:
         # Every secret any node of this run resolved: a value a node passes on in its records
         # is masked in what downstream nodes leave behind (error, logs, sample) too.
         self.mask = SecretMask()
+        self.data = RunDataWriter(run_id, env.run_data, self.mask) if env.run_data is not None else None
+        # Pinned nodes emit their records in manual runs; in scheduled and webhook runs only
+        # when the workflow opts in.
+        self.use_pins = trigger.get("trigger") == "manual" or workflow.pins_in_triggered_runs
 
     def cancel(self) -> None:
         """Ask the run to stop: nodes that check stop with RunCancelled, nodes not yet
@@ -132,6 +144,21 @@ class ActiveRun:
         for source, _, _ in upstream:
             records.extend(self.outputs[(source, node_id)])
         return records
+
+    def shortcut(self, node_id: str, records: list[Record]) -> tuple[NodeStatus, list[Record]] | None:
+        """The output of a node that does not run its code: a disabled node passes its input
+        through, a pinned one emits (a copy of) its pinned records; None: it runs."""
+        spec = self.specs[node_id]
+        if spec.disabled:
+            return NodeStatus.SKIPPED, records
+        if spec.pinned is not None and self.use_pins:
+            return NodeStatus.PINNED, _copy_records(spec.pinned)
+        return None
+
+    def keep(self, node_id: str, records: list[Record]) -> None:
+        """Hand a node's output to the run data writer (a snapshot, taken now)."""
+        if self.data is not None:
+            self.data.submit(node_id, records)
 
     def publish(self, node_id: str, records: list[Record]) -> None:
         """Hand a node's output to each consumer; consumers after the first get their own
@@ -166,6 +193,9 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         trigger=active.trigger, store_client=env.store_client, secrets=env.secrets,
         cancel_event=active.cancel_event, mask=active.mask,
     )
+    shortcut = active.shortcut(node_id, records)
+    if shortcut is not None:
+        return _finish_without_running(active, node_id, attempt, records, *shortcut)
     node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
     try:
         with node_logs.capture(log):
@@ -202,6 +232,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         raise NodeError(f"{type(exc).__name__}: {exc}", node_id=node_id, exception_type=type(exc).__name__) from exc
     if not isinstance(output, list):
         output = list(output)
+    active.keep(node_id, output)
     active.publish(node_id, output)
     with active.lock:
         active.finished.add(node_id)
@@ -218,6 +249,42 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         records_out=len(output), sample=sample, logs=logs,
     ))
     return len(output)
+
+
+def _finish_without_running(active: ActiveRun, node_id: str, attempt: int, records: list[Record],
+                            status: NodeStatus, output: list[Record]) -> int:
+    """A skipped (disabled) or pinned node: its output is published and kept like any
+    other, it has no success actions, no logs and nothing to retry."""
+    active.keep(node_id, output)
+    active.publish(node_id, output)
+    with active.lock:
+        active.finished.add(node_id)
+        active.success_actions[node_id] = []
+    sample = snapshot(output)
+    active.env.observer.node_finished(NodeResult(
+        run_id=active.run_id, node_id=node_id, status=status, attempts=attempt,
+        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
+        records_out=len(output), sample=active.mask.value(sample) if active.mask else sample, logs="",
+    ))
+    return len(output)
+
+
+def _reuse_outputs(active: ActiveRun, reused: list[str], counts: dict[str, int]) -> None:
+    """A partial run's reused nodes: their outputs, read back from this run's data (linked
+    there by the API from the run they come from), published as if they had just run."""
+    env = active.env
+    for node_id in reused:
+        if env.run_data is None:
+            raise RuntimeError("this process keeps no run data: it cannot reuse outputs of an earlier run")
+        output = env.run_data.read_output(active.run_id, node_id)
+        active.publish(node_id, output)
+        with active.lock:
+            active.finished.add(node_id)
+        sample = snapshot(output)
+        env.observer.node_finished(NodeResult(
+            run_id=active.run_id, node_id=node_id, status=NodeStatus.REUSED, records_in=counts.get(node_id, 0),
+            records_out=len(output), sample=active.mask.value(sample) if active.mask else sample, logs="",
+        ))
 
 
 def _run_with_deadline(active: ActiveRun, node_id: str, fn: Callable[[], Any], timeout_s: float,
@@ -276,7 +343,10 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     env.observer.run_started(RunInfo(
         run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=record,
         node_ids=[n.id for n in model.nodes], prefect_flow_run_id=str(prefect_run.id) if prefect_run else None,
+        inputs=node_inputs(model),
     ))
+    partial = env.partial
+    executed = set(partial["execute"]) if partial else set(active.specs)
     node_logs.install()
     futures: dict[str, PrefectFuture] = {}
     import networkx as nx
@@ -285,9 +355,22 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
         return not active.cancel_event.is_set()  # a cancelled run never retries a node
 
     with env.run_scope(active) if env.run_scope is not None else contextlib.nullcontext():
-        for node_id in nx.lexicographical_topological_sort(active.graph, key=_order_key(model)):
+        order = list(nx.lexicographical_topological_sort(active.graph, key=_order_key(model)))
+        if partial:
+            try:
+                _reuse_outputs(active, [n for n in order if n in set(partial["reuse"])],
+                               partial.get("records_in") or {})
+            except Exception as exc:  # e.g. the reused data went missing since the run was started
+                reuse_error = f"the outputs to reuse could not be read: {type(exc).__name__}: {exc}"
+                env.observer.run_finished(run_id, RunStatus.FAILED, reuse_error, utcnow())
+                raise WorkflowRunFailed(f'workflow "{model.id}" run {run_id}: {reuse_error}') from None
+            for node_id in partial["not_run"]:
+                env.observer.node_finished(NodeResult(run_id=run_id, node_id=node_id, status=NodeStatus.NOT_RUN))
+        for node_id in order:
+            if node_id not in executed:
+                continue
             spec = active.specs[node_id]
-            upstream = [futures[p] for p in active.graph.predecessors(node_id)]
+            upstream = [futures[p] for p in active.graph.predecessors(node_id) if p in futures]
             futures[node_id] = node_task.with_options(
                 name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
                 retry_delay_seconds=spec.retry_delay_s, retry_condition_fn=retry_unless_cancelled,
@@ -313,6 +396,8 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
         except Exception as exc:  # e.g. the store is gone: the run must not count as done
             status, error = RunStatus.FAILED, f'finishing node "{node_id}" failed: {type(exc).__name__}: {exc}'
             failed = [node_id]
+    if active.data is not None:
+        active.data.close()  # all of the run's data is stored before its end is reported
     env.observer.run_finished(run_id, status, error, utcnow())
     if status == RunStatus.CANCELLED:
         return Cancelled(message=f'workflow "{model.id}" run {run_id}: {error}')  # the flow run's own state

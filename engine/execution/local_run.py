@@ -8,11 +8,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from stores.client import StoreClient, StoreSecrets
 
 from engine.execution.executor import RunEnvironment, run_graph, set_environment
+from engine.execution.run_data import LocalRunData
 from engine.model.workflow import Workflow
 from engine.execution.run_events import ObserverGroup, RunObserver
 from engine.model.runs import NodeResult, RunInfo, RunSummary, trigger_record, utcnow
@@ -55,14 +57,17 @@ def run_workflow(
     store_client: StoreClient | None = None,
     secrets: StoreSecrets | None = None,
     trigger: str = "manual",
+    data_home: Path | None = None,
 ) -> RunSummary:
-    """Run `workflow` once in this process through Prefect and return its summary."""
+    """Run `workflow` once in this process through Prefect and return its summary; with
+    `data_home`, every node's output is kept in its `run-data/` (engine/execution/run_data.py)."""
     run_id = str(uuid.uuid4())
     collector = RunCollector()
     group = ObserverGroup(collector, app_db, *(observers or []))
     set_environment(RunEnvironment(observer=group, store_client=store_client, secrets=secrets,
                                    workflow=workflow.model_dump(mode="json"),
-                                   trigger=trigger_record(run_id, trigger, payload)))
+                                   trigger=trigger_record(run_id, trigger, payload),
+                                   run_data=LocalRunData(data_home) if data_home is not None else None))
     try:
         state = run_graph(workflow.id, run_id=run_id, return_state=True)
     finally:

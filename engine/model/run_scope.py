@@ -33,6 +33,8 @@ def scope_of(run_id: str, workflow: Workflow, registry: NodeRegistry | None = No
     stores: set[str] = set()
     projects: set[str] = set()
     for spec in workflow.nodes:
+        if spec.disabled:
+            continue  # a disabled node never runs: it reaches nothing (and its config may be unfinished)
         references = instantiate(registry.get(spec.type), spec.id, spec.config).references()
         secrets |= references.secrets
         stores |= references.stores

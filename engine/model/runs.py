@@ -34,6 +34,9 @@ class RunInfo:
     node_ids: list[str]
     started_at: datetime = field(default_factory=utcnow)
     prefect_flow_run_id: str | None = None
+    # Per node, the upstream nodes whose outputs it receives, in order (run_plan.node_inputs):
+    # how a node's input is read back from its run's data.
+    inputs: dict[str, list[str]] | None = None
 
 
 @dataclass

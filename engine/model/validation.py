@@ -114,6 +114,8 @@ def validate_workflow(workflow: Workflow, registry: NodeRegistry | None = None) 
             continue
         if node_type.input_mode() == "none" and node.id in graph and graph.in_degree(node.id) > 0:
             problems.append(Problem("source_has_input", f'"{node.type}" is a source and cannot have inputs', node=node.id))
+        if node.disabled:
+            continue  # it passes its input through and never runs: an unfinished config is fine
         try:
             instance = instantiate(node_type, node.id, node.config)
         except ValidationError as exc:

@@ -18,6 +18,7 @@ from stores import NAME_PATTERN, Invalid  # names end up in file names, table na
 # Node ids are referenced by edges and shown in the editor; keep them URL-safe.
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 DEFAULT_NODE_TIMEOUT_S = 3600.0
+MAX_PINNED_RECORDS = 10_000  # pinned records live in every saved version of the document
 
 
 class Position(BaseModel):
@@ -39,6 +40,13 @@ class NodeSpec(BaseModel):
     retry_delay_s: float = Field(default=0.0, ge=0.0, le=3600.0)
     # None: the engine's default (DEFAULT_NODE_TIMEOUT_S), so runaway user code always ends.
     timeout_s: float | None = Field(default=None, gt=0.0, le=86400.0)
+    pinned: list[dict[str, Any]] | None = Field(
+        default=None, max_length=MAX_PINNED_RECORDS,
+        description="records a manual run emits instead of running the node (status `pinned`); scheduled "
+                    "and webhook runs ignore them unless the workflow's `pins_in_triggered_runs` is on. "
+                    "null: not pinned")
+    disabled: bool = Field(default=False, description="the node passes its input through unchanged instead of "
+                                                      "running (status `skipped`); its config is not checked")
 
     @property
     def title(self) -> str:
@@ -102,6 +110,10 @@ class Workflow(BaseModel):
         default=None, ge=1, le=1000,
         description="at most this many runs of this workflow at once (more wait, queued, in order); "
                     "default: only the server's limit (WIREWORK_MAX_CONCURRENT_RUNS)")
+
+    pins_in_triggered_runs: bool = Field(
+        default=False, description="scheduled and webhook runs emit pinned nodes' records too "
+                                   "(default: only manual runs use pins)")
 
     def node(self, node_id: str) -> NodeSpec:
         for node in self.nodes:

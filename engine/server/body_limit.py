@@ -9,7 +9,9 @@ without one (chunked), while it streams in, so it is never held whole.
 Two kinds of route keep their own, different limit:
 - uploads (`…/upload`, multipart) take up to the upload limit (200 MB), since a whole
   CSV or Parquet file is one body; Starlette spools it to disk, not memory;
-- webhooks (`/hooks/…`) check theirs in the route (1 MB, `ServerSettings.webhook_max_bytes`).
+- webhooks (`/hooks/…`) check theirs in the route (1 MB, `ServerSettings.webhook_max_bytes`);
+- a part of a run's data (`PUT /api/internal/runs/…/output/N`, a run token for its own run
+  only) takes up to 256 MB: parts are ~16 MB, a single record may be larger.
 A run's record upserts (`POST /api/stores/{name}/records` with a run token) meet the same
 limit as a user's: a run is user code, and its token must not buy an unbounded body. A
 `store.write` node sends its batch as one all-or-nothing request, so a batch above the
@@ -34,6 +36,8 @@ UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 _MULTIPART_SLACK = 1024 * 1024  # boundaries and part headers around the uploaded file
 _HOOKS = "/hooks/"
 _UPLOAD = re.compile(r"^/api/stores/[^/]+/upload$")
+_RUN_DATA_PART = re.compile(r"^/api/internal/runs/[^/]+/nodes/[^/]+/output/\d{1,6}$")
+RUN_DATA_PART_MAX_BYTES = 256 * 1024 * 1024
 
 
 def max_body_bytes(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
@@ -76,6 +80,8 @@ class BodyLimitMiddleware:
             return None
         if _UPLOAD.match(path):
             return self.upload_max_bytes + _MULTIPART_SLACK, "an upload"
+        if _RUN_DATA_PART.match(path):  # ~16 MB each (engine/model/run_data_files.py), more for one huge record
+            return max(self.max_bytes, RUN_DATA_PART_MAX_BYTES), "a part of a run's data"
         return self.max_bytes, "the request body"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -54,6 +54,7 @@ class ServerContext:
     labeling: Any = None  # stores.labeling.LabelingService
     embeddings: Any = None  # engine.embedding.supervisor.EmbeddingSupervisor (None: no service)
     pruner: HistoryPruner | None = None  # set when the server starts
+    run_data: Any = None  # services/run_data.py RunDataService: every node's records of every run
 
 
 def get_context(request: Request) -> ServerContext:

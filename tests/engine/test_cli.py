@@ -65,9 +65,13 @@ def test_run_sample_flow_prints_progress_and_summary(wirework_cmd, cli_env, wire
         [run] = db.list_runs(workflow_id="hello")
         assert run["status"] == "completed"
         summary_node = next(n for n in db.get_run(run["id"])["nodes"] if n["node_id"] == "summary")
-        assert summary_node["sample"][0]["text"] == "2 positive, 1 neutral, 2 negative headlines"
+        assert summary_node["records_out"] == 1 and summary_node["sample"] is None  # metadata only
     finally:
         db.close()
+    from engine.execution.run_data import LocalRunData
+
+    [summary] = LocalRunData(wirework_home).read_output(run["id"], "summary")  # every record, in run-data/
+    assert summary["text"] == "2 positive, 1 neutral, 2 negative headlines"
 
 
 @pytest.mark.slow
@@ -106,9 +110,11 @@ def test_run_passes_payload_to_sources(wirework_cmd, cli_env, tmp_path, wirework
     db = AppDatabase(wirework_home / "app.duckdb")
     try:
         [run] = db.list_runs(workflow_id="echo")
-        assert db.get_run(run["id"])["nodes"][0]["sample"] == [{"id": "e", "ticker": "ACME"}]
     finally:
         db.close()
+    from engine.execution.run_data import LocalRunData
+
+    assert LocalRunData(wirework_home).read_output(run["id"], "echo") == [{"id": "e", "ticker": "ACME"}]
 
 
 @pytest.mark.slow

@@ -133,7 +133,10 @@ def test_run_history_rows_are_written(app_db):
     nodes = {n["node_id"]: n for n in run["nodes"]}
     assert nodes["talk"]["records_in"] == 3 and nodes["talk"]["records_out"] == 3
     assert nodes["talk"]["logs"].splitlines() == ["seen s0", "seen s1", "seen s2"]
-    assert [r["id"] for r in nodes["talk"]["sample"]] == ["s0", "s1", "s2"]
+    # The app database keeps metadata only (issue 16): the records are the run data's, and
+    # the in-process summary keeps its small preview.
+    assert nodes["talk"]["sample"] is None and [r["id"] for r in summary.nodes["talk"].sample] == ["s0", "s1", "s2"]
+    assert run["inputs"] == {"src": [], "talk": ["src"]}
     assert nodes["talk"]["duration_s"] >= 0
 
 

@@ -36,8 +36,15 @@ def test_the_server_prunes_on_its_period_and_at_start(prefect_api_url, tmp_path)
                                  and s, 15, "a prune with nothing to delete")
             assert storage["retention"] == {"keep_runs_per_workflow": 3, "keep_days": 30, "prune_every_s": 1}
             assert storage["runs"] == 3 and storage["node_runs"] == 3
-            assert storage["app_db_bytes"] > 0 and storage["run_data_bytes"] == 0
-            assert storage["total_bytes"] == storage["app_db_bytes"] + storage["app_db_wal_bytes"]
+            # Each run kept its node's output in run-data/<run id>/ (issue 16): the pruned
+            # runs' folders went with their rows, the size counts the three left.
+            folders = {p.name for p in (home / "run-data").iterdir()}
+            assert folders == set(started[2:])
+            assert storage["app_db_bytes"] > 0 and storage["run_data_bytes"] > 0
+            assert storage["total_bytes"] == (storage["app_db_bytes"] + storage["app_db_wal_bytes"]
+                                              + storage["run_data_bytes"])
+            assert api.get("/api/run-data").json() == {"total_bytes": storage["run_data_bytes"], "runs": 3}
+            assert api.get(f"/api/runs/{started[-1]}/nodes/a/output").json()["total"] == 1
     finally:
         assert server.stop() == 0
     # Started again keeping 1 run, pruning only at start: pruned before anyone asks.
@@ -48,6 +55,7 @@ def test_the_server_prunes_on_its_period_and_at_start(prefect_api_url, tmp_path)
             wait_until(lambda: api.get("/api/storage").json()["last_prune"], 15, "the prune at start")
             assert _runs(api, wf_id) == [started[-1]]
             assert api.get("/api/storage").json()["last_prune"]["runs_deleted"] == 2
+            assert [p.name for p in (home / "run-data").iterdir()] == [started[-1]]
             # And on request, with nothing left to prune.
             answer = api.post("/api/storage/prune")
             assert answer.status_code == 200 and answer.json()["runs_deleted"] == 0

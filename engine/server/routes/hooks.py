@@ -7,7 +7,9 @@ import hmac
 import orjson
 from fastapi import APIRouter, Depends, Request
 
+from engine.model.validation import WorkflowInvalid
 from engine.server.db.workflows import WorkflowNotFound
+from engine.server.services.labeling_checks import server_problems
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.schemas.errors import error_responses
@@ -43,4 +45,8 @@ async def webhook(workflow_id: str, token: str, request: Request,
         payload = orjson.loads(body) if body.strip() else None
     except orjson.JSONDecodeError:
         raise ApiError(422, "invalid_request", "the webhook body must be JSON") from None
-    return RunStartedResponse(run_id=ctx.runs.start(ctx.repo.get(workflow_id), "webhook", payload))
+    workflow = ctx.repo.get(workflow_id)
+    problems = server_problems(workflow, ctx.labeling, ctx.stores)
+    if problems:  # an invalid saved version never runs (issue 16), also what only the server sees
+        raise WorkflowInvalid(workflow.id, problems)
+    return RunStartedResponse(run_id=ctx.runs.start(workflow, "webhook", payload))

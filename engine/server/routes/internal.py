@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from engine.server.context import ServerContext, get_context
@@ -51,6 +52,31 @@ def _apply_all(ctx: ServerContext, run_id: str, pairs: list[tuple[Any, Any]]) ->
         ctx.runs.apply_events(run_id, pairs)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ApiError(422, "invalid_request", f"a run event was refused (none of its batch was kept): {exc}") from None
+
+
+@router.put("/runs/{run_id}/nodes/{node_id}/output/{part}", status_code=204)
+async def put_run_data(run_id: str, node_id: str, part: int, request: Request,
+                       ctx: ServerContext = Depends(require_internal)) -> Response:
+    """One Arrow IPC part of a node's output (engine/execution/run_data.py), written to
+    `run-data/<run id>/<node id>/` (services/run_data.py)."""
+    if not 0 <= part < 1_000_000:
+        raise ApiError(422, "invalid_request", "a part number is 0 to 999999")
+    data = await request.body()
+    await run_in_threadpool(ctx.run_data.store_part, run_id, node_id, part, data)
+    return Response(status_code=204)
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/output")
+def get_run_data(run_id: str, node_id: str, ctx: ServerContext = Depends(require_internal)) -> StreamingResponse:
+    """A node's output in this run as JSON lines: what a partial run reuses (linked into its
+    folder when it was started)."""
+    run = ctx.db.get_run(run_id)
+    if run is None:
+        raise ApiError(404, "not_found", f'no run "{run_id}"')
+    files = ctx.run_data.records(run, {"node_id": node_id, "status": "completed"}, "output")
+    if files is None:
+        raise ApiError(404, "not_found", f'run {run_id} keeps no output of node "{node_id}"')
+    return StreamingResponse(ctx.run_data.jsonl(files), media_type="application/x-ndjson")
 
 
 @router.get("/workflows/{workflow_id}")

@@ -7,20 +7,23 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+from typing import Literal
 
 from engine.model.statuses import RunStatus
-from engine.model.validation import WorkflowInvalid, validate_workflow
+from engine.model.validation import WorkflowInvalid
 from engine.server.services.runs import ACTIVE_STATUSES, RunNotFound
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.routes.workflow_body import WorkflowBodyRoute
 from engine.server.schemas.common import MAX_COUNT
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
-from engine.server.services.labeling_checks import labeling_problems
+from engine.server.services.labeling_checks import server_problems
+from engine.server.services.run_data import FORMATS
 from engine.server.schemas.runs import (
-    CancelResponse, NodeLogsResponse, NodeOutputResponse, RunCreate, RunDetailResponse, RunDocumentCreate,
-    RunResponse, RunStartedResponse,
+    CancelResponse, NodeLogsResponse, NodeOutputResponse, RunCreate, RunDataResponse, RunDetailResponse,
+    RunDocumentCreate, RunResponse, RunStartedResponse,
 )
 
 router = APIRouter(prefix="/api", tags=["runs"], route_class=WorkflowBodyRoute,
@@ -46,12 +49,27 @@ def _node(run: dict, node_id: str) -> dict:
     raise ApiError(404, "not_found", f'run {run["id"]} has no node "{node_id}"')
 
 
-@router.post("/workflows/{workflow_id}/runs", status_code=202)
+@router.post("/workflows/{workflow_id}/runs", status_code=202, responses=error_responses(422))
 def start_run(workflow_id: str, body: RunCreate | None = Body(None), ctx: ServerContext = Depends(get_context)
               ) -> RunStartedResponse:
+    """Run the saved workflow now (its current version). A workflow with problems — also a
+    store, secret, labeling project or task it names that does not exist — is refused 422
+    `workflow_invalid`, naming the workflow, each node and what is missing.
+
+    Partial runs: `{"start_at": node, "reuse_from": run}` executes that node and everything
+    downstream; `{"only": node, "reuse_from": run}` that node alone. The nodes that feed
+    them are not executed: their outputs are taken from run `reuse_from` (status `reused`);
+    the rest is `not_run`. An unknown node or run, a run of another workflow, or one that
+    lacks a needed output (it failed there, or its data was pruned) is refused 422
+    `invalid_partial_run` naming what is missing."""
     workflow = ctx.repo.get(workflow_id)
-    _refuse_labeling_problems(ctx, workflow)
-    run_id = ctx.runs.start(workflow, "manual", body.payload if body is not None else None)
+    _refuse_problems(ctx, workflow)
+    body = body or RunCreate.model_validate({})
+    if body.start_at is not None or body.only is not None:
+        run_id = ctx.runs.start_partial(workflow, start_at=body.start_at, only=body.only, reuse_from=body.reuse_from,
+                                        payload=body.payload)
+    else:
+        run_id = ctx.runs.start(workflow, "manual", body.payload)
     return RunStartedResponse(run_id=run_id)
 
 
@@ -59,17 +77,18 @@ def start_run(workflow_id: str, body: RunCreate | None = Body(None), ctx: Server
 def run_document(body: RunDocumentCreate, ctx: ServerContext = Depends(get_context)) -> RunStartedResponse:
     """Run a workflow document as given, without saving it (`wirework run FILE` while a
     server is up; the history keeps the document's id and version)."""
-    _refuse_labeling_problems(ctx, body.workflow)
+    _refuse_problems(ctx, body.workflow)
     return RunStartedResponse(run_id=ctx.runs.start(body.workflow, "manual", body.payload))
 
 
-def _refuse_labeling_problems(ctx: ServerContext, workflow) -> None:
-    """A run the API starts is refused, like any invalid workflow, when a labeling.enrich
-    node's task reads a field no record has (labeling_checks.py); RunService itself cannot
-    see labeling projects."""
-    extra = labeling_problems(workflow, ctx.labeling)
-    if extra:
-        raise WorkflowInvalid(workflow.id, validate_workflow(workflow) + extra)
+def _refuse_problems(ctx: ServerContext, workflow) -> None:
+    """A run the API starts is refused when the workflow has any problem, also those only
+    the server can see (labeling_checks.py: stores, secrets, labeling projects and tasks
+    that do not exist, a task reading a field no record has); RunService itself checks the
+    document alone."""
+    problems = server_problems(workflow, ctx.labeling, ctx.stores)
+    if problems:
+        raise WorkflowInvalid(workflow.id, problems)
 
 
 @router.get("/runs")
@@ -94,9 +113,65 @@ def cancel_run(run_id: str, ctx: ServerContext = Depends(get_context)) -> Cancel
 @router.get("/runs/{run_id}/nodes/{node_id}/output")
 def node_output(run_id: str, node_id: str, offset: int = Query(0, ge=0, le=MAX_COUNT), limit: int = Query(50, ge=1, le=1000),
                 ctx: ServerContext = Depends(get_context)) -> NodeOutputResponse:
-    node = _node(_run(ctx, run_id), node_id)
-    kept = node["sample"] or []
-    return NodeOutputResponse(records=kept[offset: offset + limit], total=node["records_out"], kept=len(kept))
+    """A page of every record the node put out in this run (`offset`, `limit` ≤ 1000)."""
+    run = _run(ctx, run_id)
+    node = _node(run, node_id)
+    if not ctx.run_data.has_output(run_id, node_id) and node["sample"]:
+        kept = node["sample"]  # a run from before run data: its 20-record sample
+        return NodeOutputResponse(records=kept[offset: offset + limit], total=node["records_out"], offset=offset,
+                                  kept=len(kept))
+    page = ctx.run_data.page(run, node, "output", offset, limit)
+    return NodeOutputResponse(**page, kept=page["total"])
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/input")
+def node_input(run_id: str, node_id: str, offset: int = Query(0, ge=0, le=MAX_COUNT), limit: int = Query(50, ge=1, le=1000),
+               ctx: ServerContext = Depends(get_context)) -> NodeOutputResponse:
+    """A page of every record the node received in this run, in the order it received them:
+    its upstream nodes' outputs in edge order, or the trigger record for a first node."""
+    run = _run(ctx, run_id)
+    page = ctx.run_data.page(run, _node(run, node_id), "input", offset, limit)
+    return NodeOutputResponse(**page, kept=page["total"])
+
+
+_DOWNLOAD = {200: {"description": "Every record, as a file `<workflow>-<run>-<node>.<format>` (the input: "
+                                  "`…-<node>-input.<format>`); CSV: one column per top-level field, nested "
+                                  "values as JSON; Parquet: columns typed over every record",
+                   "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in FORMATS.values()}}}
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/output/download", response_class=FileResponse, responses=_DOWNLOAD)
+def download_output(run_id: str, node_id: str, format: Literal["jsonl", "csv", "parquet"] = Query("jsonl"),
+                    ctx: ServerContext = Depends(get_context)):
+    return _download(ctx, run_id, node_id, "output", format)
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/input/download", response_class=FileResponse, responses=_DOWNLOAD)
+def download_input(run_id: str, node_id: str, format: Literal["jsonl", "csv", "parquet"] = Query("jsonl"),
+                   ctx: ServerContext = Depends(get_context)):
+    return _download(ctx, run_id, node_id, "input", format)
+
+
+def _download(ctx: ServerContext, run_id: str, node_id: str, side: str, format: str):
+    run = _run(ctx, run_id)
+    files = ctx.run_data.records(run, _node(run, node_id), side)
+    if files is None:
+        raise ApiError(404, "not_found", f'run {run_id} kept no {side} of node "{node_id}" (it did not run, '
+                                         "or its run data was pruned)")
+    name = f'{run["workflow_id"]}-{run_id}-{node_id}{"-input" if side == "input" else ""}.{format}'
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "jsonl":
+        return StreamingResponse(ctx.run_data.jsonl(files), media_type=FORMATS[format], headers=disposition)
+    path = ctx.run_data.export(files, format)
+    return FileResponse(path, media_type=FORMATS[format], filename=name,
+                        background=BackgroundTask(path.unlink, missing_ok=True))
+
+
+@router.get("/run-data")
+def run_data_size(ctx: ServerContext = Depends(get_context)) -> RunDataResponse:
+    """How much the runs' data takes (`run-data/` in the data folder). What is kept is set by
+    WIREWORK_KEEP_RUNS / WIREWORK_KEEP_RUN_DAYS (`GET /api/storage` shows the retention)."""
+    return ctx.run_data.size()
 
 
 @router.get("/runs/{run_id}/nodes/{node_id}/logs")

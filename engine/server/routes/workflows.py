@@ -12,6 +12,8 @@ from engine.server.routes.workflow_body import WorkflowBodyRoute
 from engine.server.schemas.common import MAX_COUNT
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
 from engine.server.services.labeling_checks import server_problems
+from engine.server.services.reference_checks import World
+from engine.model.validation import WorkflowInvalid
 from engine.server.schemas.workflows import (
     NextRunsResponse, ScheduleInfoResponse, ValidationResponse, VersionResponse, WebhookResponse, WorkflowDocument,
     WorkflowResponse, WorkflowSave, WorkflowSummaryResponse, WorkflowWrite,
@@ -21,8 +23,19 @@ router = APIRouter(prefix="/api", tags=["workflows"], route_class=WorkflowBodyRo
                    responses={**COMMON_ERRORS, **error_responses(404)})
 
 
+class ScheduleRefused(WorkflowInvalid):
+    def __init__(self, workflow: Workflow, problems: list) -> None:
+        super().__init__(workflow.id, problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        self.args = (f'workflow "{workflow.id}" version {workflow.version} is not valid, so its schedule does not '
+                     f"run:\n{lines}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def _with_problems(ctx: ServerContext, workflow: Workflow) -> WorkflowResponse:
-    problems = server_problems(workflow, ctx.labeling)
+    problems = server_problems(workflow, ctx.labeling, ctx.stores)
     return WorkflowResponse.model_validate({**workflow.model_dump(), "problems": [p.to_dict() for p in problems]})
 
 
@@ -75,7 +88,19 @@ def delete_workflow(workflow_id: str, ctx: ServerContext = Depends(get_context))
 
 @router.get("/workflows/{workflow_id}/versions")
 def list_versions(workflow_id: str, ctx: ServerContext = Depends(get_context)) -> list[VersionResponse]:
-    return ctx.repo.versions(workflow_id)
+    """Every saved version, newest first, each with `valid` and its `errors` as of now (a
+    store it names may have been deleted since): an invalid version is not scheduled, and
+    a webhook or a Run of it is refused."""
+    world = World(ctx.stores, ctx.labeling)
+    answer = []
+    for entry in ctx.repo.versions(workflow_id):
+        problems = server_problems(ctx.repo.get_version(workflow_id, entry["version"]), ctx.labeling, world=world)
+        answer.append({**entry, "valid": not problems, "errors": [_version_error(p) for p in problems]})
+    return answer
+
+
+def _version_error(problem) -> dict:
+    return {"node_id": problem.node, **problem.to_dict()}
 
 
 @router.get("/workflows/{workflow_id}/versions/{version}")
@@ -102,14 +127,21 @@ def export_workflow(workflow_id: str, ctx: ServerContext = Depends(get_context))
 
 @router.post("/validate")
 def validate_document(doc: WorkflowWrite, ctx: ServerContext = Depends(get_context)) -> ValidationResponse:
-    problems = server_problems(doc.to_workflow(), ctx.labeling)
+    problems = server_problems(doc.to_workflow(), ctx.labeling, ctx.stores)
     return ValidationResponse(valid=not problems, problems=[p.to_dict() for p in problems])
 
 
-@router.get("/workflows/{workflow_id}/schedule")
+@router.get("/workflows/{workflow_id}/schedule", responses=error_responses(422))
 def get_schedule(workflow_id: str, ctx: ServerContext = Depends(get_context)) -> ScheduleInfoResponse:
+    """The schedule and its next fire times. A workflow whose schedule is on but whose
+    current version is invalid is not scheduled: answered 422 `workflow_invalid`, naming
+    every problem."""
     workflow = ctx.repo.get(workflow_id)
     schedule = workflow.schedule
+    if schedule.enabled:
+        problems = server_problems(workflow, ctx.labeling, ctx.stores)
+        if problems:
+            raise ScheduleRefused(workflow, problems)
     next_runs = []
     if schedule.cron and not schedule_problems(workflow):
         next_runs = [t.isoformat() for t in next_run_times(schedule.cron, schedule.timezone, 5)]

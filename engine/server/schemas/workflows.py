@@ -113,9 +113,17 @@ class WorkflowSummaryResponse(ResponseModel):
     last_run: LastRunResponse | None
 
 
+class VersionErrorResponse(ProblemResponse):
+    """A problem of a saved version (the node it is about as `node_id` too)."""
+
+    node_id: str | None = Field(None, description="the node the problem is about (null: the workflow)")
+
+
 class VersionResponse(ResponseModel):
     version: int
     saved_at: Timestamp
+    valid: bool = Field(True, description="whether this version could run now (an invalid one is not scheduled)")
+    errors: list[VersionErrorResponse] = Field(default_factory=list, description="why not")
 
 
 class ValidationResponse(ResponseModel):

@@ -15,7 +15,7 @@ age (`prefect_vacuum_env`; Prefect has no count rule, and its minimum is an hour
 `HistoryPruner` prunes once at start and then on that period, in a thread of the API
 process (the owner of app.duckdb). It is the single place that deletes a run's data: its
 rows (run, node runs with samples, logs and errors) and its folder under the data folder
-(`engine.config.paths.run_data_dir`), where issue 16's per-node run data files will live —
+(`engine.config.paths.run_data_dir`), which holds every node's output of the run (issue 16) —
 the folder first, so a crash in between leaves a row without data, never data without
 a row that could ever delete it.
 """
@@ -134,15 +134,20 @@ class HistoryPruner:
         return 1
 
     def run_data_bytes(self) -> int:
-        """The size of every run's data folder (0 until issue 16 writes run data)."""
+        """The size of every run's data folder; a file hard-linked into several runs (the
+        outputs a partial run reuses, services/run_data.py) counts once."""
         root = self.data_home / RUN_DATA_DIR
         total = 0
+        seen: set[tuple[int, int]] = set()
         for dirpath, _dirs, files in os.walk(root):
             for name in files:
                 try:
-                    total += os.lstat(os.path.join(dirpath, name)).st_size
+                    stat = os.lstat(os.path.join(dirpath, name))
                 except OSError:
                     continue
+                if (stat.st_dev, stat.st_ino) not in seen:
+                    seen.add((stat.st_dev, stat.st_ino))
+                    total += stat.st_size
         return total
 
     def last_report(self) -> dict[str, Any] | None:

@@ -16,15 +16,19 @@ from typing import Any
 
 from engine.model.validation import Problem, validate_workflow
 from engine.model.workflow import Workflow
+from engine.server.services.reference_checks import World, reference_problems
 from stores import WireworkError
 
 ENRICH_TYPE = "labeling.enrich"
 log = logging.getLogger("wirework.server")
 
 
-def server_problems(workflow: Workflow, labeling: Any) -> list[Problem]:
-    """Every problem of `validate_workflow`, plus the labeling projects' text-field problems."""
-    return validate_workflow(workflow) + labeling_problems(workflow, labeling)
+def server_problems(workflow: Workflow, labeling: Any, stores: Any = None, world: World | None = None) -> list[Problem]:
+    """Every problem of `validate_workflow`, plus what only the server sees: stores, secrets,
+    labeling projects and tasks that do not exist (reference_checks.py) and the labeling
+    projects' text-field problems. `world`: one snapshot shared by several checks."""
+    world = world or World(stores, labeling)
+    return validate_workflow(workflow) + reference_problems(workflow, world) + labeling_problems(workflow, labeling)
 
 
 def labeling_problems(workflow: Workflow, labeling: Any) -> list[Problem]:
@@ -32,7 +36,7 @@ def labeling_problems(workflow: Workflow, labeling: Any) -> list[Problem]:
         return []
     problems: list[Problem] = []
     for node in workflow.nodes:
-        if node.type != ENRICH_TYPE:
+        if node.type != ENRICH_TYPE or node.disabled:
             continue
         project, tasks = node.config.get("project"), node.config.get("tasks") or None
         if not isinstance(project, str) or (tasks is not None and not isinstance(tasks, list)):

@@ -30,6 +30,8 @@ from engine.server.services.launcher import RunLauncher, WorkerExit
 from engine.model.run_scope import scope_of
 from engine.server.services.run_tokens import RunTokens
 from engine.model.validation import WorkflowInvalid, validate_workflow
+from engine.model.run_plan import PartialPlan, PartialRunInvalid, node_inputs, plan_partial
+from engine.model.statuses import NODE_STATUSES_WITH_OUTPUT
 
 log = logging.getLogger("wirework.runs")
 ACTIVE_STATUSES = ACTIVE_RUN_STATUSES  # the name other modules import
@@ -69,6 +71,7 @@ class RunService:
         self._valid: OrderedDict[bytes, None] = OrderedDict()  # digests of documents found valid
         self._valid_lock = threading.Lock()
         self.repo = repo  # saved versions, for retrying crashed runs (None: never retried)
+        self.run_data: Any = None  # services/run_data.py RunDataService: reused outputs of partial runs
 
     # -- starting runs ---------------------------------------------------------------
     def _ensure_valid(self, workflow: Workflow) -> Workflow:
@@ -99,6 +102,61 @@ class RunService:
                                       "trigger": record, "token": self._issue_token(run_id, workflow)})
         return run_id
 
+    def start_partial(self, workflow: Workflow, *, start_at: str | None = None, only: str | None = None,
+                      reuse_from: str | None = None, payload: Any = None) -> str:
+        """A manual run of part of `workflow` (engine/model/run_plan.py): the nodes that feed
+        it take their outputs from run `reuse_from`, linked into the new run's data before it
+        starts. Without a payload the run gets the reused run's, so a first node that runs
+        again sees what it saw then."""
+        self._ensure_valid(workflow)
+        plan = plan_partial(workflow, start_at=start_at, only=only)
+        source = self._reusable_run(workflow, plan, reuse_from)
+        if payload is None and source is not None and isinstance(source.get("trigger"), dict):
+            payload = source["trigger"].get("payload")
+        run_id = str(uuid.uuid4())
+        record = trigger_record(run_id, "manual", payload)
+        token = self._issue_token(run_id, workflow)
+        counts = {n["node_id"]: n["records_in"] for n in (source or {}).get("nodes", []) if n["node_id"] in plan.reuse}
+        self._queue(run_id, workflow, record, partial=(reuse_from, start_at, only))
+        if source is not None and plan.reuse:
+            self.run_data.link_outputs(source["id"], run_id, sorted(plan.reuse))
+        self._launcher().launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"), "trigger": record,
+                                         "token": token, "partial": {**plan.to_job(), "records_in": counts}})
+        return run_id
+
+    def _reusable_run(self, workflow: Workflow, plan: PartialPlan, reuse_from: str | None) -> dict | None:
+        """The run whose outputs a partial run reuses, checked to hold every one it needs."""
+        if reuse_from is None:
+            if plan.reuse:
+                needed = ", ".join(f'"{n}"' for n in sorted(plan.reuse))
+                raise PartialRunInvalid(f'workflow "{workflow.id}": give reuse_from, the run whose outputs of '
+                                        f"{needed} the nodes before \"{plan.node}\" take")
+            return None
+        source = self.db.get_run(reuse_from)
+        if source is None:
+            raise PartialRunInvalid(f'workflow "{workflow.id}": no run "{reuse_from}" to reuse (reuse_from)')
+        if source["workflow_id"] != workflow.id:
+            raise PartialRunInvalid(f'run "{reuse_from}" is a run of workflow "{source["workflow_id"]}", '
+                                    f'not of "{workflow.id}": its outputs cannot be reused here')
+        if source["status"] in ACTIVE_RUN_STATUSES:
+            raise PartialRunInvalid(f'run "{reuse_from}" of workflow "{workflow.id}" is still {source["status"]}: '
+                                    "reuse it once it has ended")
+        nodes = {n["node_id"]: n for n in source["nodes"]}
+        for node_id in sorted(plan.reuse):
+            node = nodes.get(node_id)
+            if node is None:
+                raise PartialRunInvalid(f'workflow "{workflow.id}": run "{reuse_from}" has no node "{node_id}" '
+                                        f'(added since?), whose output "{plan.node}" needs; run the whole workflow')
+            if node["status"] not in NODE_STATUSES_WITH_OUTPUT:
+                raise PartialRunInvalid(f'workflow "{workflow.id}": node "{node_id}" {node["status"]} in run '
+                                        f'"{reuse_from}", so it has no output to reuse; run the whole workflow '
+                                        f'or start at "{node_id}"')
+            if self.run_data is None or not self.run_data.has_output(reuse_from, node_id):
+                raise PartialRunInvalid(f'workflow "{workflow.id}": the output of node "{node_id}" in run '
+                                        f'"{reuse_from}" is no longer kept (its run data was pruned); '
+                                        "run the whole workflow")
+        return source
+
     def start_scheduled(self, workflow: Workflow, flow_run_id: str, scheduled_time: datetime) -> str:
         run_id = str(uuid.uuid4())
         record = trigger_record(run_id, "schedule", time=scheduled_time)
@@ -119,11 +177,13 @@ class RunService:
         return self.tokens.issue(scope_of(run_id, workflow))
 
     def _queue(self, run_id: str, workflow: Workflow, trigger: dict, prefect_flow_run_id: str | None = None,
-               retry_of: str | None = None, attempt: int = 1) -> None:
+               retry_of: str | None = None, attempt: int = 1,
+               partial: tuple[str | None, str | None, str | None] | None = None) -> None:
         # The row exists before the worker reports, so GET /runs/{id} works at once.
         self.db.queue_run(RunInfo(run_id=run_id, workflow_id=workflow.id, workflow_version=workflow.version,
                                   trigger=trigger, node_ids=[n.id for n in workflow.nodes],
-                                  prefect_flow_run_id=prefect_flow_run_id), retry_of=retry_of, attempt=attempt)
+                                  prefect_flow_run_id=prefect_flow_run_id, inputs=node_inputs(workflow)),
+                          retry_of=retry_of, attempt=attempt, partial=partial)
         self.hub.publish("run_queued", {"run_id": run_id, "workflow_id": workflow.id})
 
     # -- events from workers -----------------------------------------------------------

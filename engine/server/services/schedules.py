@@ -134,8 +134,8 @@ class ScheduleSync:
         from prefect.client.schemas.schedules import CronSchedule
         from prefect.exceptions import ObjectNotFound
 
-        from engine.model.validation import validate_workflow
         from engine.server.db.workflows import WorkflowNotFound
+        from engine.server.services.labeling_checks import server_problems
 
         try:
             workflow = self.ctx.repo.get(workflow_id)
@@ -146,7 +146,10 @@ class ScheduleSync:
         except ObjectNotFound:
             existing = None
         wanted = None
-        if workflow is not None and workflow.schedule.cron and not validate_workflow(workflow):
+        # An invalid version is never scheduled (issue 16): its deployment goes, and
+        # GET /api/workflows/{id}/schedule says why.
+        if (workflow is not None and workflow.schedule.cron
+                and not server_problems(workflow, self.ctx.labeling, self.ctx.stores)):
             wanted = (workflow.schedule.cron, workflow.schedule.timezone, workflow.schedule.enabled)
         if existing is not None:
             have = None
@@ -212,7 +215,17 @@ class ScheduleSync:
                     message="refused by wirework: scheduled runs take only the workflow_id parameter"), force=True)
                 continue
             try:
+                from engine.model.validation import WorkflowInvalid
+                from engine.server.services.labeling_checks import server_problems
+
                 workflow = self.ctx.repo.get(workflow_id)
+                problems = server_problems(workflow, self.ctx.labeling, self.ctx.stores)
+                if problems:  # e.g. a store it reads was deleted since it was scheduled
+                    error = WorkflowInvalid(workflow.id, problems)
+                    log.warning("scheduled run %s not started: %s", flow_run.id, error)
+                    client.set_flow_run_state(flow_run.id, Failed(message=str(error)[:1000]), force=True)
+                    self.request_sync(workflow.id)
+                    continue
                 when = flow_run.expected_start_time or datetime.now(timezone.utc)
                 self.ctx.runs.start_scheduled(workflow, str(flow_run.id), when)
             except Exception as exc:  # this flow run only: the others still start

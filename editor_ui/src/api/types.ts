@@ -10,16 +10,20 @@ type Schemas = components["schemas"];
 export type Position = Schemas["PositionResponse"];
 /**
  * A node of the document. `pinned` (records a manual run emits instead of running the node)
- * and `disabled` (input passed through unchanged) are issue 16's fields; declared here too
- * so the editor reads them the same way whether or not the generated schema has them yet.
+ * and `disabled` (input passed through unchanged) are issue 16's fields: the server always
+ * answers them, the editor sends them only when set (the model's defaults are null/false),
+ * so they are optional here.
  */
-export type NodeSpec = Schemas["NodeSpecResponse"] & { pinned?: Record<string, unknown>[] | null; disabled?: boolean };
+export type NodeSpec = Omit<Schemas["NodeSpecResponse"], "pinned" | "disabled"> & {
+  pinned?: Record<string, unknown>[] | null;
+  disabled?: boolean;
+};
 export type EdgeSpec = Schemas["EdgeSpecResponse"];
 export type Schedule = Schemas["ScheduleResponse"];
 /** A sticky note of the canvas, saved in the workflow document (the engine ignores it). */
 export type Note = Schemas["NoteResponse"];
 /** A workflow document as the server answers it (and takes it back on save). */
-export type Workflow = Omit<Schemas["WorkflowDocument"], "nodes"> & {
+export type Workflow = Omit<Schemas["WorkflowDocument"], "nodes" | "pins_in_triggered_runs"> & {
   nodes: NodeSpec[];
   /** Scheduled and webhook runs use pins too (default: only manual runs do). */
   pins_in_triggered_runs?: boolean;
@@ -27,8 +31,8 @@ export type Workflow = Omit<Schemas["WorkflowDocument"], "nodes"> & {
 /** A saved workflow with the problems that keep it from running. */
 export type WorkflowWithProblems = Schemas["WorkflowResponse"];
 export type WorkflowListItem = Schemas["WorkflowSummaryResponse"];
-/** A saved version; `valid`/`errors` say whether it could run (servers before issue 16 omit them). */
-export type VersionInfo = Schemas["VersionResponse"] & { valid?: boolean; errors?: unknown };
+/** A saved version; `valid`/`errors` say whether it could run. */
+export type VersionInfo = Schemas["VersionResponse"];
 export type ScheduleInfo = Schemas["ScheduleInfoResponse"];
 export type Problem = Schemas["ProblemResponse"];
 export type ValidationResult = Schemas["ValidationResponse"];
@@ -65,7 +69,7 @@ export type NodeTypeInfo = Omit<Schemas["NodeTypeResponse"], "config_schema" | "
 
 export type RunStatus = Schemas["RunStatus"];
 /** A node's status in a run; `reused` (output taken from an earlier run), `pinned` and `skipped` (disabled) are issue 16's. */
-export type NodeStatus = Schemas["NodeStatus"] | "reused" | "pinned" | "skipped";
+export type NodeStatus = Schemas["NodeStatus"];
 export type RunTrigger = Schemas["RunTriggerResponse"];
 export type NodeRunError = Schemas["NodeErrorResponse"];
 export type NodeRun = Schemas["NodeRunResponse"];

@@ -147,26 +147,22 @@ function VersionsTab() {
   );
 }
 
-/** "invalid" with its errors when the server marked a saved version invalid (servers before issue 16 say nothing). */
+/** "invalid" with its errors when the server marked a saved version invalid (it cannot be scheduled). */
 function VersionValidity({ version }: { version: VersionInfo }) {
-  if (version.valid === undefined || version.valid) return null;
-  const errors = Array.isArray(version.errors) ? version.errors : version.errors ? [version.errors] : [];
-  const text = errors.map(problemText).join("\n");
+  if (version.valid !== false) return null;
+  const errors = version.errors ?? [];
   return (
     <>
-      <span className="badge badge-failed" title={text || "invalid"} data-testid={`version-invalid-${version.version}`}>invalid</span>
+      <span className="badge badge-failed" title={errors.map(problemText).join("\n") || "invalid"}
+            data-testid={`version-invalid-${version.version}`}>invalid</span>
       {errors.length > 0 && <ul className="problems small">{errors.map((e, i) => <li key={i}>{problemText(e)}</li>)}</ul>}
     </>
   );
 }
 
-function problemText(problem: unknown): string {
-  if (typeof problem === "string") return problem;
-  if (problem && typeof problem === "object") {
-    const p = problem as { node?: string | null; message?: string };
-    if (p.message) return p.node ? `${p.node}: ${p.message}` : p.message;
-  }
-  return JSON.stringify(problem);
+function problemText(problem: VersionInfo["errors"][number]): string {
+  const node = problem.node_id ?? problem.node;
+  return `${node ? `${node}: ` : ""}${problem.message}${problem.line ? ` (line ${problem.line})` : ""}`;
 }
 
 function WebhookInfo({ workflowId }: { workflowId: string }) {

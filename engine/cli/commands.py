@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"starting {workflow.id} (Prefect import and server start can take a few seconds)…", flush=True)
     from engine.server.db.app_db import AppDatabase
     from engine.execution.local_run import run_workflow
-    from engine.config.paths import app_db_path, data_home
+    from engine.config.paths import app_db_path
     from engine.cli.store_access import local_store_access
 
     app_db = AppDatabase(app_db_path())
@@ -150,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with local_store_access() as (store_client, secrets):
             summary = run_workflow(workflow, payload, app_db=app_db, observers=[ProgressPrinter(sys.stdout)],
-                                   store_client=store_client, secrets=secrets, data_home=data_home())
+                                   store_client=store_client, secrets=secrets)
     finally:
         app_db.close()
     _print_summary(summary, sys.stdout)
@@ -168,6 +168,33 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker_token(args: argparse.Namespace) -> int:
+    """Print the worker credential of this data folder (`wirework worker --token`; not the API token)."""
+    from engine.config.paths import data_home
+    from engine.server.worker_credential import load_or_create_worker_token
+
+    home = data_home()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    print(load_or_create_worker_token(home))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from engine.cli.remote_worker import run_worker
+
+    token = args.token or os.environ.get("WIREWORK_WORKER_TOKEN", "")
+    if not token:
+        print("✗ give the worker token: --token (print it on the server with `wirework worker-token`)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.concurrency < 1:
+        print("✗ --concurrency must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    return run_worker(args.api, token, args.name, args.pool, args.concurrency)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -176,7 +203,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from engine.config.paths import sample_flows_dir
 
     seed = Path(args.flows) if args.flows else sample_flows_dir()
-    return serve(args.host, args.port, args.prefect_api_url, args.prefect_port, seed)
+    return serve(args.host, args.port, args.prefect_api_url, args.prefect_port, seed, prefect_db=args.prefect_db)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,7 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--prefect-port", type=int, help="port of the Prefect server started here (default: port + 1)")
     up.add_argument("--flows", default=None,
                     help="folder of sample flows imported on the first start (default: the shipped flows/)")
+    up.add_argument("--prefect-db", default=None,
+                    help="database of the Prefect server started here, e.g. postgresql+asyncpg://user:pw@host/db "
+                         "(default: WIREWORK_PREFECT_DATABASE_URL, else SQLite in the data folder)")
     up.set_defaults(handler=cmd_up)
+    worker_token = sub.add_parser("worker-token", help="print the worker credential (for `wirework worker --token`)")
+    worker_token.set_defaults(handler=cmd_worker_token)
+    worker = sub.add_parser("worker", help="take runs from the server's Prefect work pool and run them here")
+    worker.add_argument("--api", required=True, help="the wirework API, e.g. http://server:8400")
+    worker.add_argument("--token", default=None,
+                        help="the worker credential (`wirework worker-token` on the server; "
+                             "default: WIREWORK_WORKER_TOKEN)")
+    worker.add_argument("--name", default=None, help="this worker's name in runs (default: the host name)")
+    worker.add_argument("--pool", default=None, help="the work pool (default: wirework)")
+    worker.add_argument("--concurrency", type=int, default=4, help="runs at once on this worker (default 4)")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

@@ -49,10 +49,28 @@ def secure_prefect_env(port: int, auth_string: str, environ: Mapping[str, str]) 
     return env
 
 
-def start_prefect_server(port: int, log_path: Path, auth_string: str) -> subprocess.Popen:
+PREFECT_DB_ENV = "WIREWORK_PREFECT_DATABASE_URL"
+
+
+def prefect_database_url(given: str | None, environ: Mapping[str, str]) -> str | None:
+    """`--prefect-db`, else `WIREWORK_PREFECT_DATABASE_URL`; None: Prefect's SQLite in the data
+    folder. Only PostgreSQL (asyncpg) and SQLite URLs are what Prefect's server takes."""
+    url = (given or environ.get(PREFECT_DB_ENV, "")).strip() or None
+    if url is not None and not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise StartupError(f"the Prefect database URL must start with postgresql+asyncpg:// (or sqlite+aiosqlite://), "
+                           f"not {url.split('://', 1)[0]!r}://…")
+    return url
+
+
+def start_prefect_server(port: int, log_path: Path, auth_string: str, database_url: str | None = None
+                         ) -> subprocess.Popen:
     from engine.server.services.history_pruner import RetentionPolicy, prefect_vacuum_env
 
     env = secure_prefect_env(port, auth_string, os.environ)
+    if database_url is not None:
+        # Prefect 3.8's name (PREFECT_API_DATABASE_CONNECTION_URL is its older alias); several
+        # servers' workers can then share one Prefect database (README: multi-machine setup).
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     for name, value in prefect_vacuum_env(RetentionPolicy.from_env()).items():  # run history kept as long as ours
         env.setdefault(name, value)
     log_file = open(log_path, "ab")
@@ -119,7 +137,8 @@ def _quiet_exit_server():
     return Server
 
 
-def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int | None, seed_dir: Path | None) -> int:
+def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int | None, seed_dir: Path | None,
+          prefect_db: str | None = None) -> int:
     import uvicorn
 
     home = data_home()
@@ -135,6 +154,7 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
 
     try:  # checked before anything starts
         run_limit = max_concurrent_runs(os.environ, DEFAULT_MAX_CONCURRENT)
+        database_url = prefect_database_url(prefect_db, os.environ)
     except StartupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
@@ -153,7 +173,7 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
             from engine.cli.prefect_supervisor import PrefectSupervisor
 
             supervisor = PrefectSupervisor(
-                lambda on_port: start_prefect_server(on_port, home / "prefect-server.log", auth_string),
+                lambda on_port: start_prefect_server(on_port, home / "prefect-server.log", auth_string, database_url),
                 prefect_port, PREFECT_START_TIMEOUT_S,
                 fresh_port=free_port if chosen_by_us else None)
             supervisor.start()

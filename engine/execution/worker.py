@@ -89,9 +89,7 @@ def warm_up() -> None:
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from engine.client import reporting, run_data_client, store_client  # noqa: F401
-    from engine.execution import run_data  # noqa: F401  (and pyarrow with it: every run keeps its data)
-    import pyarrow.ipc  # noqa: F401
+    from engine.client import reporting, store_client  # noqa: F401
     from engine.client.tls import shared_ssl_context
     from engine.execution import executor
 
@@ -146,14 +144,12 @@ def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
 def _environment(api_url: str, job: dict[str, Any]) -> RunEnvironment:
     from engine.execution.executor import RunEnvironment
     from engine.client.reporting import HttpRunObserver
-    from engine.client.run_data_client import HttpRunData
     from engine.client.store_client import HttpStoreClient
 
     store_client = HttpStoreClient(api_url, job["token"])
     return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
-                          workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels,
-                          run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"))
+                          workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels)
 
 
 def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
@@ -220,14 +216,35 @@ def main() -> int:
     return run_in_this_process(orjson.loads(line), api_url)
 
 
+def _prefect_auth_of(job: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
+    """On a remote worker (engine/cli/remote_worker.py) a run reaches Prefect through the
+    API's proxy, authenticated by the Prefect token of its own job (valid until this
+    process ends): the worker's credential is not in this process, so user code cannot
+    claim other runs with it."""
+    from engine.config.work_pool import RUN_TOKEN_FOR_PREFECT_ENV
+
+    if os.environ.get(RUN_TOKEN_FOR_PREFECT_ENV) != "1":
+        return contextlib.nullcontext()
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_AUTH_STRING, temporary_settings
+
+    # Both: the settings context of this thread (the warm-up entered one without it) and
+    # Prefect's global settings, which its service threads (the events client that records
+    # task runs) read outside that context. This process runs this one job only.
+    os.environ["PREFECT_API_AUTH_STRING"] = job["prefect_token"]
+    refresh_global_settings_context()
+    return temporary_settings(updates={PREFECT_API_AUTH_STRING: job["prefect_token"]})
+
+
 def run_in_this_process(job: dict[str, Any], api_url: str) -> int:
     """Run one job in this (warm) process, which then owns every process the run starts;
     the exit code for the process. Used by a spawned worker and by each child of the run
     host (engine/execution/run_host.py)."""
     process_tree.become_subreaper()  # after the warm-up: only the run's own processes are adopted
     try:
-        wait_for_prefect()
-        return run_job(job, api_url)
+        with _prefect_auth_of(job):
+            wait_for_prefect()
+            return run_job(job, api_url)
     finally:
         process_tree.kill_tree(os.getpid(), include_root=False)  # the run owns what it started
 

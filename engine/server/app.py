@@ -22,7 +22,6 @@ from engine.server.services.history_pruner import HistoryPruner
 from engine.server.services.launcher import RunLauncher
 from engine.server.services.run_tokens import RunTokens
 from engine.server.services.runs import RunService
-from engine.server.services.run_data import RunDataService
 from engine.server.db.workflows import WorkflowRepository
 from engine.server.routes import (
     embedding as routes_embedding,
@@ -34,11 +33,16 @@ from engine.server.routes import (
     storage as routes_storage,
     stores as routes_stores,
     workflows as routes_workflows,
+    workers as routes_workers,
+    prefect_proxy as routes_prefect_proxy,
 )
 from engine.server.context import ServerContext, ServerSettings
 from engine.server.body_limit import BodyLimitMiddleware
 from engine.server.errors import install_error_handlers
 from engine.server.security import SecurityMiddleware, load_or_create_api_token
+from engine.server.services.work_pool_runs import WorkPoolRuns
+from engine.server.worker_credential import load_or_create_worker_token
+from engine.config.work_pool import DEFAULT_POOL, POOL_ENV, local_workers
 from engine.embedding.supervisor import EmbeddingSupervisor
 from stores.labeling.embedding_client import SOCKET_ENV as EMBEDDING_SOCKET_ENV, EmbeddingServiceClient
 from stores.labeling.errors import LabelingError
@@ -53,7 +57,7 @@ def _open_stores(settings: ServerSettings):
 
 
 # Never handed to a run process: they would let user code act as the user.
-_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN",)
+_WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN", "WIREWORK_WORKER_TOKEN")
 
 
 def _worker_env(settings: ServerSettings, embeddings: EmbeddingSupervisor | None) -> dict[str, str]:
@@ -79,12 +83,24 @@ def _sandbox(settings: ServerSettings, embeddings: EmbeddingSupervisor | None):
     return lambda argv: sandboxed(argv, hidden=[settings.data_home], shared=shared)
 
 
+def _work_pool(app: FastAPI, ctx: ServerContext) -> WorkPoolRuns | None:
+    """With `WIREWORK_LOCAL_WORKERS=0` runs go to the Prefect work pool that `wirework
+    worker` processes take them from (services/work_pool_runs.py); else None: this server
+    forks them itself."""
+    if local_workers(os.environ):
+        return None
+    pool = WorkPoolRuns(os.environ.get(POOL_ENV, "").strip() or DEFAULT_POOL, on_claimed=ctx.db.set_run_worker)
+    app.state.work_pool = pool
+    log.warning("WIREWORK_LOCAL_WORKERS=0: this server runs nothing itself; runs wait in the Prefect work pool "
+                "%r for `wirework worker` processes", pool.pool)
+    return pool
+
+
 def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     db = AppDatabase(settings.data_home / "app.duckdb")
     hub = EventHub()
     repo = WorkflowRepository(db)
     runs = RunService(db, hub, tokens=tokens, repo=repo)
-    runs.run_data = RunDataService(settings.data_home)
     stores = _open_stores(settings)
     from stores.labeling import LABELING_DB_FILE, LabelingService, get_embedder
 
@@ -104,7 +120,7 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     return ServerContext(settings=settings, db=db, repo=repo, hub=hub, runs=runs, stores=stores,
                          labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
                                                   embedder_factory=embedder_factory, wrap_command=wrap_labeling),
-                         embeddings=embeddings, run_data=runs.run_data)
+                         embeddings=embeddings)
 
 
 def _warm_embeddings(ctx: ServerContext) -> None:
@@ -145,7 +161,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if settings.run_workers:
             launcher = RunLauncher(settings.api_url, _worker_env(settings, ctx.embeddings),
                                    on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
-                                   wrap_command=_sandbox(settings, ctx.embeddings))
+                                   wrap_command=_sandbox(settings, ctx.embeddings),
+                                   source=_work_pool(app, ctx))
             ctx.runs.launcher = launcher
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:
@@ -166,6 +183,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:
                 ctx.runs.launcher.shutdown()
+            proxy_client = getattr(app.state, "prefect_proxy_client", None)
+            if proxy_client is not None:
+                await proxy_client.aclose()
             if ctx.labeling is not None:
                 ctx.labeling.close()
             if ctx.embeddings is not None:
@@ -184,11 +204,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
         settings.api_token = load_or_create_api_token(settings.data_home)
     tokens = RunTokens()
     app.state.run_tokens = tokens
+    app.state.work_pool = None
     app.add_middleware(SecurityMiddleware, api_token=settings.api_token, port=settings.port,
-                       allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of)
+                       allowed_hosts={settings.host, *settings.allowed_hosts}, run_scope_of=tokens.scope_of,
+                       worker_token=load_or_create_worker_token(settings.data_home),
+                       is_run_prefect_token=lambda token: app.state.work_pool is not None
+                       and app.state.work_pool.is_prefect_token(token))
     for router in (routes_meta.router, routes_workflows.router, routes_runs.router, routes_hooks.router,
                    routes_stores.router, routes_storage.router, routes_labeling.router, routes_embedding.router, routes_internal.router,
-                   routes_labeling.internal,
+                   routes_labeling.internal, routes_workers.router, routes_prefect_proxy.router,
                    demo_site_router, demo_api_router):  # all before the editor's catch-all
         app.include_router(router)
     _serve_editor(app, settings.editor_dist)

@@ -15,7 +15,13 @@ as Jupyter does), the editor's session cookie derived from it, and `SecurityMidd
 - **`/api/*`** (except `/api/health`) needs the token — `Authorization: Bearer …` or the
   HttpOnly, SameSite=Strict cookie the editor gets by opening `/?token=…` once — or a
   *run token*: a worker's token, valid only while its run is active and only for the
-  routes, secrets, stores and projects its workflow names (`run_may_call`).
+  routes, secrets, stores and projects its workflow names (`run_may_call`) — or the
+  *worker credential* (engine/server/worker_credential.py), which reaches only
+  `/api/workers/*` and Prefect's proxy `/api/prefect/*`, or a remote run's *Prefect
+  token* (issued with its job, valid until its process ends — its run token ends with
+  the run, before Prefect has its final state), which reaches Prefect's proxy only, not
+  its work-pool routes. On the proxy, credentials also come as Prefect clients send them
+  (HTTP Basic of `PREFECT_API_AUTH_STRING`), and its websockets are checked here too.
 
 A pure ASGI middleware, not Starlette's BaseHTTPMiddleware: it must not buffer the
 SSE streams and costs one dict lookup per request.
@@ -23,6 +29,8 @@ SSE streams and costs one dict lookup per request.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -42,7 +50,12 @@ if TYPE_CHECKING:  # `wirework token` imports this module and must stay fast
 TOKEN_FILE = "api-token"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-OPEN_API_PATHS = frozenset({"/api/health"})
+OPEN_API_PATHS = frozenset({"/api/health", "/api/prefect/health"})
+PREFECT_PROXY = "/api/prefect/"
+WORKER_PATHS = ("/api/workers/", PREFECT_PROXY)
+# Prefect's work-pool routes: reads (Prefect's events name a run's work queue) but no
+# writes or polls for a run's Prefect token — a run must not take flow runs off the pool.
+_RUN_REFUSED_PREFECT = ("/api/prefect/work_pools", "/api/prefect/work_queues", "/api/prefect/workers")
 _AUTH_HINT = ("send the API token as `Authorization: Bearer <token>` (print it with `wirework token`), "
               "or open the editor through the URL that `wirework up` printed")
 
@@ -93,11 +106,6 @@ def session_value(api_token: str) -> str:
 _RUN_ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[[RunScope, dict[str, str]], bool]]] = [
     (frozenset({"POST"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/events$"),
      lambda s, m: m["run"] == s.run_id),
-    # Its own run data (issue 16): upload each node's output, read back the outputs it reuses.
-    (frozenset({"PUT"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/nodes/[^/]+/output/\d{1,6}$"),
-     lambda s, m: m["run"] == s.run_id),
-    (frozenset({"GET"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/nodes/[^/]+/output$"),
-     lambda s, m: m["run"] == s.run_id),
     (frozenset({"GET"}), re.compile(r"^/api/internal/workflows/(?P<wf>[^/]+)$"),
      lambda s, m: m["wf"] == s.workflow_id),
     (frozenset({"GET"}), re.compile(r"^/api/internal/secrets/(?P<name>[^/]+)$"),
@@ -124,17 +132,24 @@ def run_may_call(scope: RunScope, method: str, path: str) -> bool:
     return False
 
 
+def _run_may_call_prefect(method: str, path: str) -> bool:
+    """A remote run's Prefect token: Prefect's proxy, but no writes to its work-pool routes."""
+    return path.startswith(PREFECT_PROXY) and (method == "GET" or not path.startswith(_RUN_REFUSED_PREFECT))
+
+
 # -- the middleware ------------------------------------------------------------------------
 @dataclass
 class Principal:
     """Who sent a request: the user (token or cookie) or one run (its scope)."""
 
-    kind: str  # "user" | "run" | "anonymous"
+    kind: str  # "user" | "run" | "worker" | "run_prefect" | "anonymous"
     run: RunScope | None = None
 
 
 USER = Principal("user")
 ANONYMOUS = Principal("anonymous")
+WORKER = Principal("worker")
+RUN_PREFECT = Principal("run_prefect")
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -154,15 +169,24 @@ def host_name(host_header: str) -> str:
 
 class SecurityMiddleware:
     def __init__(self, app: Any, *, api_token: str, port: int, allowed_hosts: set[str],
-                 run_scope_of: Callable[[str], RunScope | None]):
+                 run_scope_of: Callable[[str], RunScope | None], worker_token: str | None = None,
+                 is_run_prefect_token: Callable[[str], bool] = lambda token: False):
         self.app = app
         self._token = api_token.encode()
+        self._worker_token = worker_token.encode() if worker_token else None
+        self._is_run_prefect_token = is_run_prefect_token
         self._session = session_value(api_token).encode()
         self._cookie = session_cookie_name(port)
         self._hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts) | LOCAL_HOSTS
         self._run_scope_of = run_scope_of
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            ws_refusal = self._websocket_refusal(scope)
+            if ws_refusal is not None:
+                await receive()  # websocket.connect
+                return await send({"type": "websocket.close", "code": 1008, "reason": ws_refusal})
+            return await self.app(scope, receive, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         refusal = self._refusal(scope)
@@ -193,6 +217,11 @@ class SecurityMiddleware:
                 return None
             if principal.kind == "anonymous":
                 return 401, "unauthorized", _AUTH_HINT, [(b"www-authenticate", b"Bearer")]
+            if principal.kind == "worker" and not path.startswith(WORKER_PATHS):
+                return 403, "forbidden", (f"the worker token may not call {method} {path}: it reaches only "
+                                          "/api/workers/* and Prefect's proxy /api/prefect/*"), []
+            if principal.kind == "run_prefect" and not _run_may_call_prefect(method, path):
+                return 403, "forbidden", f"a run's Prefect token may not call {method} {path}", []
             run = principal.run
             if principal.kind == "run" and (run is None or not run_may_call(run, method, path)):
                 who = f"run {run.run_id} of workflow \"{run.workflow_id}\"" if run else "this run"
@@ -204,14 +233,44 @@ class SecurityMiddleware:
             return self._sign_in(scope)
         return None
 
-    def _principal(self, scope: dict[str, Any]) -> Principal:
+    def _websocket_refusal(self, scope: dict[str, Any]) -> str | None:
+        """Websockets: only Prefect's proxy has any, for the same callers as its HTTP routes."""
+        path = scope["path"]
+        if host_name(_header(scope, b"host") or "") not in self._hosts:
+            return "forbidden host"
+        if not path.startswith("/api"):
+            return None
+        principal = self._principal(scope)
+        if not path.startswith(PREFECT_PROXY) or principal.kind == "anonymous":
+            return "unauthorized"
+        if principal.kind == "run" or (principal.kind == "run_prefect" and not _run_may_call_prefect("GET", path)):
+            return "forbidden"
+        return None
+
+    def _credential(self, scope: dict[str, Any]) -> str | None:
         authorization = _header(scope, b"authorization") or ""
         if authorization[:7].lower() == "bearer ":
-            given = authorization[7:].strip()
+            return authorization[7:].strip()
+        if authorization[:6].lower() == "basic " and scope["path"].startswith(PREFECT_PROXY):
+            try:  # a Prefect client's PREFECT_API_AUTH_STRING
+                return base64.b64decode(authorization[6:].strip(), validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+        return None
+
+    def _principal(self, scope: dict[str, Any]) -> Principal:
+        given = self._credential(scope)
+        if given is not None:
             if hmac.compare_digest(given.encode(), self._token):
                 return USER
+            if self._worker_token is not None and hmac.compare_digest(given.encode(), self._worker_token):
+                return WORKER
             run = self._run_scope_of(given)
-            return Principal("run", run) if run is not None else ANONYMOUS
+            if run is not None:
+                return Principal("run", run)
+            if scope["path"].startswith(PREFECT_PROXY) and self._is_run_prefect_token(given):
+                return RUN_PREFECT
+            return ANONYMOUS
         cookie = _header(scope, b"cookie")
         if cookie:
             morsel = SimpleCookie(cookie).get(self._cookie)
@@ -234,9 +293,6 @@ class SecurityMiddleware:
         return 303, "unauthorized", "wrong token", headers
 
 
-RUN_DATA_MEDIA_TYPE = "application/vnd.apache.arrow.file"  # engine/model/run_data_files.py MEDIA_TYPE
-_RUN_DATA_UPLOAD = re.compile(r"^/api/internal/runs/[^/]+/nodes/[^/]+/output/\d{1,6}$")
-
 # Endpoints that stand for a receiving service (our webhooks, the demo's Slack stand-in).
 _RECEIVER_PREFIXES = ("/hooks/", "/demo/slack/")
 
@@ -252,8 +308,6 @@ def _content_type_problem(scope: dict[str, Any], path: str) -> str | None:
         return None
     if content_type == "multipart/form-data" and path.endswith("/upload"):
         return None
-    if content_type == RUN_DATA_MEDIA_TYPE and _RUN_DATA_UPLOAD.match(path):
-        return None  # a run's data part (engine/client/run_data_client.py): Arrow, not JSON
     return (f"this route takes Content-Type: application/json (got {content_type or 'none'!r})"
             + ("; uploads take multipart/form-data" if path.endswith("/upload") else ""))
 

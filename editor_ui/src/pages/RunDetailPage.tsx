@@ -79,6 +79,11 @@ export function RunDetailPage({ runId }: { runId: string }) {
         <dt>Duration</dt><dd data-testid="run-duration">{duration === null ? "—" : formatDuration(duration)}</dd>
         <dt>Trigger</dt><dd>{triggerKind(run.trigger) || "—"}</dd>
         <dt>Run id</dt><dd className="small">{run.id}</dd>
+        {run.worker && <>
+          {/* a remote `wirework worker` ran it (none: the server itself did) */}
+          <dt>Worker</dt>
+          <dd className="small" data-testid="run-worker">{`${run.worker.name} (${run.worker.host}, pid ${run.worker.pid})`}</dd>
+        </>}
         {run.error && <><dt>Error</dt><dd className="error" data-testid="run-error">{run.error}</dd></>}
       </dl>
       <div className="run-summary-actions">

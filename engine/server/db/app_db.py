@@ -27,8 +27,7 @@ from engine.server.db.schema import APP_SCHEMA
 _NODE_COLUMNS = ["run_id", "node_id", "status", "attempts", "started_at", "ended_at",
                  "records_in", "records_out", "sample", "logs", "error"]
 _RUN_COLUMNS = ["id", "workflow_id", "workflow_version", "trigger", "status", "started_at",
-                "ended_at", "error", "prefect_flow_run_id", "retry_of", "attempt", "inputs", "reuse_from",
-                "start_at", "only_node"]
+                "ended_at", "error", "prefect_flow_run_id", "retry_of", "attempt", "worker"]
 
 
 def _json(value: Any) -> str | None:
@@ -93,12 +92,10 @@ class AppDatabase:
         )
 
     def node_finished(self, result: NodeResult) -> None:
-        # No sample: every record a node put out is in the run's data folder (issue 16), so
-        # this file keeps metadata only. The `sample` column stays for rows of older runs.
         self._execute(
             "INSERT OR REPLACE INTO node_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, result.node_id, result.status, result.attempts, result.started_at, result.ended_at,
-             result.records_in, result.records_out, None, result.logs, _json(result.error)],
+             result.records_in, result.records_out, _json(result.sample), result.logs, _json(result.error)],
         )
 
     def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
@@ -106,22 +103,20 @@ class AppDatabase:
                       [RunStatus(status), error, at, run_id])
 
     # -- the server's side of a run ----------------------------------------------------
-    def queue_run(self, info: RunInfo, retry_of: str | None = None, attempt: int = 1,
-                  partial: tuple[str | None, str | None, str | None] | None = None) -> None:
+    def queue_run(self, info: RunInfo, retry_of: str | None = None, attempt: int = 1) -> None:
         """A run waiting for its worker: `queued`, every node `pending`; a retry of a
-        crashed run names the run it retries and its attempt (services/crash_retry.py); a
-        partial run (reuse_from, start_at, only) the run it reuses and where it starts."""
-        with self.transaction():
-            self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
-            if partial is not None:
-                self._execute("UPDATE runs SET reuse_from = ?, start_at = ?, only_node = ? WHERE id = ?",
-                              [*partial, info.run_id])
+        crashed run names the run it retries and its attempt (services/crash_retry.py)."""
+        self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
 
     def mark_cancelling(self, run_id: str) -> None:
         """A run the user asked to stop: `cancelling` until its end is reported or settled."""
         active = sorted({RunStatus.QUEUED, RunStatus.RUNNING})
         self._execute(f"UPDATE runs SET status = ? WHERE id = ? AND status IN ({', '.join('?' for _ in active)})",
                       [RunStatus.CANCELLING, run_id, *active])
+
+    def set_run_worker(self, run_id: str, worker: dict[str, Any]) -> None:
+        """The remote worker that took the run (services/work_pool_runs.py)."""
+        self._execute("UPDATE runs SET worker = ? WHERE id = ?", [_json(worker), run_id])
 
     def end_node(self, run_id: str, node_id: str, status: NodeStatus, at: datetime | None) -> None:
         """Set the final status of a node whose worker never reported it (see RunService.settle)."""
@@ -138,8 +133,6 @@ class AppDatabase:
         # Without `retry` (a worker's run_started) the row's retry_of and attempt stay as
         # queued: INSERT OR REPLACE updates only the columns it names.
         retry_columns, retry_values = (", retry_of, attempt", [*retry]) if retry is not None else ("", [])
-        if info.inputs is not None:
-            retry_columns, retry_values = retry_columns + ", inputs", [*retry_values, _json(info.inputs)]
         with self.transaction():
             self._insert_run_rows(info, status, retry_columns, retry_values)
 
@@ -189,8 +182,7 @@ class AppDatabase:
         run = dict(zip(_RUN_COLUMNS, row))
         run["trigger"] = orjson.loads(run["trigger"]) if run["trigger"] else None
         run["attempt"] = run["attempt"] or 1  # rows of a file made before retries were recorded
-        run["inputs"] = orjson.loads(run["inputs"]) if run["inputs"] else None
-        run["only"] = run.pop("only_node")
+        run["worker"] = orjson.loads(run["worker"]) if run["worker"] else None
         return run
 
     @staticmethod

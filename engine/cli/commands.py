@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"starting {workflow.id} (Prefect import and server start can take a few seconds)…", flush=True)
     from engine.server.db.app_db import AppDatabase
     from engine.execution.local_run import run_workflow
-    from engine.config.paths import app_db_path
+    from engine.config.paths import app_db_path, data_home
     from engine.cli.store_access import local_store_access
 
     app_db = AppDatabase(app_db_path())
@@ -150,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with local_store_access() as (store_client, secrets):
             summary = run_workflow(workflow, payload, app_db=app_db, observers=[ProgressPrinter(sys.stdout)],
-                                   store_client=store_client, secrets=secrets)
+                                   store_client=store_client, secrets=secrets, data_home=data_home())
     finally:
         app_db.close()
     _print_summary(summary, sys.stdout)

@@ -89,7 +89,9 @@ def warm_up() -> None:
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from engine.client import reporting, store_client  # noqa: F401
+    from engine.client import reporting, run_data_client, store_client  # noqa: F401
+    from engine.execution import run_data  # noqa: F401  (and pyarrow with it: every run keeps its data)
+    import pyarrow.ipc  # noqa: F401
     from engine.client.tls import shared_ssl_context
     from engine.execution import executor
 
@@ -144,12 +146,14 @@ def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
 def _environment(api_url: str, job: dict[str, Any]) -> RunEnvironment:
     from engine.execution.executor import RunEnvironment
     from engine.client.reporting import HttpRunObserver
+    from engine.client.run_data_client import HttpRunData
     from engine.client.store_client import HttpStoreClient
 
     store_client = HttpStoreClient(api_url, job["token"])
     return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
-                          workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels)
+                          workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels,
+                          run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"))
 
 
 def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:

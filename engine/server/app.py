@@ -22,6 +22,7 @@ from engine.server.services.history_pruner import HistoryPruner
 from engine.server.services.launcher import RunLauncher
 from engine.server.services.run_tokens import RunTokens
 from engine.server.services.runs import RunService
+from engine.server.services.run_data import RunDataService
 from engine.server.db.workflows import WorkflowRepository
 from engine.server.routes import (
     embedding as routes_embedding,
@@ -101,6 +102,7 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     hub = EventHub()
     repo = WorkflowRepository(db)
     runs = RunService(db, hub, tokens=tokens, repo=repo)
+    runs.run_data = RunDataService(settings.data_home)
     stores = _open_stores(settings)
     from stores.labeling import LABELING_DB_FILE, LabelingService, get_embedder
 
@@ -120,7 +122,7 @@ def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     return ServerContext(settings=settings, db=db, repo=repo, hub=hub, runs=runs, stores=stores,
                          labeling=LabelingService(settings.data_home / LABELING_DB_FILE, stores,
                                                   embedder_factory=embedder_factory, wrap_command=wrap_labeling),
-                         embeddings=embeddings)
+                         embeddings=embeddings, run_data=runs.run_data)
 
 
 def _warm_embeddings(ctx: ServerContext) -> None:

@@ -106,6 +106,11 @@ def session_value(api_token: str) -> str:
 _RUN_ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[[RunScope, dict[str, str]], bool]]] = [
     (frozenset({"POST"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/events$"),
      lambda s, m: m["run"] == s.run_id),
+    # Its own run data (issue 16): upload each node's output, read back the outputs it reuses.
+    (frozenset({"PUT"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/nodes/[^/]+/output/\d{1,6}$"),
+     lambda s, m: m["run"] == s.run_id),
+    (frozenset({"GET"}), re.compile(r"^/api/internal/runs/(?P<run>[^/]+)/nodes/[^/]+/output$"),
+     lambda s, m: m["run"] == s.run_id),
     (frozenset({"GET"}), re.compile(r"^/api/internal/workflows/(?P<wf>[^/]+)$"),
      lambda s, m: m["wf"] == s.workflow_id),
     (frozenset({"GET"}), re.compile(r"^/api/internal/secrets/(?P<name>[^/]+)$"),
@@ -293,6 +298,9 @@ class SecurityMiddleware:
         return 303, "unauthorized", "wrong token", headers
 
 
+RUN_DATA_MEDIA_TYPE = "application/vnd.apache.arrow.file"  # engine/model/run_data_files.py MEDIA_TYPE
+_RUN_DATA_UPLOAD = re.compile(r"^/api/internal/runs/[^/]+/nodes/[^/]+/output/\d{1,6}$")
+
 # Endpoints that stand for a receiving service (our webhooks, the demo's Slack stand-in).
 _RECEIVER_PREFIXES = ("/hooks/", "/demo/slack/")
 
@@ -308,6 +316,8 @@ def _content_type_problem(scope: dict[str, Any], path: str) -> str | None:
         return None
     if content_type == "multipart/form-data" and path.endswith("/upload"):
         return None
+    if content_type == RUN_DATA_MEDIA_TYPE and _RUN_DATA_UPLOAD.match(path):
+        return None  # a run's data part (engine/client/run_data_client.py): Arrow, not JSON
     return (f"this route takes Content-Type: application/json (got {content_type or 'none'!r})"
             + ("; uploads take multipart/form-data" if path.endswith("/upload") else ""))
 

@@ -493,6 +493,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/run-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Data Size
+         * @description How much the runs' data takes (`run-data/` in the data folder). What is kept is set by
+         *     WIREWORK_KEEP_RUNS / WIREWORK_KEEP_RUN_DAYS (`GET /api/storage` shows the retention).
+         */
+        get: operations["run_data_size_api_run_data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs": {
         parameters: {
             query?: never;
@@ -570,6 +591,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/nodes/{node_id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Node Input
+         * @description A page of every record the node received in this run, in the order it received them:
+         *     its upstream nodes' outputs in edge order, or the trigger record for a first node.
+         */
+        get: operations["node_input_api_runs__run_id__nodes__node_id__input_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/nodes/{node_id}/input/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Input */
+        get: operations["download_input_api_runs__run_id__nodes__node_id__input_download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/nodes/{node_id}/logs": {
         parameters: {
             query?: never;
@@ -594,8 +653,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Node Output */
+        /**
+         * Node Output
+         * @description A page of every record the node put out in this run (`offset`, `limit` ≤ 1000).
+         */
         get: operations["node_output_api_runs__run_id__nodes__node_id__output_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/nodes/{node_id}/output/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Output */
+        get: operations["download_output_api_runs__run_id__nodes__node_id__output_download_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -895,7 +974,19 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start Run */
+        /**
+         * Start Run
+         * @description Run the saved workflow now (its current version). A workflow with problems — also a
+         *     store, secret, labeling project or task it names that does not exist — is refused 422
+         *     `workflow_invalid`, naming the workflow, each node and what is missing.
+         *
+         *     Partial runs: `{"start_at": node, "reuse_from": run}` executes that node and everything
+         *     downstream; `{"only": node, "reuse_from": run}` that node alone. The nodes that feed
+         *     them are not executed: their outputs are taken from run `reuse_from` (status `reused`);
+         *     the rest is `not_run`. An unknown node or run, a run of another workflow, or one that
+         *     lacks a needed output (it failed there, or its data was pruned) is refused 422
+         *     `invalid_partial_run` naming what is missing.
+         */
         post: operations["start_run_api_workflows__workflow_id__runs_post"];
         delete?: never;
         options?: never;
@@ -910,7 +1001,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Schedule */
+        /**
+         * Get Schedule
+         * @description The schedule and its next fire times. A workflow whose schedule is on but whose
+         *     current version is invalid is not scheduled: answered 422 `workflow_invalid`, naming
+         *     every problem.
+         */
         get: operations["get_schedule_api_workflows__workflow_id__schedule_get"];
         put?: never;
         post?: never;
@@ -927,7 +1023,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Versions */
+        /**
+         * List Versions
+         * @description Every saved version, newest first, each with `valid` and its `errors` as of now (a
+         *     store it names may have been deleted since): an invalid version is not scheduled, and
+         *     a webhook or a Run of it is refused.
+         */
         get: operations["list_versions_api_workflows__workflow_id__versions_get"];
         put?: never;
         post?: never;
@@ -1711,23 +1812,33 @@ export interface components {
             /** Logs */
             logs: string;
         };
-        /** NodeOutputResponse */
+        /**
+         * NodeOutputResponse
+         * @description A page of every record a node took in or put out in a run (the run's data, kept by
+         *     the server's retention). A node that did not run, or whose data was pruned: total 0.
+         */
         NodeOutputResponse: {
             /**
              * Kept
-             * @description how many of them the run kept
+             * @description how many of them the run kept (= total; runs older than run data kept only a 20-record sample)
              */
             kept: number;
             /**
+             * Offset
+             * @description the offset of the first record of this page
+             * @default 0
+             */
+            offset: number;
+            /**
              * Records
-             * @description a page of the records the run kept of the node's output
+             * @description the records from `offset`, at most `limit`
              */
             records: {
                 [key: string]: unknown;
             }[];
             /**
              * Total
-             * @description how many records the node put out
+             * @description how many records there are
              */
             total: number;
         };
@@ -1761,6 +1872,12 @@ export interface components {
             config?: {
                 [key: string]: unknown;
             };
+            /**
+             * Disabled
+             * @description the node passes its input through unchanged instead of running (status `skipped`); its config is not checked
+             * @default false
+             */
+            disabled: boolean;
             /** Id */
             id: string;
             /**
@@ -1768,6 +1885,13 @@ export interface components {
              * @default
              */
             label: string;
+            /**
+             * Pinned
+             * @description records a manual run emits instead of running the node (status `pinned`); scheduled and webhook runs ignore them unless the workflow's `pins_in_triggered_runs` is on. null: not pinned
+             */
+            pinned?: {
+                [key: string]: unknown;
+            }[] | null;
             position?: components["schemas"]["Position"];
             /**
              * Retries
@@ -1790,6 +1914,12 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+            /**
+             * Disabled
+             * @description the node passes its input through unchanged instead of running (status `skipped`); its config is not checked
+             * @default false
+             */
+            disabled: boolean;
             /** Id */
             id: string;
             /**
@@ -1797,6 +1927,13 @@ export interface components {
              * @default
              */
             label: string;
+            /**
+             * Pinned
+             * @description records a manual run emits instead of running the node (status `pinned`); scheduled and webhook runs ignore them unless the workflow's `pins_in_triggered_runs` is on. null: not pinned
+             */
+            pinned: {
+                [key: string]: unknown;
+            }[] | null;
             position: components["schemas"]["PositionResponse"];
             /**
              * Retries
@@ -1817,7 +1954,7 @@ export interface components {
          * NodeStatus
          * @enum {string}
          */
-        NodeStatus: "pending" | "running" | "retrying" | "completed" | "failed" | "not_run" | "cancelled" | "crashed";
+        NodeStatus: "pending" | "running" | "retrying" | "completed" | "failed" | "not_run" | "cancelled" | "crashed" | "reused" | "pinned" | "skipped";
         /**
          * NodeTypeResponse
          * @description A node type: where it sits in a flow and the JSON Schema of its config (the editor's form).
@@ -2170,13 +2307,48 @@ export interface components {
              */
             prune_every_s: number;
         };
-        /** RunCreate */
+        /**
+         * RunCreate
+         * @description What to run. All optional: `{}` runs the whole saved workflow. A partial run gives
+         *     `start_at` (that node and everything downstream of it execute) or `only` (that node
+         *     alone), with `reuse_from`: the run whose outputs the nodes feeding them take instead of
+         *     running (status `reused`). Nodes of neither kind are `not_run`. A partial run without
+         *     a payload gets the reused run's payload.
+         */
         RunCreate: {
+            /**
+             * Only
+             * @description partial run: execute this node alone
+             */
+            only?: string | null;
             /**
              * Payload
              * @description any JSON: the source nodes get it in the trigger record
              */
             payload?: unknown;
+            /**
+             * Reuse From
+             * @description partial run: the earlier run of this workflow whose outputs the nodes upstream take (422 when it lacks one, e.g. pruned)
+             */
+            reuse_from?: string | null;
+            /**
+             * Start At
+             * @description partial run: execute this node and every node downstream of it
+             */
+            start_at?: string | null;
+        };
+        /**
+         * RunDataResponse
+         * @description The size of every run's data folder (`run-data/` in the data folder).
+         */
+        RunDataResponse: {
+            /**
+             * Runs
+             * @description how many runs have data
+             */
+            runs: number;
+            /** Total Bytes */
+            total_bytes: number;
         };
         /**
          * RunDetailResponse
@@ -2197,6 +2369,11 @@ export interface components {
             id: string;
             /** Nodes */
             nodes: components["schemas"]["NodeRunResponse"][];
+            /**
+             * Only
+             * @description a partial run: the one node it executed
+             */
+            only: string | null;
             /** Prefect Flow Run Id */
             prefect_flow_run_id: string | null;
             /**
@@ -2204,6 +2381,16 @@ export interface components {
              * @description the crashed run this run starts again (the workflow's retry_crashed); null: not a retry
              */
             retry_of: string | null;
+            /**
+             * Reuse From
+             * @description a partial run: the run whose outputs it reused
+             */
+            reuse_from: string | null;
+            /**
+             * Start At
+             * @description a partial run: the node it started at
+             */
+            start_at: string | null;
             /**
              * Started At
              * Format: date-time
@@ -2248,6 +2435,11 @@ export interface components {
             error: string | null;
             /** Id */
             id: string;
+            /**
+             * Only
+             * @description a partial run: the one node it executed
+             */
+            only: string | null;
             /** Prefect Flow Run Id */
             prefect_flow_run_id: string | null;
             /**
@@ -2255,6 +2447,16 @@ export interface components {
              * @description the crashed run this run starts again (the workflow's retry_crashed); null: not a retry
              */
             retry_of: string | null;
+            /**
+             * Reuse From
+             * @description a partial run: the run whose outputs it reused
+             */
+            reuse_from: string | null;
+            /**
+             * Start At
+             * @description a partial run: the node it started at
+             */
+            start_at: string | null;
             /**
              * Started At
              * Format: date-time
@@ -2758,13 +2960,50 @@ export interface components {
             /** Valid */
             valid: boolean;
         };
+        /**
+         * VersionErrorResponse
+         * @description A problem of a saved version (the node it is about as `node_id` too).
+         */
+        VersionErrorResponse: {
+            /**
+             * Code
+             * @description machine-readable kind: cycle, unknown_type, invalid_config, syntax_error, …
+             */
+            code: string;
+            /** Edge */
+            edge?: string | null;
+            /** Field */
+            field?: string | null;
+            /** Line */
+            line?: number | null;
+            /** Message */
+            message: string;
+            /** Node */
+            node?: string | null;
+            /**
+             * Node Id
+             * @description the node the problem is about (null: the workflow)
+             */
+            node_id: string | null;
+        };
         /** VersionResponse */
         VersionResponse: {
+            /**
+             * Errors
+             * @description why not
+             */
+            errors: components["schemas"]["VersionErrorResponse"][];
             /**
              * Saved At
              * Format: date-time
              */
             saved_at: string;
+            /**
+             * Valid
+             * @description whether this version could run now (an invalid one is not scheduled)
+             * @default true
+             */
+            valid: boolean;
             /** Version */
             version: number;
         };
@@ -2904,6 +3143,12 @@ export interface components {
              */
             notes?: components["schemas"]["Note"][];
             /**
+             * Pins In Triggered Runs
+             * @description scheduled and webhook runs emit pinned nodes' records too (default: only manual runs use pins)
+             * @default false
+             */
+            pins_in_triggered_runs: boolean;
+            /**
              * Retry Crashed
              * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
              * @default 0
@@ -2950,6 +3195,12 @@ export interface components {
             /** Notes */
             notes: components["schemas"]["NoteResponse"][];
             /**
+             * Pins In Triggered Runs
+             * @description scheduled and webhook runs emit pinned nodes' records too (default: only manual runs use pins)
+             * @default false
+             */
+            pins_in_triggered_runs: boolean;
+            /**
              * Retry Crashed
              * @description how many times a crashed scheduled or webhook run is started again (its worker process died before the run ended); never a manual run, a failed one or one the user cancelled
              * @default 0
@@ -2995,6 +3246,12 @@ export interface components {
             nodes: components["schemas"]["NodeSpecResponse"][];
             /** Notes */
             notes: components["schemas"]["NoteResponse"][];
+            /**
+             * Pins In Triggered Runs
+             * @description scheduled and webhook runs emit pinned nodes' records too (default: only manual runs use pins)
+             * @default false
+             */
+            pins_in_triggered_runs: boolean;
             /** Problems */
             problems: components["schemas"]["ProblemResponse"][];
             /**
@@ -3049,6 +3306,12 @@ export interface components {
              * @description sticky notes of the canvas (the engine ignores them)
              */
             notes?: components["schemas"]["Note"][];
+            /**
+             * Pins In Triggered Runs
+             * @description scheduled and webhook runs emit pinned nodes' records too (default: only manual runs use pins)
+             * @default false
+             */
+            pins_in_triggered_runs: boolean;
             /**
              * Problems
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works
@@ -3124,6 +3387,12 @@ export interface components {
              * @description sticky notes of the canvas (the engine ignores them)
              */
             notes?: components["schemas"]["Note"][];
+            /**
+             * Pins In Triggered Runs
+             * @description scheduled and webhook runs emit pinned nodes' records too (default: only manual runs use pins)
+             * @default false
+             */
+            pins_in_triggered_runs: boolean;
             /**
              * Problems
              * @description read-only (what GET adds): ignored here, so GET → edit → PUT works
@@ -7006,6 +7275,89 @@ export interface operations {
             };
         };
     };
+    run_data_size_api_run_data_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDataResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_runs_api_runs_get: {
         parameters: {
             query?: {
@@ -7435,6 +7787,185 @@ export interface operations {
             };
         };
     };
+    node_input_api_runs__run_id__nodes__node_id__input_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                node_id: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeOutputResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    download_input_api_runs__run_id__nodes__node_id__input_download_get: {
+        parameters: {
+            query?: {
+                format?: "jsonl" | "csv" | "parquet";
+            };
+            header?: never;
+            path: {
+                node_id: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every record, as a file `<workflow>-<run>-<node>.<format>` (the input: `…-<node>-input.<format>`); CSV: one column per top-level field, nested values as JSON; Parquet: columns typed over every record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     node_logs_api_runs__run_id__nodes__node_id__logs_get: {
         parameters: {
             query?: never;
@@ -7543,6 +8074,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeOutputResponse"];
+                };
+            };
+            /** @description No API token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    download_output_api_runs__run_id__nodes__node_id__output_download_get: {
+        parameters: {
+            query?: {
+                format?: "jsonl" | "csv" | "parquet";
+            };
+            header?: never;
+            path: {
+                node_id: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every record, as a file `<workflow>-<run>-<node>.<format>` (the input: `…-<node>-input.<format>`); CSV: one column per top-level field, nested values as JSON; Parquet: columns typed over every record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description No API token or session */

@@ -27,7 +27,8 @@ from engine.server.db.schema import APP_SCHEMA
 _NODE_COLUMNS = ["run_id", "node_id", "status", "attempts", "started_at", "ended_at",
                  "records_in", "records_out", "sample", "logs", "error"]
 _RUN_COLUMNS = ["id", "workflow_id", "workflow_version", "trigger", "status", "started_at",
-                "ended_at", "error", "prefect_flow_run_id", "retry_of", "attempt", "worker"]
+                "ended_at", "error", "prefect_flow_run_id", "retry_of", "attempt", "inputs", "reuse_from",
+                "start_at", "only_node", "worker"]
 
 
 def _json(value: Any) -> str | None:
@@ -92,10 +93,12 @@ class AppDatabase:
         )
 
     def node_finished(self, result: NodeResult) -> None:
+        # No sample: every record a node put out is in the run's data folder (issue 16), so
+        # this file keeps metadata only. The `sample` column stays for rows of older runs.
         self._execute(
             "INSERT OR REPLACE INTO node_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, result.node_id, result.status, result.attempts, result.started_at, result.ended_at,
-             result.records_in, result.records_out, _json(result.sample), result.logs, _json(result.error)],
+             result.records_in, result.records_out, None, result.logs, _json(result.error)],
         )
 
     def run_finished(self, run_id: str, status: RunStatus, error: str | None, at: datetime) -> None:
@@ -103,10 +106,16 @@ class AppDatabase:
                       [RunStatus(status), error, at, run_id])
 
     # -- the server's side of a run ----------------------------------------------------
-    def queue_run(self, info: RunInfo, retry_of: str | None = None, attempt: int = 1) -> None:
+    def queue_run(self, info: RunInfo, retry_of: str | None = None, attempt: int = 1,
+                  partial: tuple[str | None, str | None, str | None] | None = None) -> None:
         """A run waiting for its worker: `queued`, every node `pending`; a retry of a
-        crashed run names the run it retries and its attempt (services/crash_retry.py)."""
-        self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
+        crashed run names the run it retries and its attempt (services/crash_retry.py); a
+        partial run (reuse_from, start_at, only) the run it reuses and where it starts."""
+        with self.transaction():
+            self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
+            if partial is not None:
+                self._execute("UPDATE runs SET reuse_from = ?, start_at = ?, only_node = ? WHERE id = ?",
+                              [*partial, info.run_id])
 
     def mark_cancelling(self, run_id: str) -> None:
         """A run the user asked to stop: `cancelling` until its end is reported or settled."""
@@ -133,6 +142,8 @@ class AppDatabase:
         # Without `retry` (a worker's run_started) the row's retry_of and attempt stay as
         # queued: INSERT OR REPLACE updates only the columns it names.
         retry_columns, retry_values = (", retry_of, attempt", [*retry]) if retry is not None else ("", [])
+        if info.inputs is not None:
+            retry_columns, retry_values = retry_columns + ", inputs", [*retry_values, _json(info.inputs)]
         with self.transaction():
             self._insert_run_rows(info, status, retry_columns, retry_values)
 
@@ -182,6 +193,8 @@ class AppDatabase:
         run = dict(zip(_RUN_COLUMNS, row))
         run["trigger"] = orjson.loads(run["trigger"]) if run["trigger"] else None
         run["attempt"] = run["attempt"] or 1  # rows of a file made before retries were recorded
+        run["inputs"] = orjson.loads(run["inputs"]) if run["inputs"] else None
+        run["only"] = run.pop("only_node")
         run["worker"] = orjson.loads(run["worker"]) if run["worker"] else None
         return run
 

@@ -67,7 +67,17 @@ RUN_WORKERS = """
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS worker JSON;
 """
 
-APP_SCHEMA = RUN_HISTORY + RUN_RETRIES + RUN_WORKERS + WORKFLOWS
+# Added by issue 16 (run data, partial runs): per node, the upstream nodes whose outputs it
+# receives (how its input is read back from the run's data), and for a partial run the run
+# it reuses and the node it starts at or runs alone.
+RUN_DATA = """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS inputs JSON;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS reuse_from VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS start_at VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS only_node VARCHAR;
+"""
+
+APP_SCHEMA = RUN_HISTORY + RUN_RETRIES + RUN_WORKERS + RUN_DATA + WORKFLOWS
 
 # The demo news site's published articles (engine/server/demo/newsroom.py).
 DEMO_NEWS = """

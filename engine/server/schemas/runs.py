@@ -27,8 +27,23 @@ RecordId = Annotated[str | int | float | None, BeforeValidator(_plain_id)]
 
 
 # -- what a client writes ------------------------------------------------------------
+_NODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
 class RunCreate(RequestModel):
+    """What to run. All optional: `{}` runs the whole saved workflow. A partial run gives
+    `start_at` (that node and everything downstream of it execute) or `only` (that node
+    alone), with `reuse_from`: the run whose outputs the nodes feeding them take instead of
+    running (status `reused`). Nodes of neither kind are `not_run`. A partial run without
+    a payload gets the reused run's payload."""
+
     payload: Any = Field(None, description="any JSON: the source nodes get it in the trigger record")
+    start_at: str | None = Field(None, pattern=_NODE, description="partial run: execute this node and every node "
+                                                                  "downstream of it")
+    only: str | None = Field(None, pattern=_NODE, description="partial run: execute this node alone")
+    reuse_from: str | None = Field(None, min_length=1, max_length=128,
+                                   description="partial run: the earlier run of this workflow whose outputs the "
+                                               "nodes upstream take (422 when it lacks one, e.g. pruned)")
 
 
 class RunDocumentCreate(RequestModel):
@@ -79,6 +94,9 @@ class RunResponse(ResponseModel):
     retry_of: str | None = Field(None, description="the crashed run this run starts again (the workflow's "
                                                    "retry_crashed); null: not a retry")
     attempt: int = Field(1, description="1 for a run as triggered, 2 for its first retry, ...")
+    reuse_from: str | None = Field(None, description="a partial run: the run whose outputs it reused")
+    start_at: str | None = Field(None, description="a partial run: the node it started at")
+    only: str | None = Field(None, description="a partial run: the one node it executed")
     worker: RunWorkerResponse | None = Field(None, description="the `wirework worker` that ran it "
                                                                "(null: the server ran it itself)")
 
@@ -108,9 +126,21 @@ class CancelResponse(ResponseModel):
 
 
 class NodeOutputResponse(ResponseModel):
-    records: list[Record] = Field(description="a page of the records the run kept of the node's output")
-    total: int = Field(description="how many records the node put out")
-    kept: int = Field(description="how many of them the run kept")
+    """A page of every record a node took in or put out in a run (the run's data, kept by
+    the server's retention). A node that did not run, or whose data was pruned: total 0."""
+
+    records: list[Record] = Field(description="the records from `offset`, at most `limit`")
+    total: int = Field(description="how many records there are")
+    offset: int = Field(0, description="the offset of the first record of this page")
+    kept: int = Field(description="how many of them the run kept (= total; runs older than run data kept only "
+                                  "a 20-record sample)")
+
+
+class RunDataResponse(ResponseModel):
+    """The size of every run's data folder (`run-data/` in the data folder)."""
+
+    total_bytes: int
+    runs: int = Field(description="how many runs have data")
 
 
 class NodeLogsResponse(ResponseModel):

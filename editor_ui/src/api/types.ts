@@ -31,8 +31,19 @@ export type Workflow = Omit<Schemas["WorkflowDocument"], "nodes" | "pins_in_trig
 /** A saved workflow with the problems that keep it from running. */
 export type WorkflowWithProblems = Schemas["WorkflowResponse"];
 export type WorkflowListItem = Schemas["WorkflowSummaryResponse"];
-/** A saved version; `valid`/`errors` say whether it could run. */
-export type VersionInfo = Schemas["VersionResponse"];
+/** A problem that makes a saved version invalid. */
+export interface VersionError {
+  node_id?: string | null;
+  node?: string | null;
+  code?: string;
+  message: string;
+  line?: number | null;
+}
+/**
+ * A saved version; `valid`/`errors` say whether it could run (issue 16). Declared here too, so
+ * the editor builds the same whether or not the generated schema has caught up with them.
+ */
+export type VersionInfo = Schemas["VersionResponse"] & { valid?: boolean; errors?: VersionError[] };
 export type ScheduleInfo = Schemas["ScheduleInfoResponse"];
 export type Problem = Schemas["ProblemResponse"];
 export type ValidationResult = Schemas["ValidationResponse"];
@@ -69,7 +80,7 @@ export type NodeTypeInfo = Omit<Schemas["NodeTypeResponse"], "config_schema" | "
 
 export type RunStatus = Schemas["RunStatus"];
 /** A node's status in a run; `reused` (output taken from an earlier run), `pinned` and `skipped` (disabled) are issue 16's. */
-export type NodeStatus = Schemas["NodeStatus"];
+export type NodeStatus = Schemas["NodeStatus"] | "reused" | "pinned" | "skipped";
 export type RunTrigger = Schemas["RunTriggerResponse"];
 export type NodeRunError = Schemas["NodeErrorResponse"];
 export type NodeRun = Schemas["NodeRunResponse"];

@@ -1,7 +1,7 @@
 /** The side panel when no node is inspected: workflow details, problems, schedule, runs, versions. */
 import { useEffect, useState } from "react";
 import { api, describeError } from "../api/client";
-import type { Run, VersionInfo, Workflow } from "../api/types";
+import type { Run, VersionError, VersionInfo, Workflow } from "../api/types";
 import { cleanWorkflow } from "../api/workflowDoc";
 import { Modal } from "../ui/Modal";
 import { ScheduleEditor } from "../schedule/ScheduleEditor";
@@ -160,7 +160,7 @@ function VersionValidity({ version }: { version: VersionInfo }) {
   );
 }
 
-function problemText(problem: VersionInfo["errors"][number]): string {
+function problemText(problem: VersionError): string {
   const node = problem.node_id ?? problem.node;
   return `${node ? `${node}: ` : ""}${problem.message}${problem.line ? ` (line ${problem.line})` : ""}`;
 }

@@ -4,7 +4,7 @@
  * page shown as you type, or every record (read page by page); download as JSONL, CSV or
  * Parquet. Used by the node detail view and the run detail page.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, describeError } from "../api/client";
 import type { NodeRecordsPage, RecordSide } from "../api/types";
 import {
@@ -38,6 +38,9 @@ export function RunRecords({ runId, nodeId, side, nodeName }: Props) {
   const [allResults, setAllResults] = useState<{ query: string; found: Found[]; matches: number; scanned: number } | null>(null);
   const [searching, setSearching] = useState(false);
   const what = `the ${side} of node ${nodeName ?? nodeId} in run ${runId}`;
+  // For messages only: renaming the node while the view is open must not read the page again.
+  const whatRef = useRef(what);
+  whatRef.current = what;
 
   useEffect(() => {
     let alive = true;
@@ -48,14 +51,14 @@ export function RunRecords({ runId, nodeId, side, nodeName }: Props) {
         if (!alive) return;
         setPage(null);
         setError(e instanceof ApiError && e.status === 404
-          ? `No ${side} kept for node ${nodeName ?? nodeId} in run ${runId} (${e.detail || "not found"}).`
-          : `Could not read ${what}: ${describeError(e)}`);
+          ? `Nothing kept of ${whatRef.current} (${e.detail || "not found"}).`
+          : `Could not read ${whatRef.current}: ${describeError(e)}`);
       },
     );
     return () => {
       alive = false;
     };
-  }, [runId, nodeId, side, offset, limit, nodeName, what]);
+  }, [runId, nodeId, side, offset, limit]);
 
   const total = page?.total ?? 0;
   const records = useMemo(() => page?.records ?? [], [page]);

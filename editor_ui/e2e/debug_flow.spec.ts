@@ -2,7 +2,8 @@
  * Issue 16's debugging loop in the editor, on a real server: run a flow of 1,000 records, open
  * a node's detail view and page to record 900 of its output (and see its input), pin a past
  * run's output (undoable), run from the next node (the pinned upstream node is reused, not
- * run), diff the two versions, see Run refuse an invalid change without saving it, and open
+ * run), diff the two versions, see Run refuse an invalid change without saving it (saved, the
+ * version is marked invalid), and open
  * the first run from its detail page (timeline, then the editor at that run under a banner
  * naming its version).
  */
@@ -57,7 +58,7 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   // Pin make's output of that run: an edit of the document, undone and redone like any other.
   await node(page, "make").locator(".wf-node-type").dblclick();
   await detail.getByTestId("detail-pin").click();
-  await expect(node(page, "make").getByTestId("node-pin-make")).toHaveText("📌 1000 pinned");
+  await expect(node(page, "make").getByTestId("node-pin-make")).toHaveText("1000 pinned");
   await page.getByTestId("dialog-close").click();
   await page.locator('[data-action="edit.undo"]').click();
   await expect(node(page, "make").getByTestId("node-pin-make")).toHaveCount(0);
@@ -93,8 +94,12 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(page.getByTestId("toast")).toContainText("node double");
   await expect(page.getByTestId("workflow-version")).toHaveText("v2");
   expect((await (await request.get(`/api/workflows/${id}/versions`)).json()).length).toBe(2);
-  await page.locator('[data-action="edit.undo"]').click();
-  await expect(page.getByTestId("save-state")).toHaveText("saved");
+  // Saved anyway, it is version 3, marked invalid in the versions list with the node's error.
+  await page.locator('[data-action="workflow.save"]').click();
+  await expect(page.getByTestId("workflow-version")).toHaveText("v3");
+  await expect(page.getByTestId("version-invalid-3")).toBeVisible();
+  await expect(page.getByTestId("version-3")).toContainText("double");
+  await expect(page.getByTestId("version-invalid-2")).toHaveCount(0);
 
   // The first run's detail page: a timeline of both nodes; open the editor at that run.
   await page.goto(`/#/run/${firstRun}`);
@@ -104,5 +109,5 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(page).toHaveURL(new RegExp(`#/workflows/${id}/run/${firstRun}$`));
   await expect(banner.getByTestId("run-banner-link")).toHaveText(firstRun);
   await expect(banner.getByTestId("run-banner-version")).toHaveText("version 1");
-  await expect(banner.getByTestId("run-banner-note")).toContainText("the canvas shows version 2");
+  await expect(banner.getByTestId("run-banner-note")).toContainText("the canvas shows version 3");
 });

@@ -122,7 +122,7 @@ export function NodeDetailView({ nodeId, onClose }: { nodeId: string; onClose: (
           content: (
             <section className="detail-pane detail-settings">
               <h3>Settings{spec.disabled ? <span className="badge badge-skipped"> disabled</span> : null}
-                {spec.pinned ? <span className="badge badge-pinned" data-testid="detail-pin-badge"> 📌 {spec.pinned.length} pinned</span> : null}</h3>
+                {spec.pinned ? <span className="badge badge-pinned" data-testid="detail-pin-badge"> {spec.pinned.length} pinned</span> : null}</h3>
               <NodeSettings nodeId={nodeId} showTitle={false} />
             </section>
           ),

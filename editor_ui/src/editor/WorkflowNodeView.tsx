@@ -41,7 +41,7 @@ function WorkflowNodeViewImpl({ id, data, selected }: NodeProps<WorkflowFlowNode
       )}
       {(spec.pinned || spec.disabled) && (
         <div className="wf-node-flags">
-          {spec.pinned && <span className="badge badge-pinned" data-testid={`node-pin-${id}`} title="Manual runs emit these pinned records instead of running the node">📌 {spec.pinned.length} pinned</span>}
+          {spec.pinned && <span className="badge badge-pinned" data-testid={`node-pin-${id}`} title="Manual runs emit these pinned records instead of running the node">{spec.pinned.length} pinned</span>}
           {spec.disabled && <span className="badge badge-skipped" data-testid={`node-disabled-${id}`}>disabled</span>}
         </div>
       )}

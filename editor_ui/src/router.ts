@@ -13,6 +13,8 @@ export type Route =
 export type LabelingTab = "overview" | "label" | "heuristics" | "weak-supervision";
 const LABELING_TABS: readonly string[] = ["overview", "label", "heuristics", "weak-supervision"];
 
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "workflows" && parts[1]) {
@@ -21,6 +23,9 @@ export function parseRoute(hash: string): Route {
   }
   if (parts[0] === "stores") return { page: "stores", storeName: parts[1] };
   if (parts[0] === "secrets") return { page: "secrets" };
+  // `#/runs/<run id>` opens that run too (run ids are UUIDs; a workflow id never has that shape
+  // in practice), so a link written either way works; the app itself links `#/run/<id>`.
+  if (parts[0] === "runs" && parts[1] && RUN_ID.test(parts[1])) return { page: "run", runId: parts[1] };
   if (parts[0] === "runs") return { page: "runs", workflowId: parts[1] };
   if (parts[0] === "run" && parts[1]) return { page: "run", runId: parts[1] };
   if (parts[0] === "labeling") {

@@ -17,6 +17,9 @@ interface Props {
 
 export function RunGantt({ run, nodes, labelOf, onPick }: Props) {
   const layout = ganttLayout(run, nodes);
+  const attempts = new Map(nodes.map((n) => [n.node_id, n.attempts]));
+  // Retries are part of a node's bar: it spans every attempt.
+  const tries = (id: string) => ((attempts.get(id) ?? 1) > 1 ? ` in ${attempts.get(id)} attempts` : "");
   return (
     <div className="gantt" data-testid="run-gantt">
       <div className="gantt-row gantt-axis">
@@ -30,14 +33,14 @@ export function RunGantt({ run, nodes, labelOf, onPick }: Props) {
       </div>
       {layout.bars.map((bar) => (
         <div key={bar.nodeId} className="gantt-row clickable" data-testid={`gantt-${bar.nodeId}`} onClick={() => onPick(bar.nodeId)}
-             title={bar.startS === null ? `${labelOf(bar.nodeId)}: ${bar.status}` : `${labelOf(bar.nodeId)}: started at +${formatDuration(bar.startS) || "0 ms"}, ran ${formatDuration(bar.durationS)}`}>
+             title={bar.startS === null ? `${labelOf(bar.nodeId)}: ${bar.status}` : `${labelOf(bar.nodeId)}: started at +${formatDuration(bar.startS) || "0 ms"}, ran ${formatDuration(bar.durationS)}${tries(bar.nodeId)}`}>
           <span className="gantt-label">{labelOf(bar.nodeId)}</span>
           <span className="gantt-track">
             {bar.startS === null
               ? <span className={`gantt-none badge badge-${bar.status}`}>{bar.status.replace("_", " ")}</span>
               : <span className={`gantt-bar gantt-${bar.status}`} style={{ left: `${bar.left * 100}%`, width: `${bar.width * 100}%` }} />}
           </span>
-          <span className="gantt-duration">{bar.durationS === null ? "" : formatDuration(bar.durationS)}</span>
+          <span className="gantt-duration">{bar.durationS === null ? "" : formatDuration(bar.durationS)}{tries(bar.nodeId) ? ` ×${attempts.get(bar.nodeId)}` : ""}</span>
         </div>
       ))}
     </div>

@@ -19,6 +19,12 @@ describe("hash routes", () => {
         ...(route.page === "runs" && !("workflowId" in route) ? { workflowId: undefined } : {}) });
     }
   });
+  it("opens a run from #/runs/<run id> too, a workflow's runs from #/runs/<workflow id>", () => {
+    expect(parseRoute("#/runs/f4747b09-95c5-4d59-8435-b4c1d9fe6ea3")).toEqual({ page: "run", runId: "f4747b09-95c5-4d59-8435-b4c1d9fe6ea3" });
+    expect(parseRoute("#/runs/hello")).toEqual({ page: "runs", workflowId: "hello" });
+    expect(parseRoute("#/workflows/hello/run/f4747b09-95c5-4d59-8435-b4c1d9fe6ea3"))
+      .toEqual({ page: "editor", workflowId: "hello", runId: "f4747b09-95c5-4d59-8435-b4c1d9fe6ea3" });
+  });
   it("falls back to the workflows list", () => {
     expect(parseRoute("")).toEqual({ page: "workflows" });
     expect(parseRoute("#/nonsense")).toEqual({ page: "workflows" });

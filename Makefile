@@ -29,7 +29,7 @@ EDITOR_STAMP := $(EDITOR)/node_modules/.installed
 EDITOR_BUILD := $(EDITOR)/dist/index.html
 EDITOR_SOURCES := $(shell find $(EDITOR)/src -type f 2>/dev/null) $(EDITOR)/index.html $(EDITOR)/vite.config.ts $(EDITOR)/tsconfig.json
 
-.PHONY: editor chromium sandbox
+.PHONY: editor chromium sandbox postgres run-postgres
 
 $(EDITOR_STAMP): $(EDITOR)/package.json $(EDITOR)/package-lock.json
 	@echo "installing the editor's npm packages (npm ci)…"
@@ -61,11 +61,21 @@ chromium:
 sandbox:
 	@command -v bwrap >/dev/null || (apt-get update && apt-get install -y bubblewrap)
 
+# Prefect on PostgreSQL (README: multi-machine setup) and its test use Debian's postgresql
+# (the test starts a throwaway cluster of its own; nothing is started here).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
 # Starts the Prefect server, the API + editor and the run launcher; prints the editor's URL.
 run: setup editor sandbox
 	$(BIN)/wirework up
 
-test: setup editor chromium sandbox api-types-check contracts
+# The same with the Prefect server on PostgreSQL: make run-postgres PREFECT_DB=postgresql+asyncpg://user:pw@host:5432/db
+run-postgres: setup editor sandbox postgres
+	@test -n "$(PREFECT_DB)" || (echo "set PREFECT_DB=postgresql+asyncpg://user:password@host:5432/database" >&2; exit 2)
+	$(BIN)/wirework up --prefect-db "$(PREFECT_DB)"
+
+test: setup editor chromium sandbox postgres api-types-check contracts
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test

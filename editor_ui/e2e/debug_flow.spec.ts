@@ -110,4 +110,12 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(banner.getByTestId("run-banner-link")).toHaveText(firstRun);
   await expect(banner.getByTestId("run-banner-version")).toHaveText("version 1");
   await expect(banner.getByTestId("run-banner-note")).toContainText("the canvas shows version 3");
+
+  // Pins in scheduled and webhook runs are a workflow setting of the Run settings dialog.
+  await page.locator('[data-action="workflow.runSettings"]').click();
+  await page.getByTestId("run-setting-pins_in_triggered_runs").check();
+  await page.getByTestId("run-settings-apply").click();
+  await page.locator('[data-action="workflow.save"]').click();
+  await expect(page.getByTestId("workflow-version")).toHaveText("v4");
+  expect((await (await request.get(`/api/workflows/${id}`)).json()).pins_in_triggered_runs).toBe(true);
 });

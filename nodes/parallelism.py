@@ -25,6 +25,22 @@ MAX_PARTITIONS = 64
 _ADDRESS = re.compile(r"^tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
 
 
+def _option_titles(on: str, off: str, nested: bool = False):
+    """Names of the two choices the editor's form offers for an optional field (pydantic
+    writes it as `anyOf: [value, null]`; untitled, the form shows "<field> option 2").
+    `nested`: the field lives inside another object, whose defaults the form fills in when
+    it shows them — a `default: null` there would turn merely opening the node into an
+    unsaved change, so it is left out of the schema (the model's default stays None)."""
+
+    def titles(schema: dict[str, Any]) -> None:
+        for option in schema.get("anyOf", []):
+            option["title"] = off if option.get("type") == "null" else on
+        if nested:
+            schema.pop("default", None)
+
+    return titles
+
+
 class Parallelism(NodeConfig):
     """Run the node's code over `partitions` contiguous slices of its input on a Dask cluster."""
 
@@ -32,7 +48,7 @@ class Parallelism(NodeConfig):
     partitions: int = Field(ge=1, le=MAX_PARTITIONS,
                             description=f"How many contiguous slices the input is cut into (1–{MAX_PARTITIONS}).")
     address: str | None = Field(
-        default=None,
+        default=None, json_schema_extra=_option_titles("A running Dask scheduler", "A local cluster in this run", nested=True),
         description="A running Dask scheduler, tcp://host:port. Unset: a local cluster started inside this run's "
                     "sandbox. Set: the code, its declared secrets and the records go to that cluster and run "
                     "there, outside wirework's sandbox.")
@@ -51,6 +67,7 @@ class Parallelism(NodeConfig):
 
 def parallelism_field() -> Any:
     return Field(default=None, title="Parallelism",
+                 json_schema_extra=_option_titles("On: partitions on Dask", "Off: record by record in this run"),
                  description='Unset: the code runs record by record in this run. {"engine": "dask", "partitions": 8}: '
                              "the input is cut into contiguous partitions run on Dask; the output is the same, "
                              "in the same order.")

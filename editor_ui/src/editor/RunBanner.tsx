@@ -5,6 +5,7 @@
  */
 import { useState } from "react";
 import { api, describeError } from "../api/client";
+import { isActiveRun } from "../api/runEvents";
 import type { VersionInfo } from "../api/types";
 import { hrefFor } from "../router";
 import { formatTime } from "../ui/format";
@@ -40,7 +41,10 @@ export function RunBanner() {
       {note && run.workflowVersion && run.workflowVersion !== meta.version && (
         <button type="button" className="small" onClick={compare} data-testid="run-banner-compare">Compare v{run.workflowVersion} with v{meta.version}</button>
       )}
-      <button type="button" className="small" onClick={closeRun} data-testid="run-banner-close" title="Stop showing this run's results on the canvas">Close</button>
+      {/* While the run is active the toolbar's Cancel belongs to it: it stays shown until it ends. */}
+      {!isActiveRun(run.status) && (
+        <button type="button" className="small" onClick={closeRun} data-testid="run-banner-close" title="Stop showing this run's results on the canvas">Close</button>
+      )}
       {versions && run.workflowVersion && (
         <VersionDiffView workflowId={meta.id} versions={versions} before={run.workflowVersion} after={meta.version} onClose={() => setVersions(null)} />
       )}

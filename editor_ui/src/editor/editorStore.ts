@@ -129,6 +129,8 @@ export interface EditorState {
   startLiveRun(runId: string): void;
   applyRunEvent(kind: string, payload: Record<string, unknown>): void;
   applyRunDetail(run: Run): void;
+  /** When the shown run started and which version it runs, without touching its nodes' live state. */
+  setRunInfo(runId: string, info: { startedAt: string | null; workflowVersion: number }): void;
   /** The canvas stops showing a run's results. */
   clearRun(): void;
 }
@@ -590,6 +592,11 @@ export const useEditor = create<EditorState>()((set, get) => {
           startedAt: detail.started_at ?? run.startedAt ?? null, workflowVersion: detail.workflow_version ?? run.workflowVersion ?? null,
         },
       });
+    },
+
+    setRunInfo(runId, info) {
+      const run = get().run;
+      if (run && run.runId === runId) set({ run: { ...run, startedAt: info.startedAt ?? run.startedAt ?? null, workflowVersion: info.workflowVersion } });
     },
 
     clearRun() {

@@ -233,6 +233,12 @@ async function startAndFollow(body: RunRequest, what: string): Promise<void> {
     const { run_id } = await api.startRunWith(meta.id, body);
     store.getState().startLiveRun(run_id);
     watchRun(run_id);
+    // The banner names the run's version and start; the nodes' state stays the events' (a detail
+    // read now could answer older than an event that overtakes it).
+    api.getRun(run_id).then(
+      (detail) => store.getState().setRunInfo(run_id, { startedAt: detail.started_at, workflowVersion: detail.workflow_version }),
+      () => undefined,
+    );
   } catch (error) {
     // A 422 names what is missing (e.g. a node the reused run has no output of): shown as it is.
     store.getState().showToast(`${what} of ${meta.name || meta.id} did not start: ${describeError(error)}`, "error");

@@ -133,6 +133,28 @@ def test_a_good_address_and_no_option_are_valid():
 
 
 @in_process
+def test_an_address_runs_the_partitions_on_that_cluster(app_db):
+    import distributed
+
+    # A cluster of this test's own (worker threads in this process), reached by its address only.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        option = {"engine": "dask", "partitions": 3, "address": address}
+        transitions = cluster.scheduler.transition_counter
+        wf = workflow([node("src", "python.yield", SOURCE), parallel("map", "python.map", MAP, option),
+                       node("all", "python.aggregate", COLLECT)], [("src", "map"), ("map", "all")])
+        summary = run_workflow(wf, app_db=app_db)
+        assert summary.status == "completed", summary.error
+        # Its scheduler moved the partitions' tasks (waiting → processing → memory → released).
+        assert cluster.scheduler.transition_counter - transitions >= 3 * 3
+        records = collected(summary, "all")
+    assert [r["square"] for r in records] == [n * n for n in range(1000) if n % 7]
+    assert f"map 1000 records in 3 partitions on the Dask cluster at {address}" in summary.nodes["map"].logs
+
+
+@in_process
 def test_a_cancel_stops_the_wait_and_the_clusters_workers():
     from multiprocessing import forkserver, resource_tracker
 

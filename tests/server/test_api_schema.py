@@ -11,7 +11,8 @@ from engine.server.openapi import openapi_document
 # Where the data really is the user's: records, a node's or heuristic's config, a store
 # filter, a node type's JSON Schema.
 # "detail": /api/health's per-component figures (pid, restarts, port…), which differ by component.
-USER_DATA = {"config", "config_schema", "data", "where", "records", "sample", "Record", "detail"}
+# "pinned": a node's pinned records (issue 16), records like any other.
+USER_DATA = {"config", "config_schema", "data", "where", "records", "sample", "Record", "detail", "pinned"}
 
 
 @pytest.fixture(scope="module")

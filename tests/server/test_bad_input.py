@@ -97,9 +97,11 @@ def test_a_saved_schedule_that_never_fires_is_a_problem_and_its_endpoint_answers
     assert saved.status_code == 201, saved.text
     problems = [p for p in saved.json()["problems"] if p["code"] == "schedule"]
     assert problems and "never" in problems[0]["message"]
+    # An invalid version is not scheduled (issue 16): its schedule endpoint says why, 422.
     schedule = client.get(f"/api/workflows/{wf}/schedule")
-    assert schedule.status_code == 200, schedule.text
-    assert schedule.json()["next_runs"] == [] and schedule.json()["deployment_id"] is None
+    assert schedule.status_code == 422, schedule.text
+    assert schedule.json()["error"] == "workflow_invalid" and "never fires" in schedule.json()["detail"]
+    assert f'workflow "{wf}" version 1' in schedule.json()["detail"]
 
 
 def test_weak_supervision_constants_are_bounded(client):

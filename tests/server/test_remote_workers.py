@@ -89,6 +89,14 @@ def test_runs_wait_for_a_worker_and_a_remote_worker_runs_them_through_the_api(po
         server_files = {"app.duckdb", "stores.duckdb", "api-token", "worker-token", "secrets.key"}
         assert not server_files & {p.name for p in worker.home.iterdir()}
         assert "hello" not in worker.log()  # the secret's value is never logged
+
+        # Cancel reaches the remote run with the worker's next heartbeat.
+        sleepy = _create(api, [{"id": "sleep", "type": "python.map", "config": {"code": SLEEPY_MAP}}])
+        sleepy_run = api.post(f"/api/workflows/{sleepy}/runs", json={}).json()["run_id"]
+        wait_until(lambda: api.get(f"/api/runs/{sleepy_run}").json()["nodes"][0]["status"] == "running", 120,
+                   "the sleeping node to run on the worker")
+        assert api.post(f"/api/runs/{sleepy_run}/cancel").status_code == 200
+        assert wait_for_run(api, sleepy_run, timeout_s=30)["status"] == "cancelled"
     finally:
         worker.stop()
 

@@ -39,6 +39,9 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await node(page, "double").locator(".wf-node-type").dblclick();
   const detail = page.getByTestId("node-detail");
   await expect(detail.getByTestId("records-input-range")).toHaveText("records 1–50 of 1000");
+  await detail.getByTestId("records-input-goto").fill("900");
+  await detail.getByTestId("records-input-goto").press("Enter");
+  await expect(detail.getByTestId("record-input-900")).toContainText("item 899");
   const output = detail.getByTestId("records-output");
   await output.getByTestId("records-output-goto").fill("900");
   await output.getByTestId("records-output-goto").press("Enter");

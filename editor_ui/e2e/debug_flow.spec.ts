@@ -77,6 +77,7 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(node(page, "double")).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
   await expect(node(page, "make")).toHaveAttribute("data-status", "reused");
   await expect(banner.getByTestId("run-banner-version")).toHaveText("version 2");
+  const secondRun = (await banner.getByTestId("run-banner-link").textContent())!;
 
   // Diff v1 and v2 from the Versions tab: make changed (its pin), double did not.
   await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });
@@ -103,6 +104,12 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(page.getByTestId("version-invalid-3")).toBeVisible();
   await expect(page.getByTestId("version-3")).toContainText("double");
   await expect(page.getByTestId("version-invalid-2")).toHaveCount(0);
+
+  // The partial run's detail page names what it reused; make has no bar of its own.
+  await page.goto(`/#/run/${secondRun}`);
+  await expect(page.getByTestId("run-partial")).toHaveText(`from node double, reusing run ${firstRun}`);
+  await expect(page.getByTestId("gantt-make")).toContainText("reused");
+  await expect(page.getByTestId("gantt-double").locator(".gantt-bar")).toBeVisible();
 
   // The first run's detail page: a timeline of both nodes; open the editor at that run.
   await page.goto(`/#/run/${firstRun}`);

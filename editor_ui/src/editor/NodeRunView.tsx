@@ -14,7 +14,8 @@ export function NodeRunView({ runId, nodeId }: { runId: string; nodeId: string }
   const [loadError, setLoadError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (status !== "completed" && status !== "failed") return;
+    // Reused, pinned and skipped nodes have an output too (from the reused run, the pin, the input).
+    if (!status || !["completed", "failed", "reused", "pinned", "skipped"].includes(status)) return;
     let alive = true;
     setLoadError(null);
     Promise.allSettled([api.nodeOutput(runId, nodeId), api.nodeLogs(runId, nodeId)]).then(([out, log]) => {

@@ -79,6 +79,14 @@ export function RunDetailPage({ runId }: { runId: string }) {
         <dt>Duration</dt><dd data-testid="run-duration">{duration === null ? "—" : formatDuration(duration)}</dd>
         <dt>Trigger</dt><dd>{triggerKind(run.trigger) || "—"}</dd>
         <dt>Run id</dt><dd className="small">{run.id}</dd>
+        {(run.start_at || run.only) && <>
+          {/* A partial run: the nodes before it took their outputs from the run it reused. */}
+          <dt>Partial run</dt>
+          <dd data-testid="run-partial">
+            {run.only ? `only node ${run.only}` : `from node ${run.start_at}`}
+            {run.reuse_from && <>, reusing run <a href={hrefFor({ page: "run", runId: run.reuse_from })}>{run.reuse_from}</a></>}
+          </dd>
+        </>}
         {run.worker && <>
           {/* a remote `wirework worker` ran it (none: the server itself did) */}
           <dt>Worker</dt>

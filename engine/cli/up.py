@@ -62,6 +62,19 @@ def prefect_database_url(given: str | None, environ: Mapping[str, str]) -> str |
     return url
 
 
+def remote_worker_settings(environ: Mapping[str, str]) -> None:
+    """WIREWORK_LOCAL_WORKERS and WIREWORK_WORKER_TIMEOUT_S checked before anything starts:
+    a bad value is one line naming the variable, not a traceback from the app's start."""
+    from engine.config.work_pool import local_workers
+    from engine.server.services.work_pool_runs import worker_timeout_s
+
+    try:
+        local_workers(environ)
+        worker_timeout_s(dict(environ))
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+
+
 def start_prefect_server(port: int, log_path: Path, auth_string: str, database_url: str | None = None
                          ) -> subprocess.Popen:
     from engine.server.services.history_pruner import RetentionPolicy, prefect_vacuum_env
@@ -155,6 +168,7 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
     try:  # checked before anything starts
         run_limit = max_concurrent_runs(os.environ, DEFAULT_MAX_CONCURRENT)
         database_url = prefect_database_url(prefect_db, os.environ)
+        remote_worker_settings(os.environ)
     except StartupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1

@@ -1,11 +1,10 @@
 /**
  * Issue 16's debugging loop in the editor, on a real server: run a flow of 1,000 records, open
- * a node's detail view and page to record 900 of its output (and see its input), pin a past
- * run's output (undoable), run from the next node (the pinned upstream node is reused, not
- * run), diff the two versions, see Run refuse an invalid change without saving it (saved, the
- * version is marked invalid), and open
- * the first run from its detail page (timeline, then the editor at that run under a banner
- * naming its version).
+ * a node's detail view and page to record 900 of its input and output, pin a past run's output
+ * (undoable), run from the next node and then that node alone (the pinned upstream node is
+ * reused, not run), diff the two versions, see Run refuse an invalid change without saving it
+ * (saved anyway, the version is marked invalid), and open the runs from their detail pages
+ * (timeline, partial run named, then the editor at a run under a banner naming its version).
  */
 import { createWorkflowViaApi, expect, node, test, uniqueId } from "./fixtures";
 
@@ -23,7 +22,7 @@ function thousandRecords(id: string) {
   };
 }
 
-test("run, page a node's records to 900, pin an output, run from here (upstream reused), diff the versions, open a past run", async ({ page, request }) => {
+test("run, page a node's records to 900, pin an output, run from here / this node (upstream reused), diff the versions, open a past run", async ({ page, request }) => {
   const id = uniqueId("e2e-debug");
   await createWorkflowViaApi(request, thousandRecords(id));
   await page.goto(`/#/workflows/${id}`);
@@ -78,6 +77,15 @@ test("run, page a node's records to 900, pin an output, run from here (upstream 
   await expect(node(page, "make")).toHaveAttribute("data-status", "reused");
   await expect(banner.getByTestId("run-banner-version")).toHaveText("version 2");
   const secondRun = (await banner.getByTestId("run-banner-link").textContent())!;
+
+  // Run this node (from its detail view): only double runs again, on its input of the run shown.
+  await node(page, "double").locator(".wf-node-type").dblclick();
+  await detail.getByTestId("detail-run-only").click();
+  await expect(banner.getByTestId("run-banner-link")).not.toHaveText(secondRun);
+  await expect(detail.getByTestId("detail-node-status")).toContainText("completed");
+  await expect(detail.getByTestId("detail-node-status")).toContainText("1000 in → 1000 out");
+  await expect(node(page, "make")).toHaveAttribute("data-status", "reused");
+  await page.getByTestId("dialog-close").click();
 
   // Diff v1 and v2 from the Versions tab: make changed (its pin), double did not.
   await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });

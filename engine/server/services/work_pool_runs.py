@@ -123,7 +123,10 @@ class WorkPoolRuns:
         self.timeout_s = timeout_s or worker_timeout_s()
         self._on_claimed = on_claimed
         self._client_factory = client_factory or _prefect_client
-        self._client: Any = None
+        # A Prefect client per thread: one client shared by the creating threads raced on
+        # its CSRF token (Prefect answered 403 "Invalid CSRF token" to each in turn).
+        self._clients = threading.local()
+        self._all_clients: list[Any] = []
         self._flow_id: Any = None
         self._lock = threading.Lock()
         self._runs: dict[str, RemoteRun] = {}  # run id -> handle, until it ends
@@ -165,19 +168,33 @@ class WorkPoolRuns:
         for handle in rest:
             handle.finished(-signal.SIGKILL)
         self._reaper.join(timeout_s)
-        if self._client is not None:
+        for client in self._all_clients:
             try:
-                self._client.__exit__(None, None, None)
+                client.__exit__(None, None, None)
             except Exception:
                 pass
 
     # -- Prefect -------------------------------------------------------------------
     def _prefect(self) -> Any:
-        if self._client is None:
+        client = getattr(self._clients, "client", None)
+        if client is None:
             client = self._client_factory()
             client.__enter__()
-            self._client = client
-        return self._client
+            self._clients.client = client
+            with self._lock:
+                self._all_clients.append(client)
+        return client
+
+    def _drop_client(self) -> None:
+        """After a failure: this thread's next call makes a fresh client (Prefect may have restarted)."""
+        client, self._clients.client = getattr(self._clients, "client", None), None
+        if client is not None:
+            with self._lock:
+                self._all_clients = [c for c in self._all_clients if c is not client]
+            try:
+                client.__exit__(None, None, None)
+            except Exception:
+                pass
 
     def _ensure_pool(self, client: Any) -> None:
         if self._pool_ready.is_set():
@@ -224,7 +241,7 @@ class WorkPoolRuns:
                 flow_run_id = str(response.json()["id"])
                 break
             except Exception as exc:
-                self._client = None  # a fresh client next time (Prefect may have restarted)
+                self._drop_client()
                 if time.monotonic() - began > CREATE_GIVE_UP_S:
                     log.error("run %s: could not put it in the work pool %r for %.0f s: %s", handle.run_id, self.pool,
                               CREATE_GIVE_UP_S, exc)

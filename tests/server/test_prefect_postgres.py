@@ -59,6 +59,12 @@ def test_two_workers_share_the_runs_of_a_server_whose_prefect_is_on_postgresql(p
         rows = pool_runs()
         assert sorted(row["id"] for row in rows) == sorted(r["prefect_flow_run_id"] for r in runs)
         assert [row for row in rows if (row["state"], row["run_count"]) != ("COMPLETED", 1)] == []
+        # Each run's node is a task run Prefect recorded from the events its run process sent
+        # through the API's websocket proxy (the run's own Prefect token, not the worker's).
+        ids = ", ".join(f"'{r['prefect_flow_run_id']}'" for r in runs)
+        wait_until(lambda: postgres.query(f"SELECT count(*) AS n FROM task_run WHERE state_type = 'COMPLETED' "
+                                          f"AND flow_run_id IN ({ids})")[0]["n"] == RUNS, 30,
+                   "Prefect to record each run's task run")
     finally:
         for worker in workers:
             worker.stop()

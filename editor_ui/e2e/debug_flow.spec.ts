@@ -88,7 +88,8 @@ test("run, page a node's records to 900, pin an output, run from here / this nod
   await page.getByTestId("dialog-close").click();
 
   // Diff v1 and v2 from the Versions tab: make changed (its pin), double did not.
-  await page.locator(".react-flow__pane").click({ position: { x: 10, y: 10 } });
+  // Below the run banner, which floats over the top of the canvas.
+  await page.locator(".react-flow__pane").click({ position: { x: 10, y: 60 } });
   await page.getByTestId("tab-versions").click();
   await page.getByTestId("version-diff-2").click();
   const diff = page.getByTestId("version-diff");

@@ -1,5 +1,5 @@
 /** The flow canvas: nodes, wires (checked while dragging), selection, zoom/pan, minimap. */
-import { useCallback, useMemo, useState, type DragEvent } from "react";
+import { useCallback, useMemo, useState, type DragEvent, type ReactNode } from "react";
 import {
   Background, Controls, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
   type Connection, type Edge, type NodeTypes, type OnConnectEnd,
@@ -60,7 +60,8 @@ function markDropWire(edgeId: string | null): void {
   if (edgeId) document.querySelector(`.react-flow__edge[data-id="${CSS.escape(edgeId)}"]`)?.classList.add("drop-target");
 }
 
-export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void }) {
+/** `children` float over the canvas (the run banner): they never move the nodes on screen. */
+export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: number; y: number }, onNode: boolean) => void; children?: ReactNode }) {
   const nodes = useEditor((s) => s.nodes);
   const storedEdges = useEditor((s) => s.edges);
   const orderTargetIds = useEditor(selectOrderTargets);
@@ -173,6 +174,7 @@ export function Canvas({ onContextMenu }: { onContextMenu: (at: { x: number; y: 
                              maskColor={colours.mask} maskStrokeColor={colours.view} maskStrokeWidth={2} pannable zoomable />
         )}
       </ReactFlow>
+      {children}
       {wireHint && <div className="wire-hint" data-testid="wire-hint">{wireHint}</div>}
     </div>
   );

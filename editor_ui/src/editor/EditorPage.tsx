@@ -167,7 +167,6 @@ function EditorWorkspace({ workflowId, runId }: { workflowId: string; runId?: st
   return (
     <div className="editor" data-testid="editor">
       <Toolbar actions={actions} />
-      <RunBanner />
       <div className="editor-body">
         <ResizablePanel id="palette" side="left" title="node palette" defaultWidth={220} min={160} max={420}>
           <div ref={paletteSearch} className="palette-wrap">
@@ -179,7 +178,10 @@ function EditorWorkspace({ workflowId, runId }: { workflowId: string; runId?: st
             }} />
           </div>
         </ResizablePanel>
-        <Canvas onContextMenu={(at, onNode) => setMenu({ ...at, actionIds: onNode ? NODE_MENU : PANE_MENU })} />
+        {/* The run banner floats over the canvas: a run starting does not shift the nodes down. */}
+        <Canvas onContextMenu={(at, onNode) => setMenu({ ...at, actionIds: onNode ? NODE_MENU : PANE_MENU })}>
+          <RunBanner />
+        </Canvas>
         <ResizablePanel id="inspector" side="right" title="inspector" className="side-panel"
                         defaultWidth={440} min={300} max={1100}>
           {inspectedNodeId ? <NodePanel key={inspectedNodeId} nodeId={inspectedNodeId} /> : <WorkflowPanel />}

@@ -144,11 +144,13 @@ class WorkPoolRuns:
             self._reaper.start()
 
     def health(self) -> dict[str, Any]:
+        # Counts only: /api/health answers without a token, so it names no worker's host or pid.
         with self._lock:
-            workers = [{**w.as_dict(), "runs": len(state.runs)} for w, state in self._workers.items()]
+            workers = len(self._workers)
+            running = sum(len(state.runs) for state in self._workers.values())
             waiting = sum(1 for r in self._runs.values() if r.worker is None)
         return {"mode": "work_pool", "pool": self.pool, "host_ready": bool(workers), "workers": workers,
-                "waiting_for_a_worker": waiting}
+                "runs_on_workers": running, "waiting_for_a_worker": waiting}
 
     def run(self, run_id: str, job: dict[str, Any] | None) -> RemoteRun:
         handle = RemoteRun(run_id, {**job, "run_id": run_id} if job is not None else None, self)

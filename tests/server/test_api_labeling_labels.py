@@ -167,5 +167,6 @@ def test_validation_reports_an_enrich_node_whose_task_reads_a_field_that_never_o
              json={"name": "topic", "labels": ["a", "b"], "text_fields": ["name"]}).raise_for_status()
     only_topic = api.post("/api/validate", json=enrich_workflow(project, ["topic"])).json()
     assert only_topic["valid"] is True, only_topic
-    # an unknown project is left to the run (the node names it then); validation stays quiet
-    assert api.post("/api/validate", json=enrich_workflow("no-such-project")).json()["valid"] is True
+    # an unknown project is a problem before any run (validation knows the labeling projects)
+    unknown = api.post("/api/validate", json=enrich_workflow("no-such-project")).json()
+    assert unknown["valid"] is False and any("no-such-project" in p["message"] for p in unknown["problems"]), unknown

@@ -89,11 +89,24 @@ def test_what_no_route_serves_says_so(client):
 
 
 def test_a_store_node_in_a_worker_fails_with_the_stores_own_error(api):
-    missing = unique("nowhere")
-    wf_id = unique("reads-missing")
-    doc = {"id": wf_id, "nodes": [{"id": "read", "type": "store.read", "config": {"store": missing}}], "edges": []}
+    # A missing store is now refused before the run (validation knows the stores); a
+    # filter the store itself refuses still reaches the node as the store's error.
+    store = unique("filtered")
+    api.post("/api/stores", json={"name": store}).raise_for_status()
+    wf_id = unique("reads-badly")
+    doc = {"id": wf_id, "nodes": [{"id": "read", "type": "store.read",
+                                   "config": {"store": store, "mode": "filter", "where": {"a.*": 1}}}], "edges": []}
     assert api.post("/api/workflows", json=doc).status_code == 201
     run = wait_for_run(api, api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"])
     assert run["status"] == "failed"
     error = run["nodes"][0]["error"]
-    assert error["type"] == "StoreNotFound" and f'store "{missing}" does not exist' in error["message"]
+    assert error["type"] == "FilterInvalid" and 'has a wildcard "*"' in error["message"], error
+
+
+def test_a_store_node_reading_a_store_that_does_not_exist_is_refused_before_it_runs(api):
+    missing = unique("nowhere")
+    wf_id = unique("reads-missing")
+    doc = {"id": wf_id, "nodes": [{"id": "read", "type": "store.read", "config": {"store": missing}}], "edges": []}
+    assert api.post("/api/workflows", json=doc).status_code == 201
+    started = api.post(f"/api/workflows/{wf_id}/runs", json={})
+    assert started.status_code == 422 and missing in started.text and "read" in started.text, started.text

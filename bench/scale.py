@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -71,12 +70,7 @@ def start_worker(url: str, token: str, name: str, concurrency: int) -> subproces
 
 
 def stop_worker(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_server(process)  # the same SIGTERM, then SIGKILL of its group after 60 s
 
 
 def wait_for_workers(api: httpx.Client, names: set[str], timeout_s: float = 60) -> None:

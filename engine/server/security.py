@@ -44,6 +44,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
+from engine.server.worker_credential import read_or_create_private_token
+
 if TYPE_CHECKING:  # `wirework token` imports this module and must stay fast
     from engine.model.run_scope import RunScope
 
@@ -62,20 +64,7 @@ _AUTH_HINT = ("send the API token as `Authorization: Bearer <token>` (print it w
 
 def load_or_create_api_token(data_home: Path) -> str:
     """The server's API token: read from the data folder, or created there (0600) once."""
-    path = data_home / TOKEN_FILE
-    try:
-        token = path.read_text().strip()
-        if token:
-            return token
-    except FileNotFoundError:
-        pass
-    token = secrets.token_urlsafe(32)
-    # Mode 0600 from the first byte: no window in which another OS user could read it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
-    os.chmod(path, 0o600)
-    return token
+    return read_or_create_private_token(data_home / TOKEN_FILE, lambda: secrets.token_urlsafe(32))
 
 
 def read_api_token(data_home: Path) -> str | None:

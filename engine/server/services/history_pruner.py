@@ -134,21 +134,7 @@ class HistoryPruner:
         return 1
 
     def run_data_bytes(self) -> int:
-        """The size of every run's data folder; a file hard-linked into several runs (the
-        outputs a partial run reuses, services/run_data.py) counts once."""
-        root = self.data_home / RUN_DATA_DIR
-        total = 0
-        seen: set[tuple[int, int]] = set()
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                try:
-                    stat = os.lstat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                if (stat.st_dev, stat.st_ino) not in seen:
-                    seen.add((stat.st_dev, stat.st_ino))
-                    total += stat.st_size
-        return total
+        return run_data_bytes(self.data_home)
 
     def last_report(self) -> dict[str, Any] | None:
         return asdict(self.last) if self.last is not None else None
@@ -173,3 +159,20 @@ class HistoryPruner:
                 log.warning("pruning the run history failed: %s: %s", type(exc).__name__, exc)
             if self.policy.prune_every_s <= 0 or self._stop.wait(self.policy.prune_every_s):
                 return
+
+
+def run_data_bytes(data_home: Path) -> int:
+    """The size of every run's data folder; a file hard-linked into several runs (the
+    outputs a partial run reuses, services/run_data.py) counts once."""
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    for dirpath, _dirs, files in os.walk(data_home / RUN_DATA_DIR):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total

@@ -34,6 +34,7 @@ from stores import Invalid
 from engine.config.paths import RUN_DATA_DIR, run_data_dir
 from engine.model.run_data_files import RecordFiles, check_part, output_parts, write_part
 from engine.model.statuses import NodeStatus
+from engine.server.services.history_pruner import run_data_bytes
 
 SIDES = ("input", "output")
 FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -119,23 +120,11 @@ class RunDataService:
     def size(self) -> dict[str, int]:
         """Bytes of every run's data (a hard-linked file once) and how many runs have data."""
         root = self.home / RUN_DATA_DIR
-        seen: set[tuple[int, int]] = set()
-        total = 0
         try:
             runs = sum(1 for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False))
         except FileNotFoundError:
             return {"total_bytes": 0, "runs": 0}
-        for dirpath, _dirs, files in os.walk(root):
-            for file_name in files:
-                try:
-                    stat = os.lstat(os.path.join(dirpath, file_name))
-                except OSError:
-                    continue
-                if (stat.st_dev, stat.st_ino) in seen:
-                    continue
-                seen.add((stat.st_dev, stat.st_ino))
-                total += stat.st_size
-        return {"total_bytes": total, "runs": runs}
+        return {"total_bytes": run_data_bytes(self.home), "runs": runs}
 
 
 def _parse(line: bytes, node_id: str) -> Any:

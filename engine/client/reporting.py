@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from engine.client.tls import shared_ssl_context
+from engine.model import json_bytes
 from engine.model.runs import NodeResult, RunInfo
 
 SEND_ATTEMPTS = 4
@@ -28,7 +28,7 @@ def auth_headers(token: str) -> dict[str, str]:
 
 
 def encode_event(event: str, data: dict[str, Any]) -> bytes:
-    return orjson.dumps({"event": event, "data": data}, default=str)
+    return json_bytes.dumps({"event": event, "data": data})
 
 
 class HttpRunObserver:
@@ -76,7 +76,7 @@ class HttpRunObserver:
     def _send_with_queue(self, event: str, data: dict[str, Any]) -> None:
         with self._lock:
             events, self._queue = [*self._queue, {"event": event, "data": data}], []
-            self._post(data["run_id"], orjson.dumps({"events": events}, default=str))
+            self._post(data["run_id"], json_bytes.dumps({"events": events}))
 
     def run_started(self, info: RunInfo) -> None:
         self._queue_event("run_started", asdict(info))

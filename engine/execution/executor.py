@@ -34,6 +34,7 @@ from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
 from engine.execution.run_data import RunDataSink, RunDataWriter
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
+from engine.model import json_bytes
 from engine.model.run_plan import node_inputs
 from engine.model.runs import NodeResult, RunInfo, trigger_record, utcnow
 from engine.model.statuses import NodeStatus, RunStatus
@@ -88,7 +89,7 @@ def current_environment() -> RunEnvironment:
 
 def snapshot(records: list[Record], limit: int = SAMPLE_SIZE) -> list[Record]:
     """A detached copy of the first records, safe to store after the run mutates them."""
-    return orjson.loads(orjson.dumps(records[:limit], default=str))
+    return orjson.loads(json_bytes.dumps(records[:limit]))  # an int beyond 64 bits becomes its digits
 
 
 def _copy_records(records: list[Record]) -> list[Record]:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import orjson
 
 from engine.config.paths import run_data_dir
-from engine.model import run_data_files
+from engine.model import json_bytes, run_data_files
 
 log = logging.getLogger("wirework.run_data")
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -42,7 +42,7 @@ class RunDataSink(Protocol):
 
 def dumps_records(records: list[Any]) -> bytes:
     """The snapshot of an output: anything JSON cannot say becomes its `str` (as in a sample)."""
-    return orjson.dumps(records, default=str, option=_DUMP_OPTIONS)
+    return json_bytes.dumps(records, option=_DUMP_OPTIONS)
 
 
 class LocalRunData:
@@ -103,6 +103,6 @@ class RunDataWriter:
         records = orjson.loads(blob)
         if self.mask:
             records = self.mask.value(records)
-        lines = [orjson.dumps(record, default=str, option=_DUMP_OPTIONS) for record in records]
+        lines = [json_bytes.dumps(record, option=_DUMP_OPTIONS) for record in records]
         for part, data in enumerate(run_data_files.encode_parts(lines)):
             self.sink.write_part(self.run_id, node_id, part, data)

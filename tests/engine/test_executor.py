@@ -166,3 +166,23 @@ def test_one_prefect_task_per_node(app_db):
             return sorted(r.name for r in runs)
 
     assert asyncio.run(task_names()) == ["m", "src"]
+
+
+def test_an_integer_beyond_64_bits_flows_on_and_is_kept_as_its_digits(app_db):
+    # orjson refuses such integers; one used to leave the node "running" with no error.
+    wf = workflow([
+        node("src", "python.yield", "def node(record):\n    yield {'id': 'big', 'n': 10**30 + 7}\n"),
+        node("mod", "python.map", "def node(r):\n    return {'id': r['id'], 'n': r['n'], 'rest': r['n'] % 1000}\n"),
+    ], [("src", "mod")])
+    summary = run_workflow(wf, app_db=app_db)
+    assert summary.status == "completed", summary
+    # the next node got the real integer; what the run keeps of it shows every digit
+    assert summary.nodes["mod"].sample == [{"id": "big", "n": str(10**30 + 7), "rest": 7}]
+
+
+def test_run_reports_encode_wide_integers_as_text_and_leave_the_rest_alone():
+    from engine.model import json_bytes
+
+    encoded = json_bytes.dumps({"events": [{"n": -(2**70), "ok": True, "small": 2**63, "f": 1.5, "t": (1, 2**65)}]})
+    assert encoded == (b'{"events":[{"n":"-1180591620717411303424","ok":true,"small":9223372036854775808,'
+                       b'"f":1.5,"t":[1,"36893488147419103232"]}]}')

@@ -89,7 +89,10 @@ def current_environment() -> RunEnvironment:
 
 def snapshot(records: list[Record], limit: int = SAMPLE_SIZE) -> list[Record]:
     """A detached copy of the first records, safe to store after the run mutates them."""
-    return orjson.loads(json_bytes.dumps(records[:limit]))  # an int beyond 64 bits becomes its digits
+    try:
+        return orjson.loads(json_bytes.dumps(records[:limit]))  # an int beyond 64 bits becomes its digits
+    except TypeError:  # e.g. a record that contains itself: the preview says so, the node still ends
+        return [{"not_json": repr(record)[:2000]} for record in records[:limit]]
 
 
 def _copy_records(records: list[Record]) -> list[Record]:

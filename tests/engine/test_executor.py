@@ -186,3 +186,11 @@ def test_run_reports_encode_wide_integers_as_text_and_leave_the_rest_alone():
     encoded = json_bytes.dumps({"events": [{"n": -(2**70), "ok": True, "small": 2**63, "f": 1.5, "t": (1, 2**65)}]})
     assert encoded == (b'{"events":[{"n":"-1180591620717411303424","ok":true,"small":9223372036854775808,'
                        b'"f":1.5,"t":[1,"36893488147419103232"]}]}')
+
+
+def test_a_record_that_contains_itself_still_ends_its_node(app_db):
+    code = "def node(record):\n    r = {'id': 'loop'}\n    r['self'] = r\n    yield r\n"
+    summary = run_workflow(workflow([node("src", "python.yield", code)], []), app_db=app_db)
+    assert summary.status == "completed", summary
+    [preview] = summary.nodes["src"].sample
+    assert preview["not_json"].startswith("{'id': 'loop', 'self': {...}}")

@@ -27,10 +27,12 @@ from .errors import (
     StoreClientClosed,
     StoreError,
     StoreExists,
+    StoreMemoryExceeded,
     StoreNotFound,
     StoresLocked,
     Unavailable,
     WireworkError,
+    WriteNotFound,
 )
 from .local_client import LocalStoreClient
 from .names import NAME_PATTERN, check_name
@@ -58,9 +60,11 @@ __all__ = [
     "StoreClientClosed",
     "StoreError",
     "StoreExists",
+    "StoreMemoryExceeded",
     "StoreNotFound",
     "StoresLocked",
     "Unavailable",
     "WireworkError",
+    "WriteNotFound",
     "check_name",
 ]

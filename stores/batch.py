@@ -34,6 +34,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
+# What an HTTP client needs to encode records exactly as `encode_batch` does.
+RECORD_JSON_OPTIONS = _OPTIONS
+record_json_default = _json_default
+
+
 def check_records(store: str, records: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The records with unique string ids (the last of equal ids wins), and those ids."""
     if not isinstance(records, (list, tuple)):
@@ -54,21 +59,6 @@ def check_records(store: str, records: Any) -> tuple[list[dict[str, Any]], list[
         by_id = {record["id"]: record for record in records}
         return list(by_id.values()), list(by_id)
     return list(records), ids
-
-
-def dumps_batch(store: str, records: Any) -> bytes:
-    """The batch as one JSON array, checked like `encode_batch` (errors name the store and
-    the record), for clients that send batches over HTTP."""
-    check_records(store, records)
-    try:
-        return orjson.dumps(records, _json_default, _OPTIONS)
-    except (TypeError, orjson.JSONEncodeError):
-        for index, record in enumerate(records):
-            try:
-                orjson.dumps(record, _json_default, _OPTIONS)
-            except (TypeError, orjson.JSONEncodeError) as exc:
-                raise RecordInvalid(store, index, record["id"], f"is not JSON-serialisable ({exc})") from None
-        raise
 
 
 def encode_batch(store: str, records: Any) -> pa.Table:

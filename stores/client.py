@@ -24,7 +24,7 @@ the API's JSON errors.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Iterable, Protocol, runtime_checkable
 
 Record = dict[str, Any]
 
@@ -56,6 +56,16 @@ class StoreRecords(Protocol):
         `create` makes the store in the same transaction when it does not exist. Records
         written again with identical data are `unchanged` (they keep their seq, so
         incremental readers do not see them again). In a batch repeating an id, the last wins."""
+        ...
+
+    def upsert_batches(self, name: str, batches: Iterable[list[Record]], *, create: bool = False) -> dict[str, int]:
+        """Upsert records that arrive batch by batch as ONE write: all or nothing, with the
+        same counts ({"inserted","updated","unchanged"}) and seq semantics as `upsert` over the
+        concatenation of the batches (a duplicate id keeps the rule `upsert` has within one
+        batch). Neither the caller nor the store side holds all batches at once; a batch is
+        consumed, staged (to disk, not memory) and dropped. A record that is invalid raises
+        the same StoreError/RecordInvalid as `upsert` (naming the record id) and nothing is
+        written. `create` as in `upsert`."""
         ...
 
     def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,

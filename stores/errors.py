@@ -93,12 +93,36 @@ class StoreExists(StoreError, Conflict):
 class RecordInvalid(StoreError, Invalid, ValueError):
     """A record of a batch cannot be stored; the whole batch was refused, nothing changed."""
 
-    def __init__(self, store: str, index: int, record_id: object, problem: str):
+    def __init__(self, store: str, index: int, record_id: object, problem: str, *, what: str = "batch"):
         where = f"record {index}" + (f' (id "{record_id}")' if record_id is not None else "")
-        super().__init__(f'store "{store}": {where} {problem}; the batch was not written (nothing changed)')
+        super().__init__(f'store "{store}": {where} {problem}; the {what} was not written (nothing changed)')
         self.store = store
         self.index = index
         self.record_id = record_id
+        self.problem = problem
+
+    def details(self) -> dict[str, Any]:
+        return {"store": self.store, "index": self.index,
+                "record_id": self.record_id if isinstance(self.record_id, str) else None}
+
+
+class WriteNotFound(StoreError, NotFound, LookupError):
+    """A staged write (`upsert_batches` over HTTP) that is not open: never opened, already
+    committed or aborted, or removed after an hour without a batch."""
+
+    def __init__(self, store: str, write_id: str):
+        super().__init__(f'store "{store}": no open write "{write_id}" (it was committed, aborted, refused a '
+                         "record, or left without a batch for an hour and removed); start the write again")
+        self.name = store
+        self.write_id = write_id
+
+    def details(self) -> dict[str, Any]:
+        return {"store": self.name, "write_id": self.write_id}
+
+
+class StoreMemoryExceeded(StoreError, Unavailable):
+    """DuckDB ran out of the memory it may use (`WIREWORK_DUCKDB_MEMORY_MB`) and could not
+    spill; nothing of the operation was written."""
 
 
 class FilterInvalid(StoreError, Invalid, ValueError):

@@ -7,6 +7,12 @@ side), and every write holds one lock, so writes commit one at a time and `seq` 
 become visible in order (an incremental reader can never pass over a record that
 commits later with a lower seq). CPU-heavy encoding of a batch happens before the lock
 is taken.
+
+DuckDB gets a bounded memory limit and a spill folder in the data folder
+(`duckdb_memory.py`, `WIREWORK_DUCKDB_MEMORY_MB`), and a write whose records arrive batch by
+batch is staged to disk (`staged_writes.py`) and committed as one transaction, so neither
+a caller nor this process holds a whole big write (`upsert_batches`, and the HTTP
+routes' `open_write` / `stage_batch` / `commit_write` / `abort_write`).
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import duckdb
 
 from . import cursors, files, secret_store, shared
 from .batch import encode_batch
-from .client import DataStores
+from .client import DataStores, Record
+from .duckdb_memory import duckdb_config
+from .staged_writes import StagedWrites, drop_temporary
 from .errors import FilterInvalid, StoreClientClosed, StoresLocked
 from .names import check_name
 
@@ -42,7 +50,7 @@ class LocalStoreClient:
         self.files_dir.mkdir(exist_ok=True)
         self._fernet = secret_store.load_or_create_key(self.data_dir / KEY_FILE)
         try:
-            self._con = duckdb.connect(str(self.path))
+            self._con = duckdb.connect(str(self.path), config=duckdb_config(self.data_dir))
         except duckdb.IOException as exc:
             # DuckDB allows one process per file: usually `wirework up` owns it.
             raise StoresLocked(
@@ -55,6 +63,9 @@ class LocalStoreClient:
         self._closed = False
         with self._writing() as con:
             con.execute(shared.CATALOG_SCHEMA + cursors.CURSOR_SCHEMA + secret_store.SECRETS_SCHEMA)
+            for name in shared.drop_legacy_keys(con):
+                log.info('store "%s": rebuilt without its primary key index (see stores/shared.py)', name)
+        self._writes = StagedWrites(self.data_dir)
 
     # -- connection handling ---------------------------------------------------------
     @contextlib.contextmanager
@@ -90,6 +101,7 @@ class LocalStoreClient:
             if self._closed:
                 return
             self._closed = True
+            self._writes.close()
             for con in self._idle:
                 con.close()
             self._idle.clear()
@@ -130,6 +142,67 @@ class LocalStoreClient:
         batch = encode_batch(name, records)  # outside the lock: serialisation is the slow part
         with self._writing() as con:
             return shared.upsert(con, name, batch, create=create)
+
+    def upsert_batches(self, name: str, batches: Iterable[list[Record]], *, create: bool = False) -> dict[str, int]:
+        """`upsert` of the concatenation of `batches`, all or nothing, each batch staged to
+        disk as it comes (see StoreRecords.upsert_batches)."""
+        write_id = self.open_write(name, create=create)
+        try:
+            for records in batches:
+                self.stage_batch(name, write_id, records)
+        except BaseException:
+            self.abort_write(name, write_id, missing_ok=True)
+            raise
+        return self.commit_write(name, write_id)
+
+    # The steps of `upsert_batches`, one HTTP request each (engine/server/routes/stores.py).
+    def open_write(self, name: str, *, create: bool = False) -> str:
+        """A new staged write into `name`; its id. The store must exist unless `create`."""
+        check_name(name)
+        if not create:
+            with self._connection() as con:
+                shared.require(con, name)
+        self._writes.remove_abandoned()
+        return self._writes.open(name, create=create).write_id
+
+    def stage_batch(self, name: str, write_id: str, records: list[Record]) -> dict[str, int]:
+        """Stage one batch: {"received": records in it, "staged": records so far}. A bad
+        record aborts the write (RecordInvalid naming it by its index in the write)."""
+        return self._writes.stage(self._writes.get(write_id, name), records)
+
+    def commit_write(self, name: str, write_id: str) -> dict[str, int]:
+        """Ingest every staged batch in one transaction: `upsert`'s counts. The staged
+        files are deleted whether it commits or fails."""
+        write = self._writes.get(write_id, name)
+        self._writes.take(write)
+        try:
+            with self._writing() as con:
+                try:
+                    chunks, count = self._writes.chunks(con, write)
+                    counts = shared.upsert_chunks(con, name, chunks, count, create=write.create)
+                finally:
+                    drop_temporary(con)
+        finally:
+            self._writes.discard(write)
+        log.info('store "%s": staged write of %d records in %d batches committed: %s', name, write.received,
+                 len(write.files), counts)
+        return counts
+
+    def abort_write(self, name: str, write_id: str, *, missing_ok: bool = False) -> None:
+        """Drop the write and its staged files (WriteNotFound if it is not open)."""
+        try:
+            write = self._writes.get(write_id, name)
+        except LookupError:
+            if missing_ok:
+                return
+            raise
+        self._writes.discard(write)
+
+    def remove_abandoned_writes(self, max_idle_s: float | None = None) -> list[str]:
+        """Delete staged writes that got no batch for an hour (or `max_idle_s`)."""
+        if max_idle_s is None:
+            return self._writes.remove_abandoned()
+        return self._writes.remove_abandoned(max_idle_s)
 
     def read(self, name: str, *, where: dict[str, Any] | None = None, limit: int | None = None,
              offset: int = 0) -> list[dict[str, Any]]:

@@ -8,6 +8,18 @@ it), so "records written after seq N" is exact even after deletes.
 Every function takes an open DuckDB connection; the caller (the client) serialises
 writes. An upsert is one transaction: all of the batch or none of it.
 
+Why `id` has no PRIMARY KEY (since issue 20): DuckDB keeps the ART index of the rows a
+transaction inserts in memory, pinned, until it commits — ~90 B per record, so a
+10,000,000-record write needed ~900 MB whatever `memory_limit` said (it failed with "could
+not allocate" at 600 MB). Ids stay unique by construction instead: every write goes
+through `upsert_chunks` under the client's write lock, which updates the ids that exist
+and inserts only ids that do not (`ANTI JOIN`), from chunks whose ids are unique (a
+changed record is written as its new version plus the delete of the old one, both in
+that transaction). Lookups
+by id were hash joins and scans already (an upsert of 10k records into 5M measured 0.52 s
+without the key, 0.66 s with it). Tables made before keep working and lose their key once,
+at open (`drop_legacy_keys`).
+
 Why `seq` has no ART index: DuckDB turns an UPDATE of an indexed column into a delete
 plus insert, which made an upsert over existing ids about 4x slower, and the planner
 still answered `seq > ?` with a scan. Rows are appended in seq order, so DuckDB's
@@ -17,13 +29,14 @@ of a 1,000,000-record store measured ~2 ms (see bench/stores.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import duckdb
 import orjson
 import pyarrow as pa
 
-from .errors import StoreExists, StoreNotFound
+from .duckdb_memory import MEMORY_ENV
+from .errors import StoreExists, StoreMemoryExceeded, StoreNotFound
 from .filters import matching_rows
 from .names import check_name, table_of
 
@@ -40,9 +53,9 @@ _BATCH_VIEW = "_wirework_batch"
 SAMPLE_FOR_SCHEMA = 200
 
 
-def _table_ddl(name: str) -> str:
+def _table_ddl(name: str, table: str | None = None) -> str:
     return (
-        f"CREATE TABLE {table_of(name)} (id VARCHAR PRIMARY KEY, data JSON NOT NULL, seq BIGINT NOT NULL, "
+        f"CREATE TABLE {table or table_of(name)} (id VARCHAR NOT NULL, data JSON NOT NULL, seq BIGINT NOT NULL, "
         "created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)"
     )
 
@@ -132,52 +145,111 @@ def describe(con: duckdb.DuckDBPyConnection, name: str, sample_size: int = 5) ->
 def upsert(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, *, create: bool = False) -> dict[str, int]:
     """Insert new ids, update changed ones, leave identical ones alone: one transaction
     (which also creates the store when `create` is set, so a failed batch leaves no store).
-
-    Written records (inserted or changed) get fresh seqs, in batch order, so an
-    incremental reader sees both new and updated records; a record written again with
-    identical data keeps its seq and is counted as `unchanged`.
-    """
-    table = table_of(name)
-    count = batch.num_rows
+    `batch` is `batch.encode_batch`'s table (unique ids, `ord` 0..n-1)."""
     con.register(_BATCH_VIEW, batch)
     try:
+        return upsert_chunks(con, name, [_BATCH_VIEW], batch.num_rows, create=create)
+    finally:
+        con.unregister(_BATCH_VIEW)
+
+
+def upsert_chunks(con: duckdb.DuckDBPyConnection, name: str, chunks: Iterable[str], count: int, *,
+                  create: bool = False) -> dict[str, int]:
+    """`upsert` of records that come as several relations, in one transaction.
+
+    Each chunk is the name of a relation (a registered view, a table) with `id`, `data`
+    (JSON) and `ord`; across all chunks the ids are unique and the ords are 0..count-1
+    (what `encode_batch` gives for one batch, and a staged write for many). A chunk is
+    read by its statements only while the iteration stands on it, so the caller may
+    register each one just before yielding it.
+
+    Written records (inserted or changed) get fresh seqs, `first_seq + ord`, so an
+    incremental reader sees both new and updated records; a record written again with
+    identical data keeps its seq and is counted as `unchanged` (its seq number is skipped,
+    as `last_seq` always advances by `count`).
+    """
+    table = table_of(name)
+    con.execute("BEGIN")
+    try:
+        rows = con.execute("SELECT last_seq FROM _stores WHERE name = ?", [name]).fetchall()
+        if not rows:
+            if not create:
+                raise StoreNotFound(name)
+            con.execute(_table_ddl(name))
+            con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name])
+            rows = [(0,)]
+        first_seq = rows[0][0] + 1
+        # Never written to, so empty: plain bulk inserts (ids are unique across the chunks).
+        empty = first_seq == 1
+        inserted = updated = 0
+        for chunk in chunks:
+            if empty:
+                inserted += con.execute(
+                    f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
+                    f"SELECT id, data, ord + 1, now(), now() FROM {chunk}").fetchall()[0][0]
+                continue
+            # A changed record: its new version appended (keeping created_at), then the old
+            # one deleted — not an UPDATE, whose changed strings DuckDB holds in memory until
+            # the commit (an UPDATE of 1,000,000 records failed at a 256 MB limit; this way
+            # 10,000,000 took ~350 MB, since appended rows spill and a delete is a marker).
+            changed = con.execute(
+                f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
+                f"SELECT b.id, b.data, b.ord + ?, t.created_at, now() FROM {chunk} b JOIN {table} t ON t.id = b.id "
+                f"WHERE t.seq < ? AND t.data::VARCHAR IS DISTINCT FROM b.data",
+                [first_seq, first_seq],
+            ).fetchall()[0][0]
+            if changed:
+                con.execute(
+                    f"DELETE FROM {table} t USING {chunk} b "
+                    f"WHERE t.id = b.id AND t.seq < ? AND t.data::VARCHAR IS DISTINCT FROM b.data",
+                    [first_seq],
+                ).fetchall()
+            updated += changed
+            inserted += con.execute(
+                f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
+                f"SELECT b.id, b.data, b.ord + ?, now(), now() FROM {chunk} b ANTI JOIN {table} t ON t.id = b.id",
+                [first_seq],
+            ).fetchall()[0][0]
+        con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
+                    [first_seq + count - 1, name]).fetchall()
+        con.execute("COMMIT")
+    except duckdb.OutOfMemoryException as exc:
+        _rollback(con)
+        raise StoreMemoryExceeded(
+            f'store "{name}": the write of {count} records needs more memory than DuckDB may use here '
+            f"({MEMORY_ENV}; {exc}); nothing was written") from None
+    except BaseException:
+        _rollback(con)
+        raise
+    return {"inserted": int(inserted), "updated": int(updated), "unchanged": count - int(inserted) - int(updated)}
+
+
+def drop_legacy_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rebuild store tables made with `id PRIMARY KEY` (before issue 20) without it, each in
+    one transaction (rows, seqs and times unchanged); returns the stores rebuilt. DuckDB
+    cannot drop a primary key in place."""
+    keyed = [table for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+        "AND table_name LIKE 'store\\_%' ESCAPE '\\' AND database_name = current_database()").fetchall()]
+    names = {f"store_{name}": name for (name,) in con.execute("SELECT name FROM _stores").fetchall()}
+    rebuilt = []
+    for table_name in keyed:
+        name = names.get(table_name)
+        if name is None:
+            continue  # not a store of the catalog: leave it alone
+        table, staging = table_of(name), f'"_rebuild_{table_name}"'
         con.execute("BEGIN")
         try:
-            rows = con.execute("SELECT last_seq FROM _stores WHERE name = ?", [name]).fetchall()
-            if not rows:
-                if not create:
-                    raise StoreNotFound(name)
-                con.execute(_table_ddl(name))
-                con.execute("INSERT INTO _stores (name, created_at, last_seq) VALUES (?, now(), 0)", [name])
-                rows = [(0,)]
-            first_seq = rows[0][0] + 1
-            if first_seq == 1:  # never written to, so empty: a plain bulk insert
-                inserted = con.execute(
-                    f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
-                    f"SELECT id, data, ord + 1, now(), now() FROM {_BATCH_VIEW}").fetchall()[0][0]
-                con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
-                            [count, name]).fetchall()
-                con.execute("COMMIT")
-                return {"inserted": int(inserted), "updated": 0, "unchanged": count - int(inserted)}
-            updated = con.execute(
-                f"UPDATE {table} SET data = b.data, seq = b.ord + ?, updated_at = now() FROM {_BATCH_VIEW} b "
-                f"WHERE {table}.id = b.id AND {table}.data::VARCHAR IS DISTINCT FROM b.data",
-                [first_seq],
-            ).fetchall()[0][0]
-            inserted = con.execute(
-                f"INSERT INTO {table} (id, data, seq, created_at, updated_at) "
-                f"SELECT b.id, b.data, b.ord + ?, now(), now() FROM {_BATCH_VIEW} b ANTI JOIN {table} t ON t.id = b.id",
-                [first_seq],
-            ).fetchall()[0][0]
-            con.execute("UPDATE _stores SET last_seq = ?, last_write_at = now() WHERE name = ?",
-                        [first_seq + count - 1, name]).fetchall()
+            con.execute(_table_ddl(name, staging))
+            con.execute(f"INSERT INTO {staging} SELECT id, data, seq, created_at, updated_at FROM {table} ORDER BY seq")
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f'ALTER TABLE {staging} RENAME TO "{table_name}"')
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
-    finally:
-        con.unregister(_BATCH_VIEW)
-    return {"inserted": int(inserted), "updated": int(updated), "unchanged": count - int(inserted) - int(updated)}
+        rebuilt.append(name)
+    return rebuilt
 
 
 def delete(con: duckdb.DuckDBPyConnection, name: str, ids: list[str]) -> int:

@@ -14,6 +14,11 @@ Errors are re-raised as the types the in-process client raises: the API answers
 was about (a store, a secret, a file, a labeling project) picks the exact class — so a
 node's `except StoreError` or `except HeuristicError` catches the same thing in a worker
 as in `wirework run`. A server that cannot be reached, or fails, is `Unavailable`.
+
+Records go out encoded by `engine/model/json_bytes.py`, so an integer beyond 64 bits
+(`10**30`) is written as its digits instead of failing the node. `upsert_batches` is a
+staged write (engine/server/routes/stores.py): the records of many batches sent ~10,000 a
+request and committed as one upsert, so neither side holds them all.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import csv
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+import time
+from typing import Any, Iterable, Iterator
 
 import httpx
 import orjson
@@ -30,20 +36,28 @@ import orjson
 from stores import (
     FileFormatUnsupported, FileNotFound, FilePathRefused, FilterInvalid, Forbidden, NameInvalid, NotFound,
     RecordInvalid, SecretInvalid, SecretNotFound, StoreClientClosed, StoreError, StoreExists, StoreNotFound,
-    Unavailable, check_name,
+    Unavailable, WriteNotFound, check_name,
 )
-from stores.batch import dumps_batch
-from stores.client import StoreClient
+from stores.batch import RECORD_JSON_OPTIONS, check_records, record_json_default
+from stores.client import Record, StoreClient
 from stores.labeling import HeuristicError, LabelingError, LabelingInvalid, StoreUnavailable
 from stores.labeling import NotFound as LabelingNotFound
 
 from engine.client.reporting import auth_headers
 from engine.client.tls import shared_ssl_context
+from engine.model import json_bytes
 from engine.model.workflow import Workflow
 
 BUNDLE_ROUTE = "/api/internal/labeling/projects/{project}/bundle"
 # What the API's upload and download routes take (engine/server/routes/stores.py).
 UPLOAD_SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
+# A staged write's requests: ~10,000 records, fewer when their JSON passes 8 MB (well within
+# the API's body limit, WIREWORK_MAX_BODY_MB, 64 by default).
+WRITE_BATCH_RECORDS = 10_000
+WRITE_BATCH_BYTES = 8 * 1024 * 1024
+# Errors that mean the request never reached the API, so sending it again is safe.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+BATCH_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -114,11 +128,14 @@ def error_from_response(method: str, path: str, status: int, body: Any, about: _
             return FileNotFound(detail)
         if about.resource == "workflow":
             return NotFound(detail)
+        if about.resource == "write" and body.get("write_id"):
+            return _rebuilt(WriteNotFound, detail, name=about.name, write_id=body.get("write_id"))
         return _rebuilt(StoreNotFound, detail, name=about.name)
     if kind == "already_exists" or status == 409:
         return _rebuilt(StoreExists, detail, name=about.name)
     if about.invalid is RecordInvalid:
-        return _rebuilt(RecordInvalid, detail, store=about.name, index=None, record_id=None)
+        return _rebuilt(RecordInvalid, detail, store=about.name, index=body.get("index"),
+                        record_id=body.get("record_id"), problem=None)
     return about.invalid(detail)
 
 
@@ -192,8 +209,43 @@ class HttpStoreClient:
         about = self._store(name, RecordInvalid)
         params = {"create": "true"} if create else None
         # Checked and encoded here, so a bad record is named before anything is sent.
-        return self._call("POST", f"/api/stores/{name}/records", about, content=dumps_batch(name, records),
+        return self._call("POST", f"/api/stores/{name}/records", about, content=_encode_records(name, records),
                           params=params)
+
+    def upsert_batches(self, name: str, batches: Iterable[list[Record]], *, create: bool = False) -> dict[str, int]:
+        """One staged write (see StoreRecords.upsert_batches): open, the records in requests
+        of ~10,000, commit; aborted (DELETE) when the batches, a request or the commit fail."""
+        about = self._store(name, RecordInvalid)
+        params = {"create": "true"} if create else None
+        write_id = self._call("POST", f"/api/stores/{name}/writes", about, params=params)["write_id"]
+        path = f"/api/stores/{name}/writes/{urllib.parse.quote(write_id, safe='')}"
+        about = _About("write", name, RecordInvalid)
+        try:
+            for body in _request_bodies(name, batches):
+                self._send_batch(f"{path}/batches", about, body)
+            return self._call("POST", f"{path}/commit", about)
+        except BaseException:
+            self._abort_write(path, about)
+            raise
+
+    def _send_batch(self, path: str, about: _About, body: bytes) -> None:
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                self._call("POST", path, about, content=body)
+                return
+            except Unavailable as exc:
+                # Only a request that never reached the API is sent again: one that did may
+                # have been staged (a repeat would be harmless to the result, since the last
+                # of equal ids wins at the same place, but it is not needed to be safe).
+                if not isinstance(exc.__cause__, _NOT_SENT) or attempt == BATCH_ATTEMPTS:
+                    raise
+                time.sleep(0.5 * attempt)
+
+    def _abort_write(self, path: str, about: _About) -> None:
+        try:
+            self._call("DELETE", path, about)
+        except (NotFound, Unavailable, Forbidden):
+            pass  # already gone (a refused record aborts it) or unreachable: the API removes it after an hour
 
     def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
                offset: int = 0) -> dict[str, Any]:
@@ -313,6 +365,58 @@ class HttpStoreClient:
     def load_workflow(self, workflow_id: str) -> Workflow:
         about = _About("workflow", workflow_id)
         return Workflow.model_validate(self._call("GET", f"/api/internal/workflows/{workflow_id}", about))
+
+
+def _encode_records(store: str, records: Any, first_index: int = 0) -> bytes:
+    """The records as one JSON array, checked as the stores check them (a bad record is a
+    RecordInvalid naming its index — in the whole write, from `first_index` — and its id);
+    integers beyond 64 bits become their digits (json_bytes)."""
+    try:
+        check_records(store, records)
+    except RecordInvalid as exc:
+        raise RecordInvalid(store, first_index + exc.index, exc.record_id, exc.problem) from None
+    try:
+        return json_bytes.dumps(records, record_json_default, RECORD_JSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        for index, record in enumerate(records):
+            try:
+                json_bytes.dumps(record, record_json_default, RECORD_JSON_OPTIONS)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                raise RecordInvalid(store, first_index + index, record["id"],
+                                    f"is not JSON-serialisable ({exc})") from None
+        raise
+
+
+def _request_bodies(store: str, batches: Iterable[list[Record]]) -> Iterator[bytes]:
+    """The batches regrouped into request bodies of ~WRITE_BATCH_RECORDS records (small
+    batches gathered, big ones cut), halved while a body passes WRITE_BATCH_BYTES; only one
+    request's records are held at a time."""
+    pending: list[Record] = []
+    index = 0  # of the first pending record in the whole write
+
+    def bodies(records: list[Record], first: int) -> Iterator[bytes]:
+        body = _encode_records(store, records, first)
+        if len(body) > WRITE_BATCH_BYTES and len(records) > 1:
+            half = len(records) // 2
+            yield from bodies(records[:half], first)
+            yield from bodies(records[half:], first + half)
+        else:
+            yield body
+
+    for batch in batches:
+        if not isinstance(batch, list):
+            raise RecordInvalid(store, index, None, f"batch must be a list of records, got {type(batch).__name__}")
+        start = 0
+        while start < len(batch):
+            take = WRITE_BATCH_RECORDS - len(pending)
+            pending.extend(batch[start:start + take])
+            start += take
+            if len(pending) >= WRITE_BATCH_RECORDS:
+                yield from bodies(pending, index)
+                index += len(pending)
+                pending = []
+    if pending:
+        yield from bodies(pending, index)
 
 
 def _upload_format(path: Path, format: str | None) -> str:

@@ -160,6 +160,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
         pruner = ctx.pruner = HistoryPruner(ctx.db, settings.data_home, settings.retention)
         pruner.start()  # after settling: a run left active is prunable once it is crashed
+        sweeper = None
+        if ctx.stores is not None:
+            from engine.server.services.staged_write_sweeper import StagedWriteSweeper
+
+            sweeper = StagedWriteSweeper(ctx.stores)
+            sweeper.start()
         if settings.run_workers:
             launcher = RunLauncher(settings.api_url, _worker_env(settings, ctx.embeddings),
                                    on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
@@ -181,6 +187,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         finally:
             server_file.withdraw(settings.data_home)
             pruner.stop()
+            if sweeper is not None:
+                sweeper.stop()
             if ctx.schedules is not None:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:

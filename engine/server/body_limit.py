@@ -14,9 +14,9 @@ Two kinds of route keep their own, different limit:
   only) takes up to 256 MB: parts are ~16 MB, a single record may be larger.
 A run's record upserts (`POST /api/stores/{name}/records` with a run token) meet the same
 limit as a user's: a run is user code, and its token must not buy an unbounded body. A
-`store.write` node sends its batch as one all-or-nothing request, so a batch above the
-limit fails the node with this 413 (nothing written) rather than being split into
-several transactions; raise `WIREWORK_MAX_BODY_MB` for such flows.
+big write goes as a staged write instead (`POST /api/stores/{name}/writes`, then one
+request per batch of ~10,000 records, each within this limit, then one commit: issue 20),
+still all or nothing.
 
 A pure ASGI middleware, run after `SecurityMiddleware` (a request refused there is never
 read), so streaming responses are not buffered.

@@ -112,6 +112,11 @@ _RUN_ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[[RunScope, dic
      lambda s, m: m["store"] in s.stores),
     (frozenset({"POST"}), re.compile(r"^/api/stores/(?P<store>[^/]+)/(?:records|query|delete)$"),
      lambda s, m: m["store"] in s.stores),
+    # A staged write (issue 20): open it, send its batches, commit or abort it.
+    (frozenset({"POST"}), re.compile(r"^/api/stores/(?P<store>[^/]+)/writes(?:/[^/]+/(?:batches|commit))?$"),
+     lambda s, m: m["store"] in s.stores),
+    (frozenset({"DELETE"}), re.compile(r"^/api/stores/(?P<store>[^/]+)/writes/[^/]+$"),
+     lambda s, m: m["store"] in s.stores),
     (frozenset({"POST"}), re.compile(r"^/api/internal/labeling/projects/(?P<project>[^/]+)/bundle$"),
      lambda s, m: m["project"] in s.projects),
 ]

@@ -14,7 +14,7 @@ bundle or the `LabelingError` the service raised.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..client import DataStores, Record, StoreClient, StoreLabeling
 
@@ -80,6 +80,9 @@ class LabelingStoreClient:
 
     def upsert(self, name: str, records: list[Record], *, create: bool = False) -> dict[str, int]:
         return self._store_client.upsert(name, records, create=create)
+
+    def upsert_batches(self, name: str, batches: Iterable[list[Record]], *, create: bool = False) -> dict[str, int]:
+        return self._store_client.upsert_batches(name, batches, create=create)
 
     def browse(self, name: str, *, where: dict[str, Any] | None = None, limit: int = 50,
                offset: int = 0) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def test_every_json_body_and_answer_has_a_schema(spec):
 
 def test_post_and_put_routes_declare_their_bodies(spec):
     bodiless = {"POST /api/workflows/{workflow_id}/versions/{version}/restore", "POST /api/runs/{run_id}/cancel",
-                "POST /api/labeling/projects/{project}/sync", "POST /api/storage/prune"}
+                "POST /api/labeling/projects/{project}/sync", "POST /api/storage/prune",
+                "POST /api/stores/{name}/writes", "POST /api/stores/{name}/writes/{write_id}/commit"}
     missing = {name for name, operation in operations(spec)
                if name.split()[0] in ("POST", "PUT") and "requestBody" not in operation}
     assert missing == bodiless

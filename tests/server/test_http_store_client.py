@@ -11,7 +11,7 @@ import pytest
 
 from engine.client.store_client import HttpStoreClient
 from stores import (
-    Forbidden, SecretInvalid, SecretNotFound, StoreClient, StoreExists, StoreNotFound, Unavailable,
+    Forbidden, RecordInvalid, SecretInvalid, SecretNotFound, StoreClient, StoreExists, StoreNotFound, Unavailable,
 )
 from tests.server_harness import wait_for_run
 
@@ -110,3 +110,32 @@ def test_a_store_node_reading_a_store_that_does_not_exist_is_refused_before_it_r
     assert api.post("/api/workflows", json=doc).status_code == 201
     started = api.post(f"/api/workflows/{wf_id}/runs", json={})
     assert started.status_code == 422 and missing in started.text and "read" in started.text, started.text
+
+
+def test_upsert_batches_stages_requests_and_commits_one_write(client, server, monkeypatch):
+    import engine.client.store_client as store_client
+
+    monkeypatch.setattr(store_client, "WRITE_BATCH_RECORDS", 7)  # small batches gathered, big ones cut
+    name = unique("staged")
+    batches = [[{"id": f"r{i}", "n": i} for i in range(lo, hi)] for lo, hi in ((0, 3), (3, 4), (4, 20), (20, 20))]
+    wide = {"id": "wide", "n": 10**30}  # beyond 64 bits: stored as its digits, the node does not fail
+    assert client.upsert_batches(name, iter([*batches, [wide]]), create=True) == {
+        "inserted": 21, "updated": 0, "unchanged": 0}
+    records = client.read(name)
+    assert [r["id"] for r in records] == [f"r{i}" for i in range(20)] + ["wide"]
+    assert records[-1]["n"] == str(10**30)
+    assert client.upsert(name, [{"id": "wide2", "n": -(10**30)}])["inserted"] == 1
+
+    def failing():
+        yield [{"id": f"x{i}"} for i in range(10)]  # one request of 7 staged before the failure
+        raise RuntimeError("the node upstream failed")
+
+    with pytest.raises(RuntimeError):
+        client.upsert_batches(name, failing())
+    with pytest.raises(RecordInvalid) as caught:
+        client.upsert_batches(name, [[{"id": "y"}] * 3, [{"id": "y"}, {"id": None}]])
+    assert caught.value.index == 4 and "record 4" in str(caught.value)
+    assert client.describe_store(name)["count"] == 22  # neither write left a record
+    assert not [p for p in (server.home / "staging").rglob("*") if p.is_file()]  # the first was aborted (DELETE)
+    with pytest.raises(StoreNotFound):
+        client.upsert_batches(unique("missing"), [[{"id": "a"}]])

@@ -1,5 +1,10 @@
 """Store and secret routes: a thin translation of the in-process StoreClient to HTTP.
 
+A staged write (`…/writes`, issue 20) is `upsert_batches` over HTTP: open, one request per
+batch (each within the body limit), commit or abort. The batches are staged to disk by
+the stores (stores/staged_writes.py), never held here, and the DuckDB work runs off the
+event loop.
+
 Secret values go in (PUT) and never come out: listing shows masked entries only; the
 value is readable solely by worker processes through the internal route.
 """
@@ -14,6 +19,7 @@ import orjson
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from stores import FileUnreadable
 
@@ -24,8 +30,9 @@ from engine.server.schemas.common import MAX_COUNT, RecordsJSONResponse
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
 from engine.server.schemas.secrets import SecretResponse, SecretSet
 from engine.server.schemas.stores import (
-    RECORD_BATCH, DeletedResponse, ImportResponse, RecordDelete, RecordPageResponse, RecordQuery, RecordsResponse,
-    SinceResponse, StoreCreate, StoreResponse, StoreSummaryResponse, UpsertResponse,
+    RECORD_BATCH, WRITE_BATCH, BatchStagedResponse, DeletedResponse, ImportResponse, RecordDelete, RecordPageResponse,
+    RecordQuery, RecordsResponse, SinceResponse, StoreCreate, StoreResponse, StoreSummaryResponse, UpsertResponse,
+    WriteOpenedResponse,
 )
 
 router = APIRouter(prefix="/api", tags=["stores"], responses={**COMMON_ERRORS, **error_responses(404, 503)})
@@ -89,6 +96,41 @@ async def upsert_records(name: str, request: Request, create: bool = Query(False
     except orjson.JSONDecodeError:
         raise ApiError(422, "invalid_request", "the body must be a JSON list of records") from None
     return stores.upsert(name, records, create=create)
+
+
+async def _records_of(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise ApiError(422, "invalid_request", "the body must be a JSON list of records") from None
+
+
+@router.post("/stores/{name}/writes", status_code=201)
+def open_write(name: str, create: bool = Query(False, description="make the store when the write commits"),
+               stores=Depends(stores_of)) -> WriteOpenedResponse:
+    return WriteOpenedResponse(write_id=stores.open_write(name, create=create))
+
+
+@router.post("/stores/{name}/writes/{write_id}/batches", openapi_extra=WRITE_BATCH)
+async def stage_batch(name: str, write_id: str, request: Request, stores=Depends(stores_of)) -> BatchStagedResponse:
+    """A bad record answers 422 naming it, and the write is aborted."""
+    try:
+        records = await _records_of(request)
+    except ApiError:
+        stores.abort_write(name, write_id, missing_ok=True)  # a refused batch ends the write, as a bad record does
+        raise
+    return await run_in_threadpool(stores.stage_batch, name, write_id, records)
+
+
+@router.post("/stores/{name}/writes/{write_id}/commit")
+def commit_write(name: str, write_id: str, stores=Depends(stores_of)) -> UpsertResponse:
+    return stores.commit_write(name, write_id)
+
+
+@router.delete("/stores/{name}/writes/{write_id}", status_code=204)
+def abort_write(name: str, write_id: str, stores=Depends(stores_of)) -> Response:
+    stores.abort_write(name, write_id)
+    return Response(status_code=204)
 
 
 @router.post("/stores/{name}/query", response_model=RecordsResponse)

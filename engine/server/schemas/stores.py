@@ -26,6 +26,9 @@ RECORD_SCHEMA: dict[str, Any] = {
 }
 RECORD_BATCH = json_body({"type": "array", "items": RECORD_SCHEMA},
                          "Records to insert or update by id, all or nothing (the last of equal ids wins)")
+WRITE_BATCH = json_body({"type": "array", "items": RECORD_SCHEMA},
+                        "One batch of a staged write: records as in an upsert; the commit writes all "
+                        "batches as one upsert of their concatenation (the last of equal ids wins)")
 
 
 # -- what a client writes ------------------------------------------------------------
@@ -67,6 +70,15 @@ class UpsertResponse(ResponseModel):
     inserted: int
     updated: int
     unchanged: int = Field(description="written again with identical data (they keep their seq)")
+
+
+class WriteOpenedResponse(ResponseModel):
+    write_id: str = Field(description="names the staged write in its batches, commit and abort")
+
+
+class BatchStagedResponse(ResponseModel):
+    received: int = Field(description="records in this batch")
+    staged: int = Field(description="records received by the write so far, this batch included")
 
 
 class RecordPageResponse(ResponseModel):

@@ -1,6 +1,6 @@
 """Shared stores: one DuckDB table per store, plus the `_stores` catalog.
 
-Each store table holds `id` (primary key), `data` (the record as JSON), `seq`,
+Each store table holds `id` (unique by construction, no key: see below), `data` (the record as JSON), `seq`,
 `created_at` and `updated_at`. `seq` comes from the catalog's `last_seq` counter, which
 only grows (a dropped-and-recreated store restarts it, and its cursors are dropped with
 it), so "records written after seq N" is exact even after deletes.

@@ -76,7 +76,7 @@ run-postgres: setup editor sandbox postgres
 	$(BIN)/wirework up --prefect-db "$(PREFECT_DB)"
 
 test: setup editor chromium sandbox postgres api-types-check contracts
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 	cd $(EDITOR) && npm test --silent
 	cd $(EDITOR) && npx playwright test
 

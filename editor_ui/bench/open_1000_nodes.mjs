@@ -52,26 +52,44 @@ async function createWorkflow(url, token, doc) {
 /**
  * Open the editor on a workflow and time, inside the page, from the navigation (the hash
  * change from the workflows list) to the first frame in which it is rendered: every node
- * drawn and measured by React Flow (so visible, not the hidden first pass) and every wire
- * drawn. The check runs once per animation frame and reads no layout, so it does not slow
- * what it measures (Playwright's own waiting does: it forces style and layout while the
- * page renders). Then, separately, until the server's validation is shown.
+ * in the DOM with a size and visible (React Flow draws a node it has not sized with
+ * visibility: hidden) and every wire drawn. The check runs once per animation frame and
+ * reads no layout, so it does not slow what it measures (Playwright's own waiting does: it
+ * forces style and layout while the page renders). Also: when the page is next free
+ * (`settled_ms`: the first frame after that comes within 50 ms of the one before, i.e.
+ * no long task such as React Flow's measuring pass in between), whether the view moved
+ * after the rendered frame (a fitView jump would make that frame not the opened view),
+ * and, separately, until the server's validation is shown.
  */
 async function timeOpen(page, url, id, count, edgeCount) {
   await page.goto(`${url}/#/`);
   await page.waitForSelector('[data-testid="workflows-page"]');
-  const rendered = await page.evaluate(({ wf, nodes, edges }) => new Promise((resolve) => {
+  const open = await page.evaluate(({ wf, nodes, edges }) => new Promise((resolve) => {
     const started = performance.now();
     const drawn = () => {
       const editor = window.wirework?.editor?.getState();
       if (!editor || editor.meta?.id !== wf || editor.nodes.length !== nodes) return false;
       if (!editor.nodes.every((n) => n.measured?.width)) return false;
-      return document.querySelectorAll(".react-flow__node").length === nodes
-        && document.querySelectorAll(".react-flow__edge").length === edges;
+      const drawnNodes = document.querySelectorAll(".react-flow__node");
+      if (drawnNodes.length !== nodes || document.querySelectorAll(".react-flow__edge").length !== edges) return false;
+      for (const element of drawnNodes) if (element.style.visibility === "hidden") return false;
+      return true;
     };
-    const frame = () => {
-      if (drawn()) resolve(performance.now() - started);
-      else requestAnimationFrame(frame);
+    let rendered = null;
+    let view = null;
+    let last = started;
+    const frame = (now) => {
+      if (rendered === null && drawn()) {
+        rendered = performance.now() - started;
+        view = window.wirework.flow.getViewport();
+      } else if (rendered !== null && now - last < 50) {
+        const settled = performance.now() - started;
+        const moved = JSON.stringify(window.wirework.flow.getViewport()) !== JSON.stringify(view);
+        resolve({ rendered, settled, moved, view });
+        return;
+      }
+      last = now;
+      requestAnimationFrame(frame);
     };
     window.location.hash = `#/workflows/${wf}`;
     requestAnimationFrame(frame);
@@ -81,7 +99,14 @@ async function timeOpen(page, url, id, count, edgeCount) {
     null, { timeout: 60_000, polling: 100 });
   const validatedAfterMs = Date.now() - started;
   const nodesRendered = await page.evaluate(() => document.querySelectorAll(".react-flow__node").length);
-  return { rendered_ms: Math.round(rendered), validated_after_rendered_ms: validatedAfterMs, nodes_in_doc: count, nodes_rendered: nodesRendered };
+  // A second after: did the view move (e.g. a fit once React Flow had measured)?
+  await page.waitForTimeout(1000);
+  const movedLater = await page.evaluate((view) => JSON.stringify(window.wirework.flow.getViewport()) !== view, JSON.stringify(open.view));
+  return {
+    rendered_ms: Math.round(open.rendered), settled_ms: Math.round(open.settled),
+    view_moved_after_rendered: open.moved || movedLater,
+    validated_after_settled_ms: validatedAfterMs, nodes_in_doc: count, nodes_rendered: nodesRendered,
+  };
 }
 
 /** Pan with the wheel (panOnScroll) for a while and measure frame times inside the page. */
@@ -152,7 +177,8 @@ async function main() {
       }
       results[`nodes_${count}`] = {
         rendered_ms_median: median(opens.map((o) => o.rendered_ms)),
-        validated_after_rendered_ms_median: median(opens.map((o) => o.validated_after_rendered_ms)),
+        settled_ms_median: median(opens.map((o) => o.settled_ms)),
+        validated_after_settled_ms_median: median(opens.map((o) => o.validated_after_settled_ms)),
         nodes_rendered: opens[opens.length - 1].nodes_rendered,
         runs: opens,
         pan,
@@ -165,9 +191,12 @@ async function main() {
       target: "1,000-node workflow open to rendered <= 1500 ms (median of 3); pan frames near 16.7 ms",
       open_1000_ms: big.rendered_ms_median,
       target_met: big.rendered_ms_median <= 1500,
+      open_1000_all_ms: big.runs.map((o) => o.rendered_ms),
+      settled_1000_ms: big.settled_ms_median,
+      view_moved_after_rendered: big.runs.some((o) => o.view_moved_after_rendered),
       open_10_ms_baseline: small.rendered_ms_median,
       slowdown_vs_baseline: Number((big.rendered_ms_median / Math.max(small.rendered_ms_median, 1)).toFixed(2)),
-      validated_1000_after_rendered_ms: big.validated_after_rendered_ms_median,
+      validated_1000_after_settled_ms: big.validated_after_settled_ms_median,
       load_average_1m: Number(loadavg()[0].toFixed(2)), // a shared 2-core machine: say how busy it was
       pan_1000: big.pan,
       pan_10_baseline: small.pan,

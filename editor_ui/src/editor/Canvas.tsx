@@ -1,8 +1,8 @@
 /** The flow canvas: nodes, wires (checked while dragging), selection, zoom/pan, minimap. */
-import { useCallback, useMemo, useState, type DragEvent, type ReactNode } from "react";
+import { useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from "react";
 import {
-  Background, Controls, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
-  type Connection, type Edge, type NodeTypes, type OnConnectEnd,
+  Background, Controls, getNodesBounds, getViewportForBounds, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
+  type Connection, type Edge, type NodeTypes, type OnConnectEnd, type Viewport,
 } from "@xyflow/react";
 import { useEditor } from "./editorStore";
 import { WorkflowNodeView } from "./WorkflowNodeView";
@@ -25,6 +25,19 @@ const DEFAULT_EDGE_OPTIONS = {
   markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
   style: { strokeWidth: 1.6 },
 };
+
+const MIN_ZOOM = 0.05;
+const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
+
+/**
+ * The view that fits the opened workflow into a pane of `size`, as React Flow's fitView
+ * computes it. Given as the first viewport, the first frame already shows the fitted view
+ * (fitView itself waits for React Flow's measuring pass and would move it afterwards).
+ */
+function fittedViewport(nodes: readonly FlowNode[], size: { width: number; height: number }): Viewport | undefined {
+  if (!nodes.length || !size.width || !size.height) return undefined;
+  return getViewportForBounds(getNodesBounds([...nodes]), size.width, size.height, MIN_ZOOM, FIT_VIEW_OPTIONS.maxZoom, FIT_VIEW_OPTIONS.padding);
+}
 
 /** From this many nodes on, the cheaper canvas minimap replaces xyflow's SVG one. */
 const LARGE_WORKFLOW_NODES = 200;
@@ -79,6 +92,14 @@ export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: n
   const colours = MINIMAP_COLOURS[theme];
   // Fit an opened workflow once; an empty one keeps zoom 1 (no jump on the first drop).
   const [fitOnOpen] = useState(() => useEditor.getState().nodes.length > 0);
+  // The pane's size, read before React Flow first renders (a layout effect: before the
+  // first paint), so its first frame can be the fitted view.
+  const pane = useRef<HTMLDivElement>(null);
+  const [openingView, setOpeningView] = useState<Viewport | undefined | null>(null);
+  useLayoutEffect(() => {
+    const box = pane.current!;
+    setOpeningView(fitOnOpen ? fittedViewport(useEditor.getState().nodes, { width: box.clientWidth, height: box.clientHeight }) : undefined);
+  }, [fitOnOpen]);
 
   const isValidConnection = useCallback((connection: Connection | Edge) => {
     const problem = useEditor.getState().connectionProblem(connection.source, connection.target);
@@ -126,8 +147,8 @@ export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: n
 
   return (
     <div className="canvas" onDrop={(e) => { markDropWire(null); onDrop(e); }} onDragOver={onDragOver}
-         onDragLeave={() => markDropWire(null)} data-testid="canvas">
-      <ReactFlow<FlowNode>
+         onDragLeave={() => markDropWire(null)} data-testid="canvas" ref={pane}>
+      {openingView !== null && <ReactFlow<FlowNode>
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
@@ -159,10 +180,11 @@ export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: n
         panOnDrag={[1]}
         panOnScroll
         zoomOnPinch
-        minZoom={0.05}
+        minZoom={MIN_ZOOM}
         maxZoom={2}
+        defaultViewport={openingView}
         fitView={fitOnOpen}
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         proOptions={{ hideAttribution: true }}
         colorMode={theme}
       >
@@ -173,7 +195,7 @@ export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: n
           <MiniMap<FlowNode> nodeColor={(n) => (n.type === "note" ? colours.note : n.selected ? colours.selected : colours.node)}
                              maskColor={colours.mask} maskStrokeColor={colours.view} maskStrokeWidth={2} pannable zoomable />
         )}
-      </ReactFlow>
+      </ReactFlow>}
       {children}
       {wireHint && <div className="wire-hint" data-testid="wire-hint">{wireHint}</div>}
     </div>

@@ -18,6 +18,7 @@ import {
   docToFlow, flowToDoc, isWorkflowNode, noteToFlowNode, notesToFlowNodes, toFlowEdge, toFlowNode,
   type FlowEdge, type FlowNode, type StoredNote, type WorkflowFlowNode, type WorkflowMeta,
 } from "./flowDoc";
+import { withExpectedGeometry } from "./nodeGeometry";
 
 interface Snapshot {
   meta: WorkflowMeta;
@@ -235,7 +236,10 @@ export const useEditor = create<EditorState>()((set, get) => {
     load(doc) {
       history.clear();
       lastCoalesce = null;
-      const { meta, nodes, edges } = docToFlow(doc);
+      const flow = docToFlow(doc);
+      const { meta, edges } = flow;
+      // Sized in advance: React Flow draws every node and wire in its first render (nodeGeometry.ts).
+      const nodes = withExpectedGeometry(flow.nodes, (type) => inputModeOf(get().nodeTypes[type]));
       const revision = newRevision();
       set({
         meta, nodes, edges, focusNoteId: null,

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -41,9 +41,14 @@ class HttpRunObserver:
     is running before its code runs (a run killed by its node, or at its memory limit, is
     settled naming that node) and that the run ended before its process exits (else the
     launcher would settle it as crashed).
+
+    `finish_fields`, when given, adds fields to the `run_finished` event: a run whose Prefect
+    flow run was created beside it (engine/execution/prefect_record.py) names it there.
     """
 
-    def __init__(self, api_url: str, token: str, timeout_s: float = 30.0):
+    def __init__(self, api_url: str, token: str, timeout_s: float = 30.0,
+                 finish_fields: Callable[[], dict[str, Any]] | None = None):
+        self._finish_fields = finish_fields
         # httpx.Client is safe to share between Prefect's task threads.
         self._client = httpx.Client(base_url=api_url, timeout=timeout_s, verify=shared_ssl_context(),
                                     headers={**auth_headers(token), "Content-Type": "application/json"})
@@ -89,4 +94,5 @@ class HttpRunObserver:
         self._queue_event("node_finished", asdict(result))
 
     def run_finished(self, run_id: str, status: str, error: str | None, at: datetime) -> None:
-        self._send_with_queue("run_finished", {"run_id": run_id, "status": status, "error": error, "at": at})
+        extra = self._finish_fields() if self._finish_fields is not None else {}
+        self._send_with_queue("run_finished", {**extra, "run_id": run_id, "status": status, "error": error, "at": at})

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Protocol
 
 import orjson
 from prefect import flow, task
@@ -330,10 +330,62 @@ def _masked_error(error: dict[str, Any], mask: Any) -> dict[str, Any]:
 node_task = task(name="node", cache_policy=NO_CACHE, persist_result=False, log_prints=False)(_execute_node)
 
 
+class NodeRunner(Protocol):
+    """How a run's nodes are executed: as Prefect tasks of the flow run (`PrefectTasks`,
+    inside `run_graph`) or on threads of the run process with Prefect's record written
+    beside them (engine/execution/direct_run.py)."""
+
+    submitted: dict[str, Any]  # node id -> its handle, in submission (topological) order
+
+    def submit(self, active: ActiveRun, node_id: str, upstream: list[str]) -> None: ...
+
+    def wait(self) -> list[str]:
+        """Wait for every submitted node; the ids of those that failed (or crashed)."""
+        ...
+
+
+class PrefectTasks:
+    """Each node a Prefect task, submitted to the flow's task runner, waiting on its upstreams."""
+
+    def __init__(self) -> None:
+        self.submitted: dict[str, PrefectFuture] = {}
+
+    def submit(self, active: ActiveRun, node_id: str, upstream: list[str]) -> None:
+        def retry_unless_cancelled(task: Any, task_run: Any, state: Any) -> bool:
+            return not active.cancel_event.is_set()  # a cancelled run never retries a node
+
+        spec = active.specs[node_id]
+        self.submitted[node_id] = node_task.with_options(
+            name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
+            retry_delay_seconds=spec.retry_delay_s, retry_condition_fn=retry_unless_cancelled,
+        ).submit(active, node_id, wait_for=[self.submitted[p] for p in upstream], return_state=False)
+
+    def wait(self) -> list[str]:
+        wait(list(self.submitted.values()))
+        return [nid for nid, fut in self.submitted.items() if fut.state.is_failed() or fut.state.is_crashed()]
+
+
 @flow(name="run_graph", persist_result=False, log_prints=False, validate_parameters=False)
 def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | None = None,
               run_id: str | None = None) -> dict[str, Any] | State[Any]:
     """Run one workflow version: tasks in topological order, each waiting on its upstreams."""
+    context = get_run_context()
+    prefect_run = context.flow_run if isinstance(context, FlowRunContext) else None
+    run_id, status, error, outputs = execute_workflow(
+        workflow_id, workflow, trigger, run_id, PrefectTasks(), str(prefect_run.id) if prefect_run else None)
+    if status == RunStatus.CANCELLED:
+        return Cancelled(message=f'workflow "{workflow_id}" run {run_id}: {error}')  # the flow run's own state
+    if status == RunStatus.FAILED:
+        raise WorkflowRunFailed(f'workflow "{workflow_id}" run {run_id}: {error}')
+    return {"run_id": run_id, "status": status, "outputs": outputs}
+
+
+def execute_workflow(workflow_id: str, workflow: dict | None, trigger: dict | None, run_id: str | None,
+                     runner: NodeRunner, prefect_flow_run_id: str | None = None
+                     ) -> tuple[str, RunStatus, str | None, dict[str, int]]:
+    """Run one workflow version with `runner`, reporting to the environment's observer:
+    (run id, status, error, records out of each node with no consumer). Raises
+    WorkflowRunFailed when a partial run's reused outputs cannot be read (reported)."""
     env = current_environment()
     workflow = workflow if workflow is not None else env.workflow
     trigger = trigger if trigger is not None else env.trigger
@@ -342,21 +394,15 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     run_id = run_id or str(uuid.uuid4())
     record = dict(trigger or trigger_record(run_id, "manual"))
     active = ActiveRun(run_id, model, record, env)
-    context = get_run_context()
-    prefect_run = context.flow_run if isinstance(context, FlowRunContext) else None
     env.observer.run_started(RunInfo(
         run_id=run_id, workflow_id=model.id, workflow_version=model.version, trigger=record,
-        node_ids=[n.id for n in model.nodes], prefect_flow_run_id=str(prefect_run.id) if prefect_run else None,
+        node_ids=[n.id for n in model.nodes], prefect_flow_run_id=prefect_flow_run_id,
         inputs=node_inputs(model),
     ))
     partial = env.partial
     executed = set(partial["execute"]) if partial else set(active.specs)
     node_logs.install()
-    futures: dict[str, PrefectFuture] = {}
     import networkx as nx
-
-    def retry_unless_cancelled(task: Any, task_run: Any, state: Any) -> bool:
-        return not active.cancel_event.is_set()  # a cancelled run never retries a node
 
     with env.run_scope(active) if env.run_scope is not None else contextlib.nullcontext():
         order = list(nx.lexicographical_topological_sort(active.graph, key=_order_key(model)))
@@ -373,16 +419,11 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
         for node_id in order:
             if node_id not in executed:
                 continue
-            spec = active.specs[node_id]
-            upstream = [futures[p] for p in active.graph.predecessors(node_id) if p in futures]
-            futures[node_id] = node_task.with_options(
-                name=f"node:{spec.type}", task_run_name=node_id, retries=spec.retries,
-                retry_delay_seconds=spec.retry_delay_s, retry_condition_fn=retry_unless_cancelled,
-            ).submit(active, node_id, wait_for=upstream, return_state=False)
-        wait(list(futures.values()))
+            runner.submit(active, node_id, [p for p in active.graph.predecessors(node_id) if p in runner.submitted])
+        failed = runner.wait()
 
-    failed = [nid for nid, fut in futures.items() if fut.state.is_failed() or fut.state.is_crashed()]
-    for node_id, fut in futures.items():
+    futures = runner.submitted
+    for node_id in futures:
         if node_id not in active.finished and node_id not in failed:
             # Never ran: an upstream node failed (Prefect state NotReady).
             env.observer.node_finished(NodeResult(run_id=run_id, node_id=node_id, status=NodeStatus.NOT_RUN,
@@ -403,12 +444,7 @@ def run_graph(workflow_id: str, workflow: dict | None = None, trigger: dict | No
     if active.data is not None:
         active.data.close()  # all of the run's data is stored before its end is reported
     env.observer.run_finished(run_id, status, error, utcnow())
-    if status == RunStatus.CANCELLED:
-        return Cancelled(message=f'workflow "{model.id}" run {run_id}: {error}')  # the flow run's own state
-    if failed:
-        raise WorkflowRunFailed(f'workflow "{model.id}" run {run_id}: {error}')
-    return {"run_id": run_id, "status": status,
-            "outputs": {nid: len(records) for nid, records in active.final_outputs.items()}}
+    return run_id, status, error, {nid: len(records) for nid, records in active.final_outputs.items()}
 
 
 def _order_key(workflow: Workflow):

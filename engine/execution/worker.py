@@ -32,10 +32,16 @@ cancelled, or the worker giving up — every process below the worker is killed 
 exits. (Inside the sandbox the PID namespace does the same when the worker goes; this
 holds without bubblewrap too.)
 
-Before a run starts, the worker waits for the Prefect server to answer its health check
-(`wirework up` restarts a Prefect server that died, engine/cli/prefect_supervisor.py):
-a run started meanwhile stays `queued` and then proceeds, instead of crashing on
-"Failed to reach API".
+A "run" job (run now, webhook) with a Prefect server to record it (`PREFECT_API_URL`)
+starts its first node at once, without waiting for Prefect: its nodes run on threads of
+this process and Prefect's flow run, task runs and final state are written beside them
+(engine/execution/direct_run.py, prefect_record.py); the process waits for that record
+after the run's end is reported, up to `PREFECT_WAIT_S` (`wirework up` restarts a Prefect
+server that died, engine/cli/prefect_supervisor.py). `WIREWORK_RUN_NODES=prefect` runs
+them as Prefect tasks of a Prefect flow run instead, as scheduled and work-pool runs
+("flow_run" jobs, whose flow run Prefect created) always do: before those start, the
+worker waits for the Prefect server to answer its health check, so a run started while
+it restarts stays `queued` and then proceeds instead of crashing on "Failed to reach API".
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
 
 import orjson
 
@@ -66,6 +72,10 @@ API_URL_ENV = "WIREWORK_API_URL"
 CANCEL_GRACE_S = 1.0
 # How long a run waits for an unreachable Prefect server (a restart takes 10–25 s here).
 PREFECT_WAIT_S = 120.0
+# How long a run's end report waits for its Prefect flow run's id (normally known long
+# before: it is created while the first node runs); without it the run's row names none.
+FLOW_RUN_ID_WAIT_S = 2.0
+RUN_NODES_ENV = "WIREWORK_RUN_NODES"  # "threads" (default) or "prefect"; see the module docstring
 log = logging.getLogger("wirework.worker")
 _no_heartbeats: contextlib.AbstractContextManager[Any] | None = None  # see warm_up
 
@@ -143,14 +153,16 @@ def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _environment(api_url: str, job: dict[str, Any]) -> RunEnvironment:
+def _environment(api_url: str, job: dict[str, Any],
+                 finish_fields: Callable[[], dict[str, Any]] | None = None) -> RunEnvironment:
     from engine.execution.executor import RunEnvironment
     from engine.client.reporting import HttpRunObserver
     from engine.client.run_data_client import HttpRunData
     from engine.client.store_client import HttpStoreClient
 
     store_client = HttpStoreClient(api_url, job["token"])
-    return RunEnvironment(observer=HttpRunObserver(api_url, job["token"]), store_client=store_client,
+    observer = HttpRunObserver(api_url, job["token"], finish_fields=finish_fields)
+    return RunEnvironment(observer=observer, store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
                           workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels,
                           run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"))
@@ -182,11 +194,43 @@ def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
         time.sleep(0.25)
 
 
+def records_beside_the_run(job: dict[str, Any], environ: dict[str, str] | None = None) -> bool:
+    """Whether this job runs on threads with Prefect's record written beside it (see the
+    module docstring): a "run" job, a Prefect server to write to, not turned off."""
+    env = os.environ if environ is None else environ
+    return (job["kind"] == "run" and env.get("PREFECT_API_URL", "").startswith(("http://", "https://"))
+            and env.get(RUN_NODES_ENV, "threads").strip().lower() != "prefect")
+
+
+def run_direct_job(job: dict[str, Any], api_url: str) -> int:
+    from engine.client.tls import shared_ssl_context
+    from engine.execution.direct_run import run_direct
+    from engine.execution.executor import WorkflowRunFailed, set_environment
+    from engine.execution.prefect_record import PrefectRecorder
+    from engine.model.statuses import RunStatus
+
+    workflow_id = job["workflow"]["id"]
+    recorder = PrefectRecorder(os.environ["PREFECT_API_URL"], job["run_id"], workflow_id, wait_s=PREFECT_WAIT_S,
+                               verify=shared_ssl_context())
+    set_environment(_environment(api_url, job, finish_fields=lambda: {
+        "prefect_flow_run_id": recorder.flow_run_id(FLOW_RUN_ID_WAIT_S)}))
+    try:
+        status = run_direct(workflow_id, job["run_id"], recorder)
+    except WorkflowRunFailed:  # reported to the API already
+        return 1
+    finally:
+        recorder.close()  # the run's end is reported: now Prefect's record of it is written
+    return 0 if status == RunStatus.COMPLETED else 1
+
+
 def run_job(job: dict[str, Any], api_url: str) -> int:
     from prefect.flow_engine import run_flow
 
     from engine.execution.executor import run_graph, set_environment
 
+    if records_beside_the_run(job):
+        return run_direct_job(job, api_url)
+    wait_for_prefect()
     set_environment(_environment(api_url, job))
     if job["kind"] == "run":
         # Only ids as flow-run parameters (see RunEnvironment.workflow): Prefect stores them.
@@ -247,10 +291,13 @@ def run_in_this_process(job: dict[str, Any], api_url: str) -> int:
     process_tree.become_subreaper()  # after the warm-up: only the run's own processes are adopted
     try:
         with _prefect_auth_of(job):
-            wait_for_prefect()
             return run_job(job, api_url)
     finally:
         process_tree.kill_tree(os.getpid(), include_root=False)  # the run owns what it started
+        from engine.execution.record_spool import RunScratch
+
+        if job.get("run_id"):
+            RunScratch(str(job["run_id"])).remove()  # what it spilled and did not drop (a failed branch)
 
 
 if __name__ == "__main__":

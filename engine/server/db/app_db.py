@@ -123,6 +123,10 @@ class AppDatabase:
         self._execute(f"UPDATE runs SET status = ? WHERE id = ? AND status IN ({', '.join('?' for _ in active)})",
                       [RunStatus.CANCELLING, run_id, *active])
 
+    def set_prefect_flow_run(self, run_id: str, flow_run_id: str) -> None:
+        """The Prefect flow run of a run whose worker created it after the run started."""
+        self._execute("UPDATE runs SET prefect_flow_run_id = ? WHERE id = ?", [flow_run_id, run_id])
+
     def set_run_worker(self, run_id: str, worker: dict[str, Any]) -> None:
         """The remote worker that took the run (services/work_pool_runs.py)."""
         self._execute("UPDATE runs SET worker = ? WHERE id = ?", [_json(worker), run_id])

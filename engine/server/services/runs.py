@@ -222,6 +222,8 @@ class RunService:
         elif event == "run_finished":
             self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
             self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _event_time(data))
+            if isinstance(data.get("prefect_flow_run_id"), str):  # created beside the run (execution/prefect_record.py)
+                self.db.set_prefect_flow_run(run_id, data["prefect_flow_run_id"])
         else:
             raise ValueError(f"unknown event {event!r}")
         return event, data

@@ -15,6 +15,7 @@ stores package's `__init__` (see stores/labeling/lf_child.py).
 from __future__ import annotations
 
 import ast
+import functools
 import linecache
 import traceback
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ class UserCodeError(Exception):
         self.problem = problem
 
 
+# Remembered per (code, filename, entry, signature): the answer depends on nothing else and
+# is immutable. Every validation checks every Python node's code again (opening a workflow,
+# each edit's debounced validation), and parsing is most of that: ~0.1 s for 1,000 nodes.
+@functools.lru_cache(maxsize=4096)
 def find_problem(code: str, filename: str, entry: str, signature: str) -> UserCodeProblem | None:
     """A syntax error or a missing `def <entry>`, found without running anything.
     `signature` is how the message shows the entry (e.g. "node(...)", "lf(record)")."""

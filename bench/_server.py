@@ -23,15 +23,17 @@ def free_port() -> int:
 
 
 def start_server(home: Path, flows: Path | None = None, env: dict[str, str] | None = None,
-                 timeout_s: float = 240.0) -> tuple[subprocess.Popen, str]:
-    """(process, base URL) of a healthy `wirework up` on free ports, data in `home`."""
+                 timeout_s: float = 240.0, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """(process, base URL) of a healthy `wirework up` on free ports, data in `home`, run
+    from the code in `root` (e.g. a `git worktree` of another commit, with PYTHONPATH
+    pointing at it in `env`)."""
     port = free_port()
     environ = {**os.environ, "WIREWORK_HOME": str(home), **(env or {})}
     environ.pop("PREFECT_API_URL", None)
     log = open(home / "up.log", "ab")
     process = subprocess.Popen([sys.executable, "-m", "engine.cli", "up", "--port", str(port),
                                 "--prefect-port", str(free_port()), "--flows", str(flows or "/nonexistent")],
-                               cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                               cwd=root, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

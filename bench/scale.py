@@ -1,4 +1,7 @@
-"""Runs/s with one vs two remote workers (issue 20 part 5, its runs/s half).
+"""Runs/s with one vs two remote workers, and a 10,000,000-record run's memory and records/s
+(issue 20 part 5).
+
+The runs/s half:
 
 Starts a real `wirework up` with WIREWORK_LOCAL_WORKERS=0 (its own Prefect server; the
 server runs nothing itself) in a temp data folder, and `wirework worker` processes in
@@ -13,16 +16,26 @@ folders of their own, given only the API's URL and the worker token. Then, again
 Every POST carries a sequence number and every run is matched back to it (`lost` and
 `duplicated`, 0 expected), and each run names the worker that ran it (`by_worker`).
 On one machine both workers share its cores with the API and Prefect, so a second worker
-adds slots and a second run host, not CPU; on separate machines it adds both. The
-10,000,000-record memory half of part 5 belongs to part 3 (bounded memory), not built.
+adds slots and a second run host, not CPU; on separate machines it adds both.
 
 Measured on the shared 2-core machine at load average 9–16 (other engineers' tests
 running): 1.53 runs/s with one worker, 1.54 with two (ratio 1.01, 51 / 49 runs each), 0
 lost, 0 duplicated — on one machine the API (forwarding Prefect's calls too) and Prefect
 are the limit, not the workers' slots.
 
-Options: `--burst N`, `--concurrency N` (per worker, default 8). Progress on stderr, JSON
-on stdout.
+The records half (bench/records_run.py): a python.yield → python.map → store.write run
+of `--records` (default 10,000,000) records through a real `wirework up` (its local run
+host), the peak RSS of every process that handles records (the API, the run host, the
+run's process; /proc sampled every 0.2 s) and records/s. The baseline, in this same run:
+the same flow at `--baseline-records` (default 1,000,000: 10M did not fit in memory
+before) from a `git worktree` of `--baseline-commit` (default: the commit before batches
+and spilling, issue 20 part 3). Both servers get WIREWORK_MAX_BODY_MB=1024, since the
+baseline's store.write sends its whole input in one request. Targets: every
+record-handling process under 700 MB; records/s at least 80% of the baseline's.
+
+Options: `--part runs|records|both` (default both), `--burst N`, `--concurrency N` (per
+worker, default 8), `--records N`, `--baseline-records N`, `--baseline-commit REV`.
+Progress on stderr, JSON on stdout.
 """
 
 from __future__ import annotations
@@ -107,11 +120,55 @@ def burst(driver: Driver, runs: int, label: str) -> dict[str, Any]:
     return result
 
 
+def _default_baseline() -> str:
+    """The parent of the commit that brought record batches (engine/execution/record_spool.py)."""
+    added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", "engine/execution/record_spool.py"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return f"{added[-1]}^" if added else "HEAD"
+
+
+def records_half(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.records_run import measure
+
+    commit = subprocess.run(["git", "rev-parse", args.baseline_commit or _default_baseline()], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    env = {"WIREWORK_MAX_BODY_MB": "1024"}
+    tree = Path(tempfile.mkdtemp(prefix="wirework-scale-baseline-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True,
+                   capture_output=True)
+    try:
+        baseline = measure(tree, args.baseline_records, Path(tempfile.mkdtemp(prefix="wirework-scale-base-")),
+                           "baseline", env=env)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    batched = measure(ROOT, args.records, Path(tempfile.mkdtemp(prefix="wirework-scale-records-")), "batched",
+                      env=env)
+    ratio = (round(batched["records_per_s"] / baseline["records_per_s"], 2)
+             if batched.get("records_per_s") and baseline.get("records_per_s") else None)
+    peak = batched.get("record_handling_peak_mb")
+    return {"records": batched, "baseline": {**baseline, "commit": commit},
+            "records_per_s_ratio": ratio,
+            "targets": {"every_record_process_under_700_mb": peak is not None and peak < 700,
+                        "records_per_s_at_least_80_percent": ratio is not None and ratio >= 0.8}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("runs", "records", "both"), default="both")
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--baseline-records", type=int, default=1_000_000)
+    parser.add_argument("--baseline-commit", default=None)
     args = parser.parse_args()
+    records = records_half(args) if args.part in ("records", "both") else None
+    runs = runs_half(args) if args.part in ("runs", "both") else None
+    print(json.dumps({"benchmark": "scale", "load_average": [round(x, 2) for x in os.getloadavg()],
+                      "cpus": os.cpu_count(), **({"runs": runs} if runs else {}),
+                      **({"records": records} if records else {})}, indent=2))
+
+
+def runs_half(args: argparse.Namespace) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="wirework-scale-server-"))
     say(f"starting wirework up (WIREWORK_LOCAL_WORKERS=0) in {home}")
     server, url = start_server(home, env={"WIREWORK_LOCAL_WORKERS": "0"})
@@ -137,19 +194,16 @@ def main() -> None:
             stop_worker(worker)
         stop_server(server)
     one, two = result["one_worker"]["runs_per_s"], result["two_workers"]["runs_per_s"]
-    print(json.dumps({
-        "benchmark": "scale",
+    return {
         "flow": "hello",
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
         "runs_per_s_one_worker": one,
         "runs_per_s_two_workers": two,
         "ratio": round(two / one, 2) if one and two else None,
         "lost": result["one_worker"]["lost"] + result["two_workers"]["lost"],
         "duplicated": result["one_worker"]["duplicated"] + result["two_workers"]["duplicated"],
         **result,
-        "not_measured": "the 10,000,000-record run's peak RSS and records/s (part 3, bounded memory: not built)",
-    }, indent=2))
+    }
 
 
 if __name__ == "__main__":

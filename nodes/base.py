@@ -1,8 +1,13 @@
 """What every node type is: a config model, a category and a `run(ctx, records)`.
 
 Node types are plain classes. The engine builds one instance per node per run from the
-node's validated config and calls `run` with the node's input records. Errors a user
-can hit are `NodeError`s that name the node and, where there is one, the record.
+node's validated config and calls `run_batches` with the node's input as record batches
+(in order; iterating them again starts over). Its default gathers every batch into one
+list and calls `run(ctx, records)`, so most node types (python.aggregate,
+labeling.enrich, slack.post, http.*) keep receiving their whole input as a list; the
+ones that handle any number of records (python.map, python.yield, store.write,
+store.read) override `run_batches` and never hold it all. Errors a user can hit are
+`NodeError`s that name the node and, where there is one, the record.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -207,6 +213,13 @@ class NodeType:
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
         raise NotImplementedError
+
+    def run_batches(self, ctx: NodeContext, batches: Iterable[list[Record]]) -> Iterable[list[Record]]:
+        """The node's output as batches, given its input as batches. Default: the whole
+        input as one list to `run`. Returning `batches` itself passes the input on
+        unchanged (the engine then need not copy it)."""
+        records = batches.records() if hasattr(batches, "records") else [r for batch in batches for r in batch]
+        return [self.run(ctx, records)]
 
     @classmethod
     def input_mode(cls) -> str:

@@ -5,6 +5,11 @@ Signatures match Kern AI's workflow so pasted code runs unmodified:
 and `def node(records: list[dict]) -> dict | list[dict]`. The secrets a node declares in
 its `secrets` field are resolved when it runs and read by the code as `secrets["name"]`
 (a read-only module global; only the declared ones, masked in everything the run keeps).
+
+python.map and python.yield work batch by batch (`run_batches`): neither holds more than
+one input and one output batch, so they handle any number of records. Their parallel
+path (`parallelism`, over Dask partitions) still gathers the whole input first.
+python.aggregate receives all its records as one list, by its nature.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from stores import NAME_PATTERN
 from .base import ConfigProblem, NodeConfig, NodeContext, NodeError, NodeReferences, NodeType, Record
 from .parallelism import Parallelism, parallelism_field
 from .secret_values import resolve_secret
-from .user_code import UserFunction, UserSecrets, compile_problems, load_user_function, run_generator
+from .user_code import (UserFunction, UserSecrets, compile_problems, generate_batches, load_user_function,
+                        run_generator)
 
 _MAP_EXAMPLE = '''def node(record: dict) -> dict:
     record["length"] = len(str(record))
@@ -155,6 +161,19 @@ class PythonMap(_PythonNode):
             return self._run_in_partitions(ctx, "map", records)
         return map_records(self._function(ctx), records)
 
+    def run_batches(self, ctx: NodeContext, batches: Iterable[list[Record]]) -> Iterable[list[Record]]:
+        if self._parallelism() is not None:
+            return super().run_batches(ctx, batches)
+        return self._map_batches(ctx, self._function(ctx), batches)
+
+    @staticmethod
+    def _map_batches(ctx: NodeContext, fn: UserFunction, batches: Iterable[list[Record]]) -> Iterable[list[Record]]:
+        for batch in batches:
+            ctx.check_cancelled()
+            out = map_records(fn, batch)
+            if out:
+                yield out
+
 
 class PythonYield(_PythonNode):
     type = "python.yield"
@@ -167,6 +186,13 @@ class PythonYield(_PythonNode):
         if self._parallelism() is not None:
             return self._run_in_partitions(ctx, "yield", records)
         return yield_records(self._function(ctx), records, ctx.check_cancelled)
+
+    def run_batches(self, ctx: NodeContext, batches: Iterable[list[Record]]) -> Iterable[list[Record]]:
+        if self._parallelism() is not None:
+            return super().run_batches(ctx, batches)
+        fn = self._function(ctx)
+        return generate_batches(fn, batches, lambda item, source_id: _as_record(item, fn, source_id, None),
+                                ctx.check_cancelled)
 
 
 class PythonAggregate(_PythonNode):

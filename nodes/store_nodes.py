@@ -4,13 +4,16 @@ Both reach stores only through `ctx.store_client` (in-process or HTTP). `store.r
 reads all records, a filtered subset, the first N, or — incrementally — only records
 written (inserted or changed) since this node's last *successful* run of this workflow:
 the cursor advance is registered with `ctx.on_run_success`, so a failed run reads the
-same records again next time. `store.write` upserts its input by `id` in one
-transaction, logs how many records were inserted, updated and unchanged, and passes its
-records on so a flow can continue after it.
+same records again next time. `store.write` upserts its input by `id` as one write —
+streamed batch by batch (`upsert_batches`: staged, then committed in one transaction, so
+all or nothing however many batches) — logs how many records were inserted, updated and
+unchanged, and passes its records on so a flow can continue after it. `store.read`
+returns what the store answers as one list (the engine cuts it into batches).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -121,13 +124,29 @@ class StoreWrite(NodeType):
         return NodeReferences.of(stores=[self.config.store])
 
     def run(self, ctx: NodeContext, records: list[Record]) -> list[Record]:
+        self.run_batches(ctx, [records])
+        return records
+
+    def run_batches(self, ctx: NodeContext, batches: Iterable[list[Record]]) -> Iterable[list[Record]]:
+        """Streams the input to the store as one write and passes the same batches on."""
         client = ctx.require_store_client()
         name = self.config.store
         try:
-            # Created in the same transaction as the batch: a refused batch leaves no empty store.
-            counts = client.upsert(name, records, create=self.config.create)
+            # Created in the same transaction as the records: a refused write leaves no empty store.
+            counts = client.upsert_batches(name, _checking_cancel(ctx, batches), create=self.config.create)
         except StoreError as exc:
             raise _store_failure(exc, self.node_id) from None
+        self._log_counts(ctx, name, counts)
+        return batches
+
+    @staticmethod
+    def _log_counts(ctx: NodeContext, name: str, counts: dict[str, int]) -> None:
         ctx.logger.info('store "%s": %d inserted, %d updated, %d unchanged', name, counts.get("inserted", 0),
                         counts.get("updated", 0), counts.get("unchanged", 0))
-        return records
+
+
+def _checking_cancel(ctx: NodeContext, batches: Iterable[list[Record]]) -> Iterator[list[Record]]:
+    """The batches, the run's cancellation checked before each (a cancelled write is aborted)."""
+    for batch in batches:
+        ctx.check_cancelled()
+        yield batch

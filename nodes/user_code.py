@@ -121,18 +121,36 @@ def run_generator(fn: UserFunction, records: Iterable[dict], to_record: Callable
     list is accepted too) and collect `to_record(item, source_record_id)` for every item;
     an exception in user code becomes a NodeError at the user's line and record."""
     out: list[dict] = []
+    for batch in generate_batches(fn, [records], to_record, check_cancelled, check_every, batch_size=None):
+        out.extend(batch)
+    return out
+
+
+def generate_batches(fn: UserFunction, batches: Iterable[Iterable[dict]],
+                     to_record: Callable[[Any, str | None], dict], check_cancelled: Callable[[], None],
+                     check_every: int = 1000, batch_size: int | None = 10_000) -> Iterator[list[dict]]:
+    """`run_generator` over input batches, its output in batches of `batch_size` items
+    (None: one batch), so a 1→N node never holds more than one output batch."""
+    out: list[dict] = []
     record: dict = {}
+    produced_total = 0
     try:
-        for record in records:
-            produced = fn.func(record)
-            if produced is None:
-                continue
-            for item in [produced] if isinstance(produced, dict) else produced:
-                out.append(to_record(item, record.get("id")))
-                if len(out) % check_every == 0:
-                    check_cancelled()
+        for records in batches:
+            for record in records:
+                produced = fn.func(record)
+                if produced is None:
+                    continue
+                for item in [produced] if isinstance(produced, dict) else produced:
+                    out.append(to_record(item, record.get("id")))
+                    produced_total += 1
+                    if produced_total % check_every == 0:
+                        check_cancelled()
+                    if batch_size is not None and len(out) >= batch_size:
+                        yield out
+                        out = []
     except (NodeError, RunCancelled):
         raise
     except Exception as exc:
         raise fn.error_from(exc, record.get("id")) from exc
-    return out
+    if out or batch_size is None:
+        yield out

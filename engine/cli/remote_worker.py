@@ -105,6 +105,7 @@ class LocalRuns:
     """The runs executing on this machine: the server's RunLauncher over a local run host."""
 
     def __init__(self, api: ApiLink, api_url: str, home: Path, concurrency: int):
+        from engine.execution.record_spool import SCRATCH_ENV, prepare_scratch
         from engine.execution.sandbox import sandbox_available, sandboxed, unavailable_reason
         from engine.server.services.launcher import RunLauncher, WorkerExit
 
@@ -114,9 +115,11 @@ class LocalRuns:
         self._lock = threading.Lock()
         self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[WorkerExit]]] = {}
         env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
-        env.update({"WIREWORK_HOME": str(home), RUN_TOKEN_FOR_PREFECT_ENV: "1"})
+        # Big outputs spill to this worker's own scratch folder, on disk and bound into the sandbox.
+        scratch = prepare_scratch()
+        env.update({"WIREWORK_HOME": str(home), RUN_TOKEN_FOR_PREFECT_ENV: "1", SCRATCH_ENV: str(scratch)})
         self.launcher = RunLauncher(api_url, env, on_exit=self._on_exit, max_concurrent=concurrency,
-                                    wrap_command=lambda argv: sandboxed(argv, hidden=[home]))
+                                    wrap_command=lambda argv: sandboxed(argv, hidden=[home], shared=[scratch]))
 
     def start(self) -> None:
         self.launcher.start()

@@ -6,7 +6,7 @@ the run). Both routes take only this run's own id with its run token
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 import orjson
@@ -42,8 +42,21 @@ class HttpRunData:
                                f"{response.text[:300]}")
 
     def read_output(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
-        response = self._client.get(f"/api/internal/runs/{run_id}/nodes/{node_id}/output")
-        if response.status_code >= 400:
-            raise RuntimeError(f'the output of node "{node_id}" to reuse could not be read: '
-                               f"{response.status_code} {response.text[:300]}")
-        return [orjson.loads(line) for line in response.content.splitlines() if line]
+        return [orjson.loads(line) for line in self.output_lines(run_id, node_id)]
+
+    def output_lines(self, run_id: str, node_id: str) -> Iterator[bytes]:
+        """Each record's JSON line, streamed: a big reused output is never held whole."""
+        with self._client.stream("GET", f"/api/internal/runs/{run_id}/nodes/{node_id}/output") as response:
+            if response.status_code >= 400:
+                response.read()
+                raise RuntimeError(f'the output of node "{node_id}" to reuse could not be read: '
+                                   f"{response.status_code} {response.text[:300]}")
+            pending = b""
+            for chunk in response.iter_bytes():
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line:
+                        yield line
+            if pending.strip():
+                yield pending

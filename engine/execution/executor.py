@@ -1,10 +1,17 @@
 """The Prefect executor: one flow run (`run_graph`) per workflow run, one task per node.
 
-Records never pass through Prefect: a node's output stays in this process's memory
+Records never pass through Prefect: a node's output stays in this process
 (`ActiveRun.outputs`) and downstream tasks wait on their upstream futures with
 `wait_for`. That keeps Prefect's per-task cost flat (no hashing or walking of 100k
 records for caching or dependency tracking) while the Prefect server still sees the
 real task graph, states, retries and timings.
+
+An output is a `RecordSpool` (engine/execution/record_spool.py): batches of up to 10,000
+records, in memory up to `WIREWORK_SPILL_MB` and in the run's scratch folder beyond, fed
+batch by batch to the run data writer as the node produces them. A node receives its
+input as batches (`NodeType.run_batches`); once every consumer of an output has finished,
+the output is dropped, so a run holds on disk at most the outputs still to be read and in
+memory at most a few batches beyond the spill limits.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from stores.client import StoreClient, StoreSecrets
 from engine.execution import node_logs, process_tree
 from engine.execution.deadline import NodeTimeout, call_with_deadline
 from engine.model.workflow import DEFAULT_NODE_TIMEOUT_S, Workflow, parse_workflow
+from engine.execution.record_spool import BATCH_RECORDS, RecordBatches, RecordSpool, RunScratch, chunks, decode_lines
 from engine.execution.run_data import RunDataSink, RunDataWriter
 from engine.execution.run_events import SAMPLE_SIZE, ObserverGroup, RunObserver
 from engine.model import json_bytes
@@ -113,8 +121,9 @@ class ActiveRun:
         self.env = env
         self.graph = build_graph(workflow)
         self.specs = {node.id: node for node in workflow.nodes}
-        self.outputs: dict[tuple[str, str], list[Record]] = {}  # (producer, consumer) -> records
-        self.final_outputs: dict[str, list[Record]] = {}  # outputs of nodes with no consumer
+        self.outputs: dict[tuple[str, str], RecordBatches] = {}  # (producer, consumer) -> its reader
+        self.final_outputs: dict[str, RecordSpool] = {}  # outputs of nodes with no consumer (their counts)
+        self.scratch = RunScratch(run_id)
         self.attempts: dict[str, int] = {}
         self.first_started: dict[str, Any] = {}
         self.finished: set[str] = set()
@@ -137,41 +146,91 @@ class ActiveRun:
         started do not start, and nothing is retried."""
         self.cancel_event.set()
 
-    def inputs_of(self, node_id: str) -> list[Record]:
+    def consumers_of(self, node_id: str) -> list[str]:
+        return [t for _, t, _ in sorted(self.graph.out_edges(node_id, data=True), key=lambda e: e[2]["order"])]
+
+    def inputs_of(self, node_id: str) -> RecordBatches:
         """Fan-in: concatenation of upstream outputs in edge order; roots get the trigger."""
         upstream = sorted(self.graph.in_edges(node_id, data=True), key=lambda e: e[2]["order"])
         if not upstream:
-            return [dict(self.trigger)]
+            return RecordBatches.of([dict(self.trigger)])
         if len(upstream) == 1:
             return self.outputs[(upstream[0][0], node_id)]
-        records: list[Record] = []
-        for source, _, _ in upstream:
-            records.extend(self.outputs[(source, node_id)])
-        return records
+        return RecordBatches.concat(self.outputs[(source, node_id)] for source, _, _ in upstream)
 
-    def shortcut(self, node_id: str, records: list[Record]) -> tuple[NodeStatus, list[Record]] | None:
+    def new_output(self, node_id: str, keep: bool = True) -> tuple[RecordSpool, list[Record]]:
+        """An empty output of `node_id` for its consumers, fed to the run data as it fills
+        (unless `keep` is false); and the list its sample is gathered in (a detached copy
+        of its first records, taken as they are put)."""
+        sample: list[Record] = []
+        feed = self.data.output(node_id) if keep and self.data is not None else None
+
+        def on_batch(records: list[Record] | None, lines: bytes | None, count: int) -> None:
+            if feed is not None:
+                feed.add(records, lines)
+            if len(sample) < SAMPLE_SIZE:
+                wanted = SAMPLE_SIZE - len(sample)
+                if lines is not None:
+                    sample.extend(decode_lines(b"\n".join(lines.split(b"\n", wanted)[:wanted])))
+                else:
+                    sample.extend(snapshot(records or [], wanted))
+
+        spool = RecordSpool(self.scratch, node_id, len(self.consumers_of(node_id)), on_batch=on_batch)
+        spool.feed = feed  # type: ignore[attr-defined]
+        return spool, sample
+
+    def fill(self, spool: RecordSpool, output: Any, inputs: RecordBatches | None) -> None:
+        """Put a node's output (what `run_batches` returned) into its spool. The input
+        itself returned (passed on unchanged): its batches are copied without decoding."""
+        if output is inputs and inputs is not None:
+            for records, lines, count in inputs.raw():
+                if lines is not None:
+                    spool.put_lines(lines, count)
+                else:
+                    spool.put(records or [])
+            return
+        for batch in output:
+            if not isinstance(batch, list):
+                batch = list(batch)
+            for part in chunks(batch, BATCH_RECORDS):
+                spool.put(part)
+
+    def shortcut(self, node_id: str) -> tuple[NodeStatus, Any] | None:
         """The output of a node that does not run its code: a disabled node passes its input
         through, a pinned one emits (a copy of) its pinned records; None: it runs."""
         spec = self.specs[node_id]
         if spec.disabled:
-            return NodeStatus.SKIPPED, records
+            return NodeStatus.SKIPPED, None
         if spec.pinned is not None and self.use_pins:
-            return NodeStatus.PINNED, _copy_records(spec.pinned)
+            return NodeStatus.PINNED, [_copy_records(spec.pinned)]
         return None
 
-    def keep(self, node_id: str, records: list[Record]) -> None:
-        """Hand a node's output to the run data writer (a snapshot, taken now)."""
-        if self.data is not None:
-            self.data.submit(node_id, records)
-
-    def publish(self, node_id: str, records: list[Record]) -> None:
-        """Hand a node's output to each consumer; consumers after the first get their own
-        copy, so a map that mutates records in place cannot leak into a sibling branch."""
-        consumers = [t for _, t, _ in sorted(self.graph.out_edges(node_id, data=True), key=lambda e: e[2]["order"])]
+    def publish(self, node_id: str, spool: RecordSpool) -> None:
+        """Hand a node's output to each consumer, through a reader of its own: consumers
+        after the first get their own copy of each batch, so a map that mutates records in
+        place cannot leak into a sibling branch."""
+        feed = getattr(spool, "feed", None)
+        if feed is not None:
+            feed.end()
+        consumers = self.consumers_of(node_id)
         if not consumers:
-            self.final_outputs[node_id] = records
+            self.final_outputs[node_id] = spool  # holds no records: `len` is its count
         for index, consumer in enumerate(consumers):
-            self.outputs[(node_id, consumer)] = records if index == 0 else _copy_records(records)
+            self.outputs[(node_id, consumer)] = spool.reader(index)
+
+    def discard(self, spool: RecordSpool) -> None:
+        """A failed attempt's output: never published, its memory and file go now."""
+        feed = getattr(spool, "feed", None)
+        if feed is not None:
+            feed.discard()
+        spool.close()
+
+    def done_with_inputs(self, node_id: str) -> None:
+        """The node will not read its input again (it succeeded, or failed for good)."""
+        for source, _ in list(self.graph.in_edges(node_id)):
+            reader = self.outputs.pop((source, node_id), None)
+            if reader is not None:
+                reader.release()
 
 
 def _execute_node(active: ActiveRun, node_id: str) -> int:
@@ -185,10 +244,11 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         env.observer.node_finished(NodeResult(run_id=active.run_id, node_id=node_id, status=NodeStatus.NOT_RUN,
                                               error=None, logs=""))
         raise RunCancelled(f'run {active.run_id} was cancelled before node "{node_id}" started')
-    records = active.inputs_of(node_id)
+    inputs = active.inputs_of(node_id)
+    records_in = len(inputs)
     started = utcnow()
     active.first_started.setdefault(node_id, started)
-    env.observer.node_started(active.run_id, node_id, attempt, len(records), started)
+    env.observer.node_started(active.run_id, node_id, attempt, records_in, started)
 
     log = node_logs.NodeLog()
     logger = node_logs.node_logger(node_id)
@@ -197,17 +257,21 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         trigger=active.trigger, store_client=env.store_client, secrets=env.secrets,
         cancel_event=active.cancel_event, mask=active.mask,
     )
-    shortcut = active.shortcut(node_id, records)
+    shortcut = active.shortcut(node_id)
     if shortcut is not None:
-        return _finish_without_running(active, node_id, attempt, records, *shortcut)
+        return _finish_without_running(active, node_id, attempt, inputs, *shortcut)
     node: NodeType = instantiate(env.registry.get(spec.type), node_id, spec.config)
+    spool, sample = active.new_output(node_id)
     try:
         with node_logs.capture(log):
-            output = _run_with_deadline(active, node_id, lambda: node.run(ctx, records),
-                                        spec.timeout_s or DEFAULT_NODE_TIMEOUT_S, log)
+            _run_with_deadline(active, node_id, lambda: active.fill(spool, node.run_batches(ctx, inputs), inputs),
+                               spec.timeout_s or DEFAULT_NODE_TIMEOUT_S, log)
     except Exception as exc:
+        active.discard(spool)
         cancelled = isinstance(exc, RunCancelled) or active.cancel_event.is_set()
         final = cancelled or attempt > spec.retries
+        if final:
+            active.done_with_inputs(node_id)
         if isinstance(exc, NodeError):
             exc.node_id = exc.node_id or node_id
             error = exc.to_dict()
@@ -223,7 +287,7 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
             run_id=active.run_id, node_id=node_id,
             status=NodeStatus.CANCELLED if cancelled else NodeStatus.FAILED if final else NodeStatus.RETRYING,
             attempts=attempt, started_at=active.first_started[node_id], ended_at=utcnow(),
-            records_in=len(records), logs=mask.text(log.text()) if mask else log.text(), error=error,
+            records_in=records_in, logs=mask.text(log.text()) if mask else log.text(), error=error,
         ))
         if mask:
             # Prefect keeps the exception's text as the task and flow state message (and logs
@@ -234,60 +298,70 @@ def _execute_node(active: ActiveRun, node_id: str) -> int:
         if isinstance(exc, (NodeError, NodeTimeout, RunCancelled)):
             raise
         raise NodeError(f"{type(exc).__name__}: {exc}", node_id=node_id, exception_type=type(exc).__name__) from exc
-    if not isinstance(output, list):
-        output = list(output)
-    active.keep(node_id, output)
-    active.publish(node_id, output)
+    active.publish(node_id, spool)
+    active.done_with_inputs(node_id)
     with active.lock:
         active.finished.add(node_id)
         active.success_actions[node_id] = list(ctx.success_actions)
     # Output records themselves are not masked (a node may pass a secret on on purpose,
     # e.g. to a header); what the run keeps of them — the sample — is. Empty mask: no cost.
+    if spool.spilled_batches:
+        log.write(f"output: {spool.count} records, {spool.spilled_batches} batch(es) spilled to disk "
+                  f"(beyond WIREWORK_SPILL_MB)\n")
     mask = ctx.mask
-    sample, logs = snapshot(output), log.text()
+    logs = log.text()
     if mask:
         sample, logs = mask.value(sample), mask.text(logs)
     env.observer.node_finished(NodeResult(
         run_id=active.run_id, node_id=node_id, status=NodeStatus.COMPLETED, attempts=attempt,
-        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
-        records_out=len(output), sample=sample, logs=logs,
+        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=records_in,
+        records_out=spool.count, sample=sample, logs=logs,
     ))
-    return len(output)
+    return spool.count
 
 
-def _finish_without_running(active: ActiveRun, node_id: str, attempt: int, records: list[Record],
-                            status: NodeStatus, output: list[Record]) -> int:
-    """A skipped (disabled) or pinned node: its output is published and kept like any
-    other, it has no success actions, no logs and nothing to retry."""
-    active.keep(node_id, output)
-    active.publish(node_id, output)
+def _finish_without_running(active: ActiveRun, node_id: str, attempt: int, inputs: RecordBatches,
+                            status: NodeStatus, output: Any) -> int:
+    """A skipped (disabled: `output` None, its input passed on) or pinned node: its output
+    is published and kept like any other, it has no success actions, no logs and nothing
+    to retry."""
+    spool, sample = active.new_output(node_id)
+    active.fill(spool, inputs if output is None else output, inputs)
+    active.publish(node_id, spool)
+    active.done_with_inputs(node_id)
     with active.lock:
         active.finished.add(node_id)
         active.success_actions[node_id] = []
-    sample = snapshot(output)
     active.env.observer.node_finished(NodeResult(
         run_id=active.run_id, node_id=node_id, status=status, attempts=attempt,
-        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(records),
-        records_out=len(output), sample=active.mask.value(sample) if active.mask else sample, logs="",
+        started_at=active.first_started[node_id], ended_at=utcnow(), records_in=len(inputs),
+        records_out=spool.count, sample=active.mask.value(sample) if active.mask else sample, logs="",
     ))
-    return len(output)
+    return spool.count
 
 
 def _reuse_outputs(active: ActiveRun, reused: list[str], counts: dict[str, int]) -> None:
     """A partial run's reused nodes: their outputs, read back from this run's data (linked
-    there by the API from the run they come from), published as if they had just run."""
+    there by the API from the run they come from) batch by batch, published as if they had
+    just run (not kept again: they are in this run's data already)."""
     env = active.env
     for node_id in reused:
         if env.run_data is None:
             raise RuntimeError("this process keeps no run data: it cannot reuse outputs of an earlier run")
-        output = env.run_data.read_output(active.run_id, node_id)
-        active.publish(node_id, output)
+        spool, sample = active.new_output(node_id, keep=False)
+        batch: list[bytes] = []
+        for line in env.run_data.output_lines(active.run_id, node_id):
+            batch.append(line)
+            if len(batch) >= BATCH_RECORDS:
+                spool.put_lines(b"\n".join(batch), len(batch))
+                batch = []
+        spool.put_lines(b"\n".join(batch), len(batch))
+        active.publish(node_id, spool)
         with active.lock:
             active.finished.add(node_id)
-        sample = snapshot(output)
         env.observer.node_finished(NodeResult(
             run_id=active.run_id, node_id=node_id, status=NodeStatus.REUSED, records_in=counts.get(node_id, 0),
-            records_out=len(output), sample=active.mask.value(sample) if active.mask else sample, logs="",
+            records_out=spool.count, sample=active.mask.value(sample) if active.mask else sample, logs="",
         ))
 
 

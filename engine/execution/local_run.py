@@ -14,6 +14,7 @@ from typing import Any
 from stores.client import StoreClient, StoreSecrets
 
 from engine.execution.executor import RunEnvironment, run_graph, set_environment
+from engine.execution.record_spool import RunScratch
 from engine.execution.run_data import LocalRunData
 from engine.model.workflow import Workflow
 from engine.execution.run_events import ObserverGroup, RunObserver
@@ -72,6 +73,7 @@ def run_workflow(
         state = run_graph(workflow.id, run_id=run_id, return_state=True)
     finally:
         set_environment(None)
+        RunScratch(run_id).remove()  # what the run spilled and did not drop itself (a failed branch)
     if collector.info is None:  # the flow failed before the run started (e.g. invalid workflow)
         message = str(state.message or "the run did not start")
         try:

@@ -28,7 +28,8 @@ the host dies (PR_SET_PDEATHSIG), a child subreaper for what its run starts, num
 global random state reseeded (Python's `random` reseeds itself after a fork), then the
 same `run_job` a spawned worker runs, and `os._exit` — never the host's atexit
 handlers or buffered output. Orphans a killed run leaves to the host (the host is a
-subreaper too) are killed when their run's exit is reaped.
+subreaper too) are killed when their run's exit is reaped, and the run's scratch folder
+(its spilled outputs, engine/execution/record_spool.py) is removed then.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import orjson
 
 from engine.config.prefect_env import configure_prefect_env, no_ca_bundle_for_plain_http
 from engine.execution import process_tree
+from engine.execution.record_spool import RunScratch
 from engine.execution.worker import API_URL_ENV
 
 _PR_SET_PDEATHSIG = 1
@@ -163,6 +165,7 @@ class RunHost:
             run_id = self._children.pop(pid, None)
             if run_id is None:
                 continue  # an adopted orphan, reaped
+            RunScratch(run_id).remove()  # a run killed or crashed before it removed its spilled outputs
             # What the run left in its process group, then what it left to us (the run's own
             # subreaper is gone, so its orphans were re-parented here).
             try:

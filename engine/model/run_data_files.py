@@ -66,6 +66,11 @@ def encode_parts(lines: list[bytes], part_bytes: int = PART_BYTES) -> Iterator[b
         yield _encode(lines[start:])
 
 
+def encode_part(lines: list[bytes]) -> bytes:
+    """One Arrow IPC part holding these records' JSON."""
+    return _encode(lines)
+
+
 def _encode(lines: list[bytes]) -> bytes:
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, _SCHEMA) as writer:

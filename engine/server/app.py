@@ -45,6 +45,7 @@ from engine.server.services.work_pool_runs import WorkPoolRuns
 from engine.server.worker_credential import load_or_create_worker_token
 from engine.config.work_pool import DEFAULT_POOL, POOL_ENV, local_workers
 from engine.embedding.supervisor import EmbeddingSupervisor
+from engine.execution.record_spool import SCRATCH_ENV, prepare_scratch
 from stores.labeling.embedding_client import SOCKET_ENV as EMBEDDING_SOCKET_ENV, EmbeddingServiceClient
 from stores.labeling.errors import LabelingError
 
@@ -61,9 +62,21 @@ def _open_stores(settings: ServerSettings):
 _WORKER_ENV_DENYLIST = ("WIREWORK_API_TOKEN", "WIREWORK_WORKER_TOKEN")
 
 
+_scratch_folders: dict[Path, Path] = {}
+
+
+def _scratch(settings: ServerSettings) -> Path:
+    """The scratch folder of this server's run host (engine/execution/record_spool.py), one
+    per data folder for the life of the process."""
+    if settings.data_home not in _scratch_folders:
+        _scratch_folders[settings.data_home] = prepare_scratch()
+    return _scratch_folders[settings.data_home]
+
+
 def _worker_env(settings: ServerSettings, embeddings: EmbeddingSupervisor | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _WORKER_ENV_DENYLIST}
     env["WIREWORK_HOME"] = str(settings.data_home)
+    env[SCRATCH_ENV] = str(_scratch(settings))  # where runs spill big outputs (bound in _sandbox)
     if settings.prefect_api_url:
         env["PREFECT_API_URL"] = settings.prefect_api_url
     if embeddings is not None:  # workers embed through the service, never load the model
@@ -74,13 +87,15 @@ def _worker_env(settings: ServerSettings, embeddings: EmbeddingSupervisor | None
 def _sandbox(settings: ServerSettings, embeddings: EmbeddingSupervisor | None):
     """Run processes see the machine read-only, without the data folder (keys, databases,
     the API token) and with a private /tmp — when bubblewrap works here — except the
-    embedding service's socket folder."""
+    embedding service's socket folder and the scratch folder runs spill big outputs to
+    (on disk: a tmpfs would be memory)."""
     from engine.execution.sandbox import sandbox_available, sandboxed, unavailable_reason
 
     if not sandbox_available():
         log.warning("user code runs WITHOUT a sandbox (%s): install bubblewrap (`make run` does)",
                     unavailable_reason())
     shared = [os.path.dirname(embeddings.socket_path)] if embeddings is not None else []
+    shared.append(str(_scratch(settings)))
     return lambda argv: sandboxed(argv, hidden=[settings.data_home], shared=shared)
 
 

@@ -134,8 +134,8 @@ class ReplyLostOnce(LocalStoreClient):
 
     lost = False
 
-    def upsert(self, name, records, **kwargs):
-        counts = super().upsert(name, records, **kwargs)
+    def upsert_batches(self, name, batches, **kwargs):  # what store.write calls
+        counts = super().upsert_batches(name, batches, **kwargs)
         if not self.lost:
             self.lost = True
             raise ConnectionError("connection reset before the reply arrived")

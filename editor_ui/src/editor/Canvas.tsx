@@ -2,11 +2,12 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from "react";
 import {
   Background, Controls, getNodesBounds, getViewportForBounds, MarkerType, MiniMap, ReactFlow, SelectionMode, useReactFlow,
-  type Connection, type Edge, type NodeTypes, type OnConnectEnd, type Viewport,
+  type Connection, type Edge, type EdgeTypes, type NodeTypes, type OnConnectEnd, type Viewport,
 } from "@xyflow/react";
 import { useEditor } from "./editorStore";
 import { WorkflowNodeView } from "./WorkflowNodeView";
 import { NoteNodeView } from "./NoteNodeView";
+import { WireEdge } from "./WireEdge";
 import { PALETTE_MIME } from "./Palette";
 import { CanvasMiniMap } from "./CanvasMiniMap";
 import type { FlowNode } from "./flowDoc";
@@ -14,6 +15,7 @@ import { useTheme } from "../ui/theme";
 import { MINIMAP_COLOURS } from "./minimapColours";
 
 const NODE_TYPES: NodeTypes = { workflow: WorkflowNodeView, note: NoteNodeView };
+const EDGE_TYPES: EdgeTypes = { smoothstep: WireEdge };
 
 // Wires show their direction; a selected wire is highlighted so Delete's target is clear.
 // Orthogonal (smoothstep) routing: a backward wire (to a node left of its source) leaves
@@ -152,6 +154,7 @@ export function Canvas({ onContextMenu, children }: { onContextMenu: (at: { x: n
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
         defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}

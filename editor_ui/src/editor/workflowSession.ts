@@ -10,7 +10,7 @@ import { clipboardToText, copySelection, parseClipboardText, type ClipboardConte
 import { cleanWorkflow } from "../api/workflowDoc";
 import { clearDraft, loadDraft, sameContent, saveDraft, takeLegacyNotes, type Draft } from "./localDrafts";
 import { selectDirty, useEditor } from "./editorStore";
-import { isWorkflowNode } from "./flowDoc";
+import { isWorkflowNode, notesOf } from "./flowDoc";
 
 const store = useEditor;
 
@@ -38,8 +38,10 @@ export async function openWorkflow(id: string): Promise<Draft | null> {
  * are not added twice.
  */
 function migrateLegacyNotes(workflowId: string): void {
-  const have = new Set(store.getState().document().notes.map((n) => `${n.id}\u0000${n.text}`));
-  const legacy = takeLegacyNotes(workflowId).filter((n) => !have.has(`${n.id}\u0000${n.text}`));
+  const kept = takeLegacyNotes(workflowId);
+  if (!kept.length) return; // the usual case: no document is built (1,000 nodes' worth) on every open
+  const have = new Set(notesOf(store.getState().nodes).map((n) => `${n.id}\u0000${n.text}`));
+  const legacy = kept.filter((n) => !have.has(`${n.id}\u0000${n.text}`));
   if (!legacy.length) return;
   store.getState().addNotes(legacy);
   store.getState().showToast(`${legacy.length} note(s) kept in this browser moved into the workflow: save to keep them`);

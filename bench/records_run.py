@@ -147,8 +147,9 @@ def measure(root: Path, records: int, home: Path, label: str, env: dict[str, str
             if time.monotonic() - last > 10:
                 last = time.monotonic()
                 nodes = {n["node_id"]: (n["status"], n.get("records_out")) for n in run.get("nodes", [])}
-                say(f"{label}: {run.get('status')} {nodes} rss by kind now "
-                    f"{ {k: round(v[1]) for k, v in sampler.peaks.items()} }")
+                say(f"{label}: {run.get('status')} {nodes} RSS MB now (peak): "
+                    + ", ".join(f"{kind}:{pid} {_rss_mb(pid) or 0:.0f} ({peak:.0f})"
+                                for pid, (kind, peak) in sorted(sampler.peaks.items()) if kind in RECORD_KINDS))
             time.sleep(1)
         memory = sampler.stop()
         count = api.get(f"/api/stores/{store}").json().get("count") if run.get("status") == "completed" else None

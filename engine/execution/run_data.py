@@ -3,7 +3,7 @@
 The executor feeds a node's output to the writer as it is produced (`RunDataWriter.output`
 → `OutputFeed.add`, once per batch of engine/execution/record_spool.py): each batch
 arrives as its records' JSON lines, encoded before the next node can change the records
-in place. A writer thread gathers the lines into Arrow IPC parts of ~16 MB
+in place. A writer thread gathers the lines into Arrow IPC parts of ~4 MB
 (engine/model/run_data_files.py) and hands each to the run's `RunDataSink` as it fills:
 - in a run process, `engine.client.run_data_client.HttpRunData`: uploads to the API,
   which writes `run-data/<run id>/` (the run process is sandboxed without the data
@@ -39,6 +39,9 @@ from engine.model import json_bytes, run_data_files
 log = logging.getLogger("wirework.run_data")
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 CLOSE_TIMEOUT_S = 300.0
+# Parts of ~4 MB (not run_data_files' 16): encoding a part holds a few copies of it, and
+# this runs beside the node in a process whose memory is meant to stay flat.
+PART_BYTES = 4 * 1024 * 1024
 QUEUE_BATCHES = 8  # batches (~1 MB of JSON each at 10,000 short records) waiting to be stored
 
 
@@ -168,11 +171,11 @@ class RunDataWriter:
         # decoding, no re-encoding, and no object per record while the part fills.
         feed.lines.append(blob)
         feed.size += len(blob)
-        if feed.size >= run_data_files.PART_BYTES:
+        if feed.size >= PART_BYTES:
             self._flush(feed)
 
     def _flush(self, feed: OutputFeed) -> None:
-        data = run_data_files.encode_part([line for blob in feed.lines for line in blob.split(b"\n")])
+        data = run_data_files.encode_blob_part(feed.lines)
         feed.lines, feed.size = [], 0
         if feed.part == 0:
             feed.first = data

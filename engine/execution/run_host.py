@@ -47,7 +47,7 @@ import orjson
 
 from engine.config.prefect_env import configure_prefect_env, no_ca_bundle_for_plain_http
 from engine.execution import process_tree
-from engine.execution.record_spool import RunScratch
+from engine.execution.record_spool import RunScratch, return_big_buffers_to_the_system
 from engine.execution.worker import API_URL_ENV
 
 _PR_SET_PDEATHSIG = 1
@@ -201,6 +201,7 @@ def main() -> int:
     os.dup2(2, 1)
     from engine.execution.worker import warm_up
 
+    return_big_buffers_to_the_system()  # before the imports, inherited by every run it forks
     warm_up()
     try:
         return RunHost(api_url, control).serve()

@@ -176,7 +176,7 @@ class ActiveRun:
                     sample.extend(snapshot(records or [], wanted))
 
         spool = RecordSpool(self.scratch, node_id, len(self.consumers_of(node_id)), on_batch=on_batch)
-        spool.feed = feed  # type: ignore[attr-defined]
+        spool.feed = feed
         return spool, sample
 
     def fill(self, spool: RecordSpool, output: Any, inputs: RecordBatches | None) -> None:
@@ -209,9 +209,8 @@ class ActiveRun:
         """Hand a node's output to each consumer, through a reader of its own: consumers
         after the first get their own copy of each batch, so a map that mutates records in
         place cannot leak into a sibling branch."""
-        feed = getattr(spool, "feed", None)
-        if feed is not None:
-            feed.end()
+        if spool.feed is not None:
+            spool.feed.end()
         consumers = self.consumers_of(node_id)
         if not consumers:
             self.final_outputs[node_id] = spool  # holds no records: `len` is its count
@@ -220,9 +219,8 @@ class ActiveRun:
 
     def discard(self, spool: RecordSpool) -> None:
         """A failed attempt's output: never published, its memory and file go now."""
-        feed = getattr(spool, "feed", None)
-        if feed is not None:
-            feed.discard()
+        if spool.feed is not None:
+            spool.feed.discard()
         spool.close()
 
     def done_with_inputs(self, node_id: str) -> None:

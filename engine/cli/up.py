@@ -18,7 +18,7 @@ import httpx
 
 from engine.cli.ports import free_port, port_is_free
 from engine.config.paths import data_home
-from engine.config.prefect_env import configure_prefect_env
+from engine.config.prefect_env import configure_prefect_env, lean_server_services
 
 PREFECT_START_TIMEOUT_S = 120.0
 _PR_SET_PDEATHSIG = 1
@@ -40,7 +40,7 @@ def secure_prefect_env(port: int, auth_string: str, environ: Mapping[str, str]) 
     """Settings of the Prefect server `wirework up` starts: basic auth on every route but its
     health check, CSRF protection, and CORS limited to its own origin (Prefect's default is
     `*`, which let any web page create flow runs)."""
-    env = dict(configure_prefect_env(dict(environ)))
+    env = dict(lean_server_services(configure_prefect_env(dict(environ))))
     env.pop("PREFECT_API_URL", None)
     env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
     env["PREFECT_API_AUTH_STRING"] = auth_string

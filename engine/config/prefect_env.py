@@ -30,6 +30,29 @@ def configure_prefect_env(environ: MutableMapping[str, str] | None = None) -> Mu
     return env
 
 
+# Services of Prefect's server that wirework does not use, off in the server `wirework up`
+# starts (each setdefault: a user's own setting wins). Every run's flow and task states are
+# events inside Prefect's server; these were the consumers that cost CPU per event and do
+# nothing for wirework: the event persister (writes each event into Prefect's `events`
+# table, for its Events page; task runs come from the task run recorder, which stays),
+# the reactive and proactive triggers and their actions (automations, which wirework never
+# creates), and the stream of events out to websocket subscribers (none here).
+# Pause expirations: wirework never pauses a flow run.
+UNUSED_SERVER_SERVICES = {
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
+}
+
+
+def lean_server_services(environ: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """The environment of a Prefect server without the services in UNUSED_SERVER_SERVICES."""
+    for name, value in UNUSED_SERVER_SERVICES.items():
+        environ.setdefault(name, value)
+    return environ
+
+
 def no_ca_bundle_for_plain_http(environ: MutableMapping[str, str] | None = None) -> None:
     """For a run process whose Prefect API is plain HTTP (the server `wirework up` starts on
     127.0.0.1): point Prefect's client at a one-certificate CA file instead of certifi's

@@ -53,6 +53,8 @@ class ThreadedNodes:
             self._start(node_id)
 
     def wait(self) -> list[str]:
+        if self._recorder is not None:
+            self._recorder.start()  # after the first nodes started: its thread's start is not in their way
         try:
             while any(state in ("pending", "running") for state in self.submitted.values()):
                 self._settle_not_ready()
@@ -119,9 +121,9 @@ class ThreadedNodes:
 
 def run_direct(workflow_id: str, run_id: str, recorder: PrefectRecorder) -> RunStatus:
     """Run the environment's workflow (executor.set_environment) on threads, Prefect's record
-    written beside it; the run's status. The recorder is started here and given the run's
-    final state; the caller closes it (after the run's end was reported)."""
-    recorder.start()
+    written beside it; the run's status. The recorder is started once the first nodes
+    are (ThreadedNodes.wait) and given the run's final state here; the caller closes it
+    (after the run's end was reported)."""
     try:
         _, status, error, _ = execute_workflow(workflow_id, None, None, run_id, ThreadedNodes(recorder))
     except BaseException as exc:

@@ -45,7 +45,7 @@ import httpx
 log = logging.getLogger("wirework.prefect_record")
 
 FLOW_NAME = "run_graph"  # the flow every wirework run is a run of (schedules and work pools use it too)
-SEND_EVERY_S = 1.0  # a long run's task states reach Prefect at most this late
+SEND_EVERY_S = 1.0  # a long run's task states reach Prefect about this late (a short run's: at its end)
 
 
 def _now() -> datetime:
@@ -153,13 +153,14 @@ class PrefectRecorder:
         self._created = threading.Event()  # the flow run's id is known (or we gave up)
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self._started_at = _now()
         self._deadline = 0.0
         self.failed: str | None = None  # why the record could not be written, once given up
 
     # -- the run's side ------------------------------------------------------------
-    def start(self, at: datetime | None = None) -> None:
-        self._started_at = at or _now()
+    def start(self) -> None:
+        """Begin writing (once; later calls do nothing)."""
+        if self._thread is not None:
+            return
         self._deadline = time.monotonic() + self._wait_s
         self._thread = threading.Thread(target=self._work, name="prefect-record", daemon=True)
         self._thread.start()
@@ -211,6 +212,7 @@ class PrefectRecorder:
             if self._final is None:
                 self._final = {"type": "CRASHED", "name": "Crashed", "message": "the run ended without a final state"}
             self._cond.notify()
+        self.start()  # a run that failed before its nodes were submitted is recorded too
         if self._thread is not None:
             self._thread.join(self._wait_s + 15 if timeout_s is None else timeout_s)
         self._client.close()
@@ -222,7 +224,6 @@ class PrefectRecorder:
             task.running_since = None
         task.state = (state_type, name)
         self._pending.append(_Transition(task, state_type, name, message, at, self._task_fields(task)))
-        self._cond.notify()
 
     @staticmethod
     def _task_fields(task: _Task) -> dict[str, Any]:
@@ -251,12 +252,12 @@ class PrefectRecorder:
             self._created.set()
             while True:
                 with self._cond:
-                    if not self._pending and self._final is None:
-                        self._cond.wait(SEND_EVERY_S)
+                    if self._final is None:
+                        self._cond.wait(SEND_EVERY_S)  # woken early only by the run's end
                     batch, self._pending = self._pending, []
                     final = self._final
                 if batch:
-                    events = [self._event(t) for t in batch]
+                    events = [self._event(t) for t in _latest_per_task(batch)]
                     self._retrying("record the task runs", lambda: self._request("POST", "/events", events))
                 if final is not None:
                     with self._cond:
@@ -359,6 +360,14 @@ class PrefectRecorder:
             event["follows"] = task.last_event
         task.last_event = event_id
         return event
+
+
+def _latest_per_task(batch: list[_Transition]) -> list[_Transition]:
+    """Each task's last transition of the batch: a task run is recorded from whichever of
+    its events arrives (its fields carry start, end, run count and run time), so a node
+    that started and ended between two sends costs Prefect one event, not three."""
+    latest = {t.task.id: t for t in batch}
+    return [t for t in batch if latest[t.task.id] is t]
 
 
 class _Refused(Exception):

@@ -206,9 +206,9 @@ class RunService:
             raise ValueError("the event's run_id does not match the URL")
         if event == "run_started":
             data["started_at"] = _as_datetime(data.get("started_at")) or utcnow()
-            run = self.db.get_run(run_id)
+            status = self.db.run_status(run_id)
             self.db.run_started(RunInfo(**data))
-            if run is not None and run["status"] == RunStatus.CANCELLING:
+            if status == RunStatus.CANCELLING:
                 # Cancelled before its worker got going: it stays `cancelling` until it stops.
                 self.db.mark_cancelling(run_id)
                 data = {**data, "status": RunStatus.CANCELLING}
@@ -247,6 +247,8 @@ class RunService:
 
     def on_worker_exit(self, exit: WorkerExit) -> None:
         self.tokens.revoke(exit.run_id)  # whatever the worker left behind can no longer call us
+        if self.db.run_status(exit.run_id) not in ACTIVE_RUN_STATUSES:
+            return  # it reported its end (the common case): nothing to settle, no run to read
         if exit.memory_limit_mb is not None:
             self.settle(exit.run_id, RunStatus.FAILED, self._memory_error(exit.run_id, exit.memory_limit_mb))
         elif exit.cancelled:

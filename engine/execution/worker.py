@@ -100,12 +100,17 @@ def warm_up() -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from engine.client import reporting, run_data_client, store_client  # noqa: F401
+    from engine.config import work_pool  # noqa: F401  (read by _prefect_auth_of in every run)
+    from engine.execution import direct_run, prefect_record  # noqa: F401
     from engine.execution import run_data  # noqa: F401  (and pyarrow with it: every run keeps its data)
     import pyarrow.ipc  # noqa: F401
-    from engine.client.tls import shared_ssl_context
+    import httpx
+
+    from engine.client.tls import freeze_environment_proxies, shared_ssl_context
     from engine.execution import executor
 
     shared_ssl_context()
+    freeze_environment_proxies()
     # No flow-run heartbeats, for the life of this process: the launcher sees a run's
     # process end the moment it does and settles the run itself, while Prefect's heartbeat
     # thread, sleeping in 1 s steps, held the end of every run up by up to a second (it is
@@ -115,10 +120,27 @@ def warm_up() -> None:
     _no_heartbeats.__enter__()  # kept referenced: a collected generator would leave the context
 
     default_registry()
+    _warm_graph_functions()
+    # httpx compiles its URL-quoting regular expressions on first use (~5 ms per run).
+    with httpx.Client(base_url="http://127.0.0.1:9/api", verify=shared_ssl_context()) as client:
+        client.build_request("POST", "/internal/runs/x/events?a=b", json={})
     # Everything imported so far lives as long as the process: move it out of the
     # garbage collector's sight, so collections triggered by a run's many new records
     # do not re-scan Prefect's and pydantic's object graph (bench/engine.py: ~2x).
     gc.freeze()
+
+
+def _warm_graph_functions() -> None:
+    """networkx compiles its dispatching wrappers on a function's first call (~4 ms in
+    every forked run): call those a run uses once here."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_edge("a", "b", order=0)
+    list(nx.lexicographical_topological_sort(graph, key=str))
+    list(graph.predecessors("b"))
+    list(graph.in_edges("b", data=True))
+    list(graph.out_edges("a", data=True))
 
 
 @contextlib.contextmanager
@@ -165,7 +187,8 @@ def _environment(api_url: str, job: dict[str, Any],
     return RunEnvironment(observer=observer, store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
                           workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels,
-                          run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"))
+                          run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"),
+                          validated=job["kind"] == "run")  # "run" jobs come from the API, which validated them
 
 
 def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:

@@ -18,6 +18,12 @@ server started with `WIREWORK_RUN_PROCESSES=spawn`, i.e. a fresh Python process 
 with one warm spare — how wirework ran runs before the forkserver (with the rest of
 today's per-run cuts: no heartbeats, batched events, Prefect's IMMEDIATE transactions).
 
+`--baseline-env NAME=VALUE` (repeatable) measures another baseline instead, e.g.
+`WIREWORK_RUN_NODES=prefect` plus the Prefect server services wirework turns off
+(engine/config/prefect_env.py UNUSED_SERVER_SERVICES) set back to `true`: a run's nodes as
+Prefect tasks of a Prefect flow run, Prefect's bookkeeping on the run's critical path, as
+before issue 15's last step.
+
 Targets (issue 15): ≥ 20 runs/s in the burst, idle p50 ≤ 50 ms, p95 trigger → start
 ≤ 2 s at 10 runs/s offered, lost = duplicated = 0. Progress on stderr, JSON on stdout.
 Options: `--burst N`, `--baseline-burst N` (0 skips the baseline), `--offered-s S`.
@@ -283,9 +289,12 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--baseline-burst", type=int, default=30)
     parser.add_argument("--offered-s", type=float, default=20.0)
+    parser.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="the baseline server's environment (default WIREWORK_RUN_PROCESSES=spawn)")
     args = parser.parse_args()
+    baseline_env = dict(item.split("=", 1) for item in args.baseline_env) or {"WIREWORK_RUN_PROCESSES": "spawn"}
     forked = measure_server({}, args.burst, args.offered_s, "forkserver")
-    baseline = (measure_server({"WIREWORK_RUN_PROCESSES": "spawn"}, args.baseline_burst, 0, "spawn")
+    baseline = (measure_server(baseline_env, args.baseline_burst, 0, "baseline")
                 if args.baseline_burst else None)
     burst = forked.get("burst") or {}
     offered = forked.get("offered_10_per_s") or {}
@@ -298,7 +307,7 @@ def main() -> None:
         "offered_p95_s": (offered.get("trigger_to_first_node") or {}).get("p95_s"),
         "lost": forked["lost"], "duplicated": forked["duplicated"],
         "forkserver": forked,
-        "baseline_spawn": baseline,
+        "baseline": baseline,
         "targets": {"runs_per_s": 20, "idle_p50_s": 0.05, "offered_p95_s": 2.0, "lost": 0, "duplicated": 0},
     }, indent=2))
 

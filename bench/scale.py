@@ -33,6 +33,10 @@ and spilling, issue 20 part 3). Both servers get WIREWORK_MAX_BODY_MB=1024, sinc
 baseline's store.write sends its whole input in one request. Targets: every
 record-handling process under 700 MB; records/s at least 80% of the baseline's.
 
+Measured (records half) at load average 11–19: 10,000,000 records, peaks run process
+394 MB, run host 192 MB, API 665 MB; 24,221 records/s vs the baseline's 8,671 at
+1,000,000 records (whose run process peaked at 5,329 MB and API at 1,065 MB).
+
 Options: `--part runs|records|both` (default both), `--burst N`, `--concurrency N` (per
 worker, default 8), `--records N`, `--baseline-records N`, `--baseline-commit REV`.
 Progress on stderr, JSON on stdout.

@@ -357,14 +357,6 @@ class RecordBatches:
             out.extend(batch)
         return out
 
-    def first(self, limit: int) -> list[Record]:
-        out: list[Record] = []
-        for batch in self:
-            out.extend(batch[:limit - len(out)])
-            if len(out) >= limit:
-                break
-        return out
-
     def release(self) -> None:
         for source in self._sources:
             if not isinstance(source, list):

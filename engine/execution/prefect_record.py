@@ -5,9 +5,12 @@ A run started from the run host does not wait for Prefect: its nodes start at on
 what Prefect keeps of it — the flow run of `run_graph` (created `Running`, with the run's
 workflow id and run id as parameters, idempotent on the run id), one task run per node
 (recorded the way Prefect 3's own task engine records them: state-change events, which the
-server's task run recorder turns into task runs — here all of a run's events in one
-`POST /events` instead of a websocket per process) and the flow run's final state (set
+server's task run recorder turns into task runs — here sent with `POST /events`, each
+second or at the run's end, only each node's latest state: a task run's fields carry its
+start, end, run count and run time, so a short run costs one event per node instead of a
+websocket per process and three events per node) and the flow run's final state (set
 with `force`: the run's outcome is decided by wirework, not by Prefect's orchestration).
+Measured with bench/throughput.py: Prefect's server CPU per 3-node run 0.19 → 0.12 s.
 
 Why: Prefect's flow engine made four round trips to its server before a run's first node
 (a CSRF token, the flow, the flow run, its Running state), and its task engine's per-task

@@ -100,7 +100,7 @@ async function waitForToken(home, child, logPath) {
   }
 }
 
-/** @returns {Promise<{url: string, home: string, token: string, stop: () => Promise<void>}>} */
+/** @returns {Promise<{url: string, home: string, token: string, stop: () => Promise<void>, pid: number}>} `pid`: the `wirework up` process. */
 export async function startWirework() {
   const home = mkdtempSync(join(tmpdir(), "wirework-editor-"));
   const port = await freePort();
@@ -141,5 +141,5 @@ export async function startWirework() {
     }
     rmSync(home, { recursive: true, force: true });
   };
-  return { url, home, token, stop };
+  return { url, home, token, stop, pid: child.pid };
 }

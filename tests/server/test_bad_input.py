@@ -148,9 +148,10 @@ def _writer(client, store: str, records: int) -> str:
 
 
 def test_a_runs_store_write_meets_the_body_limit_too(client):
-    """A run's token buys no bigger body: its store.write upsert of 2 MB (POST /records with
-    the run token) is answered 413 like a user's, the node fails naming the limit and
-    nothing is written; a batch under the limit goes through on the same route."""
+    """A run's token buys no bigger body: store.write streams its input as a staged write
+    (POST …/writes/{id}/batches with the run token, engine/client/store_client.py), and a
+    2 MB request of it is answered 413 like a user's — the node fails naming the limit, the
+    write is aborted and nothing is written, not even the store; 50 records go through."""
     store = f"w-{uuid.uuid4().hex[:8]}"
     run = wait_for_run(client, client.post(f"/api/workflows/{_writer(client, store, 200)}/runs", json={}).json()["run_id"],
                        timeout_s=120)

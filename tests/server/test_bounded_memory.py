@@ -1,7 +1,8 @@
 """Issue 20 part 3 through a real `wirework up` whose runs spill at 1 MB
 (`WIREWORK_SPILL_MB=1`): a 200,000-record yield → map run keeps its run process's memory
 bounded, spills to the scratch folder and leaves none of it behind; store.write across
-several batches is one all-or-nothing write; partial runs and pins work on batches."""
+several batches is one all-or-nothing write; partial runs and pins work on batches; a run
+killed after spilling leaves no scratch behind."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.server_harness import ServerProcess, wait_for_run
+from tests.server_harness import ServerProcess, wait_for_run, wait_until
 
 # ~300 bytes of JSON per record: held as Python objects (~4x) the two outputs would be ~500 MB.
 GEN = ("def node(record):\n"
@@ -136,3 +137,16 @@ def test_partial_runs_and_pins_work_on_spilled_batches(spilling):
     manual = run(api, pins)
     assert manual["status"] == "completed", manual
     assert [r["double"] for r in page(api, manual["id"], "double", 0)] == [0, 2, 4]
+
+
+def test_a_run_killed_after_spilling_leaves_no_scratch_behind(spilling):
+    api, scratch = spilling
+    kill = "def node(record):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    gen = "def node(record):\n    for i in range(100_000):\n        yield {'id': str(i), 'pad': 'p' * 100}\n"
+    wf = create(api, [py("gen", "python.yield", gen), py("die", "python.map", kill)], [("gen", "die")])
+    done = run(api, wf)
+    assert done["status"] == "crashed", done
+    assert "spilled to disk" in api.get(f"/api/runs/{done['id']}/nodes/gen/logs").json()["logs"]
+    [host_folder] = scratch.iterdir()
+    # The run's process never got to remove its folder: the run host did when it reaped it.
+    wait_until(lambda: not (host_folder / done["id"]).exists(), 10, "the killed run's scratch folder removed")

@@ -23,14 +23,19 @@ Candidates (`--part replay`):
   radius keeps 95% of balls pure w.r.t. k-means with 3 clusters, for the first 2%, then
   margin × density); "badge" (after the cold start, k-means++ over the regression's
   gradient embeddings (p − onehot(argmax p)) ⊗ x).
+`--part curve`: the product's regression on 10%–100% random labels (how many labels the
+frozen vectors need for the 10% target).
 `--part setfit`: a SetFit-style contrastive fine-tune of all-MiniLM-L6-v2 (sentence-
 transformers' CosineSimilarityLoss on same-label / different-label pairs, a hand-written
 loop, CPU) on the labels a budget ends with (random picks and the "product" strategy's
 picks), then the product's regression on the fine-tuned vectors; reports accuracy and
 training time. Once per budget end (a fine-tune per training round is far too slow on CPU).
 
-    .venv/bin/python bench/labeling_experiments.py --part replay [--seeds 3] [--vectors /tmp/D/vectors.npy]
-    .venv/bin/python bench/labeling_experiments.py --part setfit [--seeds 3]
+    .venv/bin/python bench/labeling_experiments.py --part replay [--seeds 3] [--learners lr,spread] [--vectors PATH]
+    .venv/bin/python bench/labeling_experiments.py --part curve [--seeds 3]
+    .venv/bin/python bench/labeling_experiments.py --part setfit [--seeds 1 --first-seed 2] [--setfit-strategies random]
+(the replay's spread runs used `--strategies random,product,typiclust`; one process per seed
+for the fine-tunes)
 
 Results: bench/labeling_experiments.json (the run of 3 December 2026, load average 8–18 on
 2 cores shared with four other engineers; per seed and mean). Findings, means of seeds 0–2
@@ -50,9 +55,13 @@ Results: bench/labeling_experiments.json (the run of 3 December 2026, load avera
 No strategy gains more than +0.011 over random at 2% (the target asks +0.10, i.e. the
 all-labels ceiling of the frozen vectors with 70 labels); no frozen-vector learner reaches
 0.70 at 10%. Label spreading over the kNN graph is 0.08–0.10 worse (the neighbours share
-topic more than sentiment); self-training is level at 10% and worse at 2%. The SetFit-style
-fine-tune (see `--part setfit`) is the only candidate that changes the vectors: see the JSON
-and the issue's report for its figures and its CPU cost.
+topic more than sentiment); self-training is level at 10% and worse at 2%. The product's
+regression on random labels (`--part curve`) needs ~2,100 labels (60%) for 0.727 (0.728;
+703: 0.707, 1,055: 0.716, all 3,515: 0.746). The SetFit-style fine-tune, CPU-sized (700
+pairs, lower 3 of 6 layers frozen; 5–15 min wall per fine-tune at load 10–18), is the only
+candidate that changes the vectors: random picks 0.658 at 2% (frozen 0.642) and 0.700 at
+10% (frozen 0.689), 3 seeds; on the product strategy's picks (seed 0 only, for time) 0.665
+at 2% and 0.712 at 10% (frozen 0.652 / 0.701). No candidate meets either target.
 """
 
 from __future__ import annotations
@@ -79,6 +88,7 @@ from stores.labeling.suggestions import (_normalised, active_order, cold_start_o
                                          stable_seed)
 
 LABELS = lq.LABELS
+CURVE = (352, 703, 1055, 1406, 2109, 3515)  # 10%, 20%, 30%, 40%, 60%, 100% of the training part
 STARTED = time.perf_counter()
 
 
@@ -410,7 +420,7 @@ def summarise(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("replay", "setfit"), default="replay")
+    parser.add_argument("--part", choices=("replay", "setfit", "curve"), default="replay")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--batch", type=int, default=10)
@@ -434,7 +444,16 @@ def main() -> None:
         y_all = [r["label"] for r in train]
         yt = [r["label"] for r in test]
         result: dict[str, Any] = {"seed": seed, "runs": {}}
-        if args.part == "replay":
+        if args.part == "curve":  # random labels: how many the product's regression needs
+            order = list(range(len(train)))
+            random.Random(seed).shuffle(order)
+            for n in CURVE:
+                learner = ProductLR()
+                learner.fit(x, order[:n], [y_all[i] for i in order[:n]])
+                predicted = np.asarray(LABELS)[learner.proba(xt).argmax(axis=1)]
+                result["runs"].setdefault("lr", {})[str(n)] = round(float(np.mean(predicted == np.asarray(yt))), 4)
+                say(f"seed {seed} curve {n} random labels: {result['runs']['lr'][str(n)]}")
+        elif args.part == "replay":
             for learner_name in args.learners.split(","):
                 for strategy in args.strategies.split(","):
                     learner = ProductLR() if learner_name == "lr" else Spreading()
@@ -473,7 +492,9 @@ def main() -> None:
                 result["runs"].setdefault("setfit", {})[strategy] = {b: run[b]["setfit"] for b in budgets}
         say(f"seed {seed} done")
         per_seed.append(result)
-    means = summarise(per_seed)
+    means = (summarise(per_seed) if args.part != "curve" else
+             {str(n): {"mean": round(float(np.mean([s["runs"]["lr"][str(n)] for s in per_seed])), 4),
+                       "per_seed": [s["runs"]["lr"][str(n)] for s in per_seed]} for n in CURVE})
     out: dict[str, Any] = {
         "part": args.part, "corpus": info, "seeds": args.seeds, "batch": args.batch, "budgets": budgets,
         "accuracy": means, "load_avg_at_start": [round(v, 2) for v in load_start],

@@ -170,6 +170,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if settings.seed_dir is not None:  # the samples include the stock-news demo flow
             bootstrap_demo(ctx)
         threading.Thread(target=_warm_embeddings, args=(ctx,), name="embedding-warm", daemon=True).start()
+        settler = None
+        if settings.prefect_api_url:
+            from engine.server.services.prefect_settler import PrefectSettler
+
+            settler = ctx.runs.prefect_settler = PrefectSettler(settings.prefect_api_url).start()
         crashed = ctx.runs.settle_orphans()
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
@@ -204,6 +209,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
             pruner.stop()
             if sweeper is not None:
                 sweeper.stop()
+            if settler is not None:
+                settler.stop()
             if ctx.schedules is not None:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:

@@ -104,3 +104,38 @@ def test_a_run_names_its_prefect_flow_run_and_a_failed_run_is_failed_in_prefect(
     states = wait_until(lambda: (ts := _task_runs_of(flow_run.id)) and len(ts) == 3
                         and {t.name: t.state_type.value for t in ts}, 30, "the task runs")
     assert states == {"ok": "COMPLETED", "boom": "FAILED", "after": "PENDING"}  # Prefect's NotReady
+
+
+def test_a_run_whose_process_dies_is_crashed_in_prefect_too(server, api):
+    """Nothing in a killed run process can end its flow run: the API's settler does
+    (engine/server/services/prefect_settler.py), by the flow run's idempotency key."""
+    wf_id = _save(api, [
+        {"id": "dies", "type": "python.map", "config": {"code": (
+            "import os, signal, time\n"
+            "def node(record):\n"
+            "    time.sleep(3)  # the run process has created its flow run by now\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n")}},
+    ], [])
+    run_id = api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"]
+    run = wait_for_run(api, run_id, timeout_s=60)
+    assert run["status"] == "crashed", run
+    flow_run = wait_until(lambda: (fr := _flow_run_of(run_id)) is not None and fr.state_type.value == "CRASHED" and fr,
+                          30, "the flow run ended as Crashed in Prefect")
+    assert "exited" in (flow_run.state.message or "")  # wirework's own error, e.g. "…exited (code -9)…"
+
+
+def test_a_cancelled_run_that_ignores_its_cancel_is_cancelled_in_prefect_too(server, api):
+    wf_id = _save(api, [
+        {"id": "stuck", "type": "python.map", "config": {"code": (
+            "import time\n"
+            "def node(record):\n"
+            "    time.sleep(120)  # never checks for cancellation\n"
+            "    return record\n")}},
+    ], [])
+    run_id = api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"]
+    wait_until(lambda: _flow_run_of(run_id) is not None, 30, "the run's flow run to reach Prefect")
+    assert api.post(f"/api/runs/{run_id}/cancel").status_code == 200
+    run = wait_for_run(api, run_id, timeout_s=30)
+    assert run["status"] == "cancelled", run
+    wait_until(lambda: (fr := _flow_run_of(run_id)) is not None and fr.state_type.value == "CANCELLED", 30,
+               "the flow run ended as Cancelled in Prefect")

@@ -72,6 +72,8 @@ class RunService:
         self._valid_lock = threading.Lock()
         self.repo = repo  # saved versions, for retrying crashed runs (None: never retried)
         self.run_data: Any = None  # services/run_data.py RunDataService: reused outputs of partial runs
+        # services/prefect_settler.py PrefectSettler: ends in Prefect the runs settled here (None: no Prefect)
+        self.prefect_settler: Any = None
 
     # -- starting runs ---------------------------------------------------------------
     def _ensure_valid(self, workflow: Workflow) -> Workflow:
@@ -322,6 +324,8 @@ class RunService:
         self.db.run_finished(run_id, status, error, now)
         self.hub.publish("run_finished", {"run_id": run_id, "status": status, "error": error, "at": now})
         log.warning("run %s %s: %s", run_id, status, error)
+        if self.prefect_settler is not None:  # its process is gone: nothing else ends its flow run
+            self.prefect_settler.submit(run_id, status, error, run.get("prefect_flow_run_id"))
 
     def settle_orphans(self) -> int:
         """At start-up: runs left active by a previous server cannot still be running."""

@@ -8,7 +8,9 @@ is also what the run data keeps, engine/execution/run_data.py) and keeps the bat
   here), in memory — the batch itself for a single consumer, its JSON lines when several
   consumers each need a copy of their own;
 - after that, appended to a spill file (JSON lines; measured faster to write and to read
-  back than Arrow IPC, which would wrap the same lines) in the run's scratch folder.
+  back than Arrow IPC, which would wrap the same lines) in the run's scratch folder — a
+  file without a name (`O_TMPFILE`), so another run of the same run host, which shares
+  the scratch bind, cannot open it, and a killed run's leaves nothing on disk.
 
 Every consumer reads the batches in order through `reader(index)`, a `RecordBatches`
 that can be iterated again from the start. Consumers after the first never see the
@@ -168,6 +170,24 @@ class RunScratch:
             self._next += 1
             return self.path / f"{stem}.{self._next}.jsonl"
 
+    def new_unnamed_file(self, stem: str) -> int:
+        """An open file in the run's folder that has no name: the runs of one run host
+        share the scratch bind, and a file nobody can open by a path cannot be read by
+        another run (nor outlive a run the kernel kills: it goes with its last fd).
+        `O_TMPFILE` where the filesystem has it, else a named file unlinked at once."""
+        flags = getattr(os, "O_TMPFILE", 0)
+        if flags:
+            with self._lock:
+                self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                return os.open(self.path, flags | os.O_RDWR, 0o600)
+            except OSError:
+                pass  # e.g. a filesystem without O_TMPFILE support
+        path = self.new_file(stem)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(path)
+        return fd
+
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -197,6 +217,11 @@ class RecordSpool:
 
     def __len__(self) -> int:
         return self.count
+
+    @property
+    def on_disk_bytes(self) -> int:
+        """Bytes of this output in its spill file now (0 once every consumer is done)."""
+        return self._size if self._fd is not None else 0
 
     # --- filling -------------------------------------------------------------------------
     def put(self, batch: list[Record]) -> None:
@@ -239,8 +264,8 @@ class RecordSpool:
             self._items.append(("lines", lines, count))
             return
         if self._fd is None:
-            self._path = self.scratch.new_file(self.name)
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            self._path = self.scratch.path  # for messages: the file itself has no name
+            self._fd = self.scratch.new_unnamed_file(self.name)
         offset = self._size
         view = memoryview(lines)
         while view:
@@ -293,19 +318,8 @@ class RecordSpool:
         self._items = []
         self.memory = 0
         if self._fd is not None:
-            os.close(self._fd)
+            os.close(self._fd)  # the unnamed file's blocks go with its last descriptor
             self._fd = None
-            if self._path is not None:
-                with _suppress_oserror():
-                    os.unlink(self._path)
-
-
-class _suppress_oserror:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
-        return kind is not None and issubclass(kind, OSError)
 
 
 class RecordBatches:

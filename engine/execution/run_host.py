@@ -24,7 +24,8 @@ Protocol, one JSON object per line:
   `{"event": "exited", "run_id", "returncode"}` (negative: killed by that signal).
 
 Each child: its own session (the launcher signals the run's process group), killed if
-the host dies (PR_SET_PDEATHSIG), a child subreaper for what its run starts, numpy's
+the host dies (PR_SET_PDEATHSIG), not dumpable (other runs of the host cannot read its
+memory, environment or files through /proc), a child subreaper for what its run starts, numpy's
 global random state reseeded (Python's `random` reseeds itself after a fork), then the
 same `run_job` a spawned worker runs, and `os._exit` — never the host's atexit
 handlers or buffered output. Orphans a killed run leaves to the host (the host is a
@@ -51,12 +52,26 @@ from engine.execution.record_spool import RunScratch, return_big_buffers_to_the_
 from engine.execution.worker import API_URL_ENV
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 EXIT_INTERNAL_ERROR = 70  # the child failed outside the run (EX_SOFTWARE)
 
 
 def _set_parent_death_signal(sig: int) -> None:
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _set_not_dumpable() -> None:
+    """Keep the other runs of this host out of this one: they share its user, sandbox and
+    PID namespace, so without this any of them could read this run's memory, environment
+    and open files (its spilled records, its run token) through /proc/<pid>/. A process
+    that is not dumpable has those owned by root and refused to anyone without
+    CAP_SYS_PTRACE (the sandbox has none); /proc/<pid>/stat and status, which the
+    launcher's memory watchdog reads, stay readable. No core dumps either."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -133,6 +148,7 @@ class RunHost:
         try:
             os.setsid()
             _set_parent_death_signal(signal.SIGKILL)
+            _set_not_dumpable()
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)

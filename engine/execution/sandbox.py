@@ -5,7 +5,7 @@ folder, which holds `secrets.key`, the DuckDB files, `api-token` and Prefect's S
 `sandboxed` returns the command that runs `argv` under bubblewrap (`bwrap`):
 
     env --ignore-signal=TERM,INT  bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp
-        --tmpfs <hidden path>...  --unshare-pid [--die-with-parent]
+        --tmpfs <hidden path>...  --unshare-pid --cap-drop ALL [--die-with-parent]
         -- env --default-signal=TERM,INT  <argv>
 
 What the sandboxed process gets:
@@ -20,6 +20,8 @@ What the sandboxed process gets:
   in the read-only root, and a folder created later would otherwise be visible;
 - a private, empty /tmp and /dev/shm (nothing another process wrote there is visible,
   and nothing written there outlives the sandbox); a minimal /dev;
+- no capabilities, even when wirework runs as root (bubblewrap keeps them all for root
+  otherwise: remounting the root read-write would undo every rule here);
 - its own PID namespace and /proc: it sees only its own processes (not the API's
   `/proc/<pid>/environ`), and when the sandbox's first process goes, the kernel kills
   everything started inside, even what left the process group with `setsid`. Killing the
@@ -77,6 +79,10 @@ _PY_DEFAULT_SIGNALS = ("import os, signal, sys\n"
                        "os.execvp(sys.argv[1], sys.argv[1:])")
 _PY_IGNORE_SIGNALS = _PY_DEFAULT_SIGNALS.replace("SIG_DFL", "SIG_IGN")
 _MOUNTS = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp")
+# bwrap started by root keeps every capability inside (measured: CapEff 000001fffeffffff),
+# so user code could remount the root read-write, reach the hidden data folder or read
+# other runs' memory through /proc. Dropped, root in the sandbox is an ordinary user.
+_NO_CAPABILITIES = ("--cap-drop", "ALL")
 _PROBE_TIMEOUT_S = 20.0
 
 _lock = threading.Lock()
@@ -104,7 +110,7 @@ def _probe() -> tuple[bool, str | None, list[str], list[str], str]:
     if bwrap is None:
         return False, "bubblewrap (bwrap) is not on PATH; install it with `make sandbox`", [], [], ""
     outer, inner = _signal_shims()
-    argv = [*outer, bwrap, *_MOUNTS, *_reexposed(), "--unshare-pid", "--die-with-parent", "--", *inner,
+    argv = [*outer, bwrap, *_MOUNTS, *_reexposed(), "--unshare-pid", *_NO_CAPABILITIES, "--die-with-parent", "--", *inner,
             sys.executable, "-c", "pass"]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S,
@@ -204,5 +210,5 @@ def sandboxed(argv: list[str], hidden: Iterable[str | os.PathLike[str]], *,
     if not works:
         return list(argv)
     binds = [arg for path in shared for arg in ("--bind", str(Path(path).resolve()), str(Path(path).resolve()))]
-    return [*outer, bwrap, *_MOUNTS, *_reexposed(), *_hide_args(hidden), *binds, "--unshare-pid",
+    return [*outer, bwrap, *_MOUNTS, *_reexposed(), *_hide_args(hidden), *binds, "--unshare-pid", *_NO_CAPABILITIES,
             *(["--die-with-parent"] if die_with_parent else []), "--", *inner, *argv]

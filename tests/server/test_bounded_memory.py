@@ -150,3 +150,73 @@ def test_a_run_killed_after_spilling_leaves_no_scratch_behind(spilling):
     [host_folder] = scratch.iterdir()
     # The run's process never got to remove its folder: the run host did when it reaped it.
     wait_until(lambda: not (host_folder / done["id"]).exists(), 10, "the killed run's scratch folder removed")
+
+
+def test_a_run_cannot_read_another_live_runs_spilled_records_memory_or_environment(spilling):
+    """The runs of one run host share its user, sandbox, PID namespace and scratch bind.
+    A run's spill files have no name and its process is not dumpable, so another run
+    finds no file to open and is refused its /proc/<pid>/environ, mem and open files —
+    while the run itself still reads its own."""
+    from engine.execution.sandbox import sandbox_available
+
+    if not sandbox_available():  # as root without bubblewrap every process has CAP_SYS_PTRACE
+        pytest.skip("needs the bubblewrap sandbox (make sandbox)")
+    api, _ = spilling
+    tag = f"/tmp/isolation-{uuid.uuid4().hex[:8]}"
+    gen = "def node(record):\n    for i in range(50_000):\n        yield {'id': str(i), 'pad': 'p' * 100}\n"
+    hold = ("import os, pathlib, time\n"
+            "def node(record):\n"
+            "    if record['id'] == '0':\n"
+            "        record['own_environ'] = len(open('/proc/self/environ', 'rb').read()) > 0\n"
+            "        record['own_fds'] = len(os.listdir('/proc/self/fd')) > 0\n"
+            f"        pathlib.Path('{tag}.pid').write_text(str(os.getpid()))\n"
+            "        for _ in range(600):\n"
+            f"            if os.path.exists('{tag}.done'):\n"
+            "                break\n"
+            "            time.sleep(0.1)\n"
+            "    return record\n")
+    probe = ("import os, pathlib, time\n"
+             "def node(record):\n"
+             "    for _ in range(600):\n"
+             f"        if os.path.exists('{tag}.pid'):\n"
+             "            break\n"
+             "        time.sleep(0.1)\n"
+             f"    pid = int(pathlib.Path('{tag}.pid').read_text())\n"
+             "    out = {'id': 'probe', 'other_pid': pid, 'own_pid': os.getpid()}\n"
+             "    for what in ('environ', 'mem'):\n"
+             "        try:\n"
+             "            open(f'/proc/{pid}/{what}', 'rb').close()\n"
+             "            out[what] = 'opened'\n"
+             "        except OSError as exc:\n"
+             "            out[what] = type(exc).__name__\n"
+             "    try:  # its open files, the unnamed spill file among them\n"
+             "        fds = os.listdir(f'/proc/{pid}/fd')\n"
+             "    except OSError:\n"
+             "        fds = []\n"
+             "    out['fds_opened'] = 0\n"
+             "    for fd in fds:\n"
+             "        try:\n"
+             "            open(f'/proc/{pid}/fd/{fd}', 'rb').close()\n"
+             "            out['fds_opened'] += 1\n"
+             "        except OSError:\n"
+             "            pass\n"
+             "    root = os.environ['WIREWORK_SCRATCH']\n"
+             "    out['scratch_files'] = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]\n"
+             "    out['scratch_folders'] = [d for d, _, _ in os.walk(root)]\n"
+             f"    pathlib.Path('{tag}.done').write_text('1')\n"
+             "    return out\n")
+    spiller = create(api, [py("gen", "python.yield", gen), py("hold", "python.map", hold)], [("gen", "hold")])
+    prober = create(api, [py("probe", "python.map", probe)], [])
+    started = api.post(f"/api/workflows/{spiller}/runs", json={})
+    assert started.status_code == 202, started.text
+    probed = run(api, prober, timeout_s=120)
+    held = wait_for_run(api, started.json()["run_id"], timeout_s=120)
+    assert probed["status"] == "completed" and held["status"] == "completed", (probed, held)
+    assert "spilled to disk" in api.get(f"/api/runs/{held['id']}/nodes/gen/logs").json()["logs"]
+    [seen] = page(api, probed["id"], "probe", 0)
+    assert seen["other_pid"] != seen["own_pid"]
+    assert (seen["environ"], seen["mem"], seen["fds_opened"]) == ("PermissionError", "PermissionError", 0), seen
+    assert any(held["id"] in folder for folder in seen["scratch_folders"]), seen  # the spilling run's folder…
+    assert seen["scratch_files"] == [], seen  # …holds no file anyone could open
+    first = page(api, held["id"], "hold", 0, limit=1)[0]
+    assert first["own_environ"] is True and first["own_fds"] is True  # a run still reads its own /proc

@@ -203,6 +203,12 @@ def _configure_forkserver() -> None:
         # The scheduler runs in this process: its INFO lines (workers joining and leaving)
         # would land on the console of the run host; the workers get `silence_logs`.
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        # A scheduler's start imports its dashboard, which fails without bokeh (not
+        # installed: no dashboard). Two nodes starting clusters at once on parallel
+        # branches raced on that import and one failed with "module 'distributed.dashboard'
+        # has no attribute 'scheduler'"; tried once here, every later start sees the same answer.
+        with contextlib.suppress(ImportError):
+            import distributed.dashboard.scheduler  # noqa: F401
         _forkserver_configured = True
 
 

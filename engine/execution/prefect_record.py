@@ -48,6 +48,7 @@ import httpx
 log = logging.getLogger("wirework.prefect_record")
 
 FLOW_NAME = "run_graph"  # the flow every wirework run is a run of (schedules and work pools use it too)
+IDEMPOTENCY_PREFIX = "wirework-run-"  # + the run id: a retried create is the same flow run (and the API finds it)
 SEND_EVERY_S = 1.0  # a long run's task states reach Prefect about this late (a short run's: at its end)
 
 
@@ -68,6 +69,20 @@ def prefect_headers(environ: dict[str, str] | None = None) -> dict[str, str]:
     if env.get("PREFECT_API_KEY"):
         return {"Authorization": f"Bearer {env['PREFECT_API_KEY']}"}
     return {}
+
+
+def use_csrf_token(client: httpx.Client) -> dict[str, Any] | None:
+    """Ask Prefect for a CSRF token (its CSRF protection is on) and send it with every later
+    request of `client`: {"client", "token", "expires"} (a timestamp), or None if refused."""
+    client_id = str(uuid.uuid4())
+    response = client.get("/csrf-token", params={"client": client_id})
+    if response.status_code != 200:
+        return None
+    token = response.json()
+    client.headers["Prefect-Csrf-Token"] = token["token"]
+    client.headers["Prefect-Csrf-Client"] = client_id
+    expires = datetime.fromisoformat(token["expiration"].replace("Z", "+00:00")).timestamp()
+    return {"client": client_id, "token": token["token"], "expires": expires}
 
 
 class SessionCache:
@@ -304,14 +319,9 @@ class PrefectRecorder:
 
     def _fetch_csrf_token(self) -> None:
         self._csrf_checked = True
-        client = str(uuid.uuid4())
-        response = self._client.get("/csrf-token", params={"client": client})
-        if response.status_code == 200:
-            token = response.json()
-            expires = datetime.fromisoformat(token["expiration"].replace("Z", "+00:00")).timestamp()
-            self._client.headers["Prefect-Csrf-Token"] = token["token"]
-            self._client.headers["Prefect-Csrf-Client"] = client
-            self._cache.update(csrf_client=client, csrf_token=token["token"], csrf_expires=expires)
+        token = use_csrf_token(self._client)
+        if token is not None:
+            self._cache.update(csrf_client=token["client"], csrf_token=token["token"], csrf_expires=token["expires"])
 
     def _flow_id(self, fresh: bool = False) -> str:
         if not fresh and self._session.get("flow_id"):
@@ -334,7 +344,7 @@ class PrefectRecorder:
         created = self._request("POST", "/flow_runs/", {
             "flow_id": flow_id, "name": f"{self.workflow_id}-{self.run_id[:8]}",
             "parameters": {"workflow_id": self.workflow_id, "run_id": self.run_id},
-            "idempotency_key": f"wirework-run-{self.run_id}",  # a retried POST is the same flow run
+            "idempotency_key": IDEMPOTENCY_PREFIX + self.run_id,  # a retried POST is the same flow run
             "state": {"type": "RUNNING", "name": "Running"},  # timestamped by the server (StateCreate has none)
             "tags": [], "context": {}, "empirical_policy": {},
         })

@@ -17,22 +17,19 @@ run itself is settled in wirework either way).
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 import queue
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from engine.execution.prefect_record import IDEMPOTENCY_PREFIX, prefect_headers, use_csrf_token
 from engine.model.statuses import RunStatus
 
 log = logging.getLogger("wirework.prefect_settler")
 
-IDEMPOTENCY_PREFIX = "wirework-run-"  # as engine/execution/prefect_record.py creates flow runs
 FINAL_STATE_TYPES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 _STATE_OF = {RunStatus.CRASHED: ("CRASHED", "Crashed"), RunStatus.CANCELLED: ("CANCELLED", "Cancelled"),
              RunStatus.FAILED: ("FAILED", "Failed")}
@@ -111,31 +108,19 @@ class PrefectSettler:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            headers = {}
-            auth = os.environ.get("PREFECT_API_AUTH_STRING")
-            if auth:
-                headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
-            self._client = httpx.Client(base_url=self.api_url, headers=headers, timeout=TIMEOUT_S)
+            self._client = httpx.Client(base_url=self.api_url, headers=prefect_headers(), timeout=TIMEOUT_S)
         return self._client
 
     def _request(self, method: str, path: str, body: Any) -> Any:
         client = self._http()
         response = client.request(method, path, json=body)
         if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
-            self._fetch_csrf_token(client)
+            use_csrf_token(client)
             response = client.request(method, path, json=body)
         if response.status_code >= 400:
             retry = response.status_code >= 500 or response.status_code in (408, 429)
             raise _Refused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
         return response.json() if response.content else None
-
-    @staticmethod
-    def _fetch_csrf_token(client: httpx.Client) -> None:
-        client_id = str(uuid.uuid4())
-        response = client.get("/csrf-token", params={"client": client_id})
-        if response.status_code == 200:
-            client.headers["Prefect-Csrf-Token"] = response.json()["token"]
-            client.headers["Prefect-Csrf-Client"] = client_id
 
 
 class _Refused(Exception):

@@ -104,6 +104,9 @@ def warm_up() -> None:
     from engine.execution import direct_run, prefect_record  # noqa: F401
     from engine.execution import run_data  # noqa: F401  (and pyarrow with it: every run keeps its data)
     import pyarrow.ipc  # noqa: F401
+    # Every forked run reseeds numpy's global random state (run_host._reseed_libraries),
+    # and `numpy.random` is imported lazily: without this each run imported it (~8 ms CPU).
+    import numpy.random  # noqa: F401
     import httpx
 
     from engine.client.tls import freeze_environment_proxies, shared_ssl_context

@@ -21,7 +21,19 @@ Protocol, one JSON object per line:
   while fd 1 is pointed at stderr, so a node's `print` can never corrupt it):
   `{"event": "ready", "pid"}`, `{"event": "started", "run_id", "pid"}` (pid as this
   process's PID namespace numbers it: the launcher maps it to its own view) and
-  `{"event": "exited", "run_id", "returncode"}` (negative: killed by that signal).
+  `{"event": "exited", "run_id", "returncode"}` (negative: killed by that signal);
+  and what each run reports (below): `{"event": "report", "run_id", "events": [...]}`,
+  `{"event": "part", "run_id", "node_id", "part", "data"}`.
+
+Reports (issue 15): each child gets a pipe of its own (O_CLOEXEC, so what user code
+execs does not inherit it) on which it writes its events and small run-data parts
+(engine/client/pipe_reporting.py) instead of sending them to the API over HTTP. The host
+reads every child's pipe in its select loop, parses each line and writes a new one to
+the control pipe with only the fields it expects and the run id *it* knows for that
+child — user code in the child can write to that fd, so nothing on the line, least of
+all a run id, is taken as the envelope. A malformed or oversized line is logged and
+dropped. When a child is reaped, what is left in its pipe is read before its `exited`
+is emitted: everything a run wrote arrives before its exit.
 
 Each child: its own session (the launcher signals the run's process group), killed if
 the host dies (PR_SET_PDEATHSIG), not dumpable (other runs of the host cannot read its
@@ -52,6 +64,8 @@ from engine.execution.record_spool import RunScratch, return_big_buffers_to_the_
 from engine.execution.worker import API_URL_ENV
 
 _PR_SET_PDEATHSIG = 1
+MAX_REPORT_LINE = 64 * 1024 * 1024  # as the API's request body limit (WIREWORK_MAX_BODY_MB default)
+READ_CHUNK = 256 * 1024
 _PR_SET_DUMPABLE = 4
 EXIT_INTERNAL_ERROR = 70  # the child failed outside the run (EX_SOFTWARE)
 
@@ -84,17 +98,59 @@ def _reseed_libraries() -> None:
         numpy.random.seed()
 
 
+def _forwarded(run_id: str, line: bytes) -> dict[str, Any] | None:
+    """The control-pipe event for one line a child wrote, built from scratch: only the
+    fields a report has, with the host's run id; None if the line is not a report."""
+    try:
+        message = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    events = message.get("events")
+    if isinstance(events, list):
+        return {"event": "report", "run_id": run_id, "events": events}
+    part = message.get("part")
+    if (isinstance(part, dict) and isinstance(part.get("node_id"), str) and isinstance(part.get("data"), str)
+            and type(part.get("part")) is int):
+        return {"event": "part", "run_id": run_id, "node_id": part["node_id"], "part": part["part"],
+                "data": part["data"]}
+    return None
+
+
+class _Reports:
+    """The read end of one child's report pipe and the partial line read from it."""
+
+    def __init__(self, fd: int, pid: int, run_id: str):
+        self.fd = fd
+        self.pid = pid
+        self.run_id = run_id
+        self.pending = bytearray()
+        self.skipping = False  # inside a line longer than MAX_REPORT_LINE: dropped to its end
+
+
 class RunHost:
     def __init__(self, api_url: str, control_fd: int):
         self.api_url = api_url
         self._control = control_fd
         self._children: dict[int, str] = {}  # pid -> run id
+        self._reports: dict[int, _Reports] = {}  # read end fd -> the child's reports
+        self._report_of: dict[int, int] = {}  # pid -> read end fd
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
 
     def emit(self, event: str, **fields: Any) -> None:
-        os.write(self._control, orjson.dumps({"event": event, **fields}) + b"\n")
+        self._write_control(orjson.dumps({"event": event, **fields}) + b"\n")
+
+    def _write_control(self, data: bytes) -> None:
+        # A line longer than PIPE_BUF may be written in parts (a signal can cut a write short).
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._control, view):]
+            except InterruptedError:
+                continue
 
     def serve(self) -> int:
         signal.set_wakeup_fd(self._wake_w)
@@ -106,9 +162,13 @@ class RunHost:
         pending = b""
         while True:
             try:
-                readable, _, _ = select.select([stdin, self._wake_r], [], [])
+                readable, _, _ = select.select([stdin, self._wake_r, *self._reports], [], [])
             except InterruptedError:
                 continue
+            for fd in readable:
+                reports = self._reports.get(fd)
+                if reports is not None and not self._read_reports(reports):
+                    self._close_reports(reports)  # the run closed it (or is gone): nothing more to read
             if self._wake_r in readable:
                 try:
                     os.read(self._wake_r, 4096)
@@ -137,13 +197,78 @@ class RunHost:
 
     def _fork(self, run_id: str, job: dict[str, Any]) -> None:
         sys.stderr.flush()
+        report_r, report_w = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            self._child(job)
+            os.close(report_r)
+            self._child(job, report_w)
+        os.close(report_w)  # only the child writes: its exit is the pipe's end
+        os.set_blocking(report_r, False)
         self._children[pid] = run_id
+        self._reports[report_r] = _Reports(report_r, pid, run_id)
+        self._report_of[pid] = report_r
         self.emit("started", run_id=run_id, pid=pid)
 
-    def _child(self, job: dict[str, Any]) -> None:
+    def _read_reports(self, reports: _Reports) -> bool:
+        """Forward the whole lines readable now; False once the pipe has ended."""
+        try:
+            chunk = os.read(reports.fd, READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return True
+        if not chunk:
+            return False
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            if reports.skipping:
+                reports.skipping = False
+            else:
+                reports.pending += chunk[start:end]
+                self._forward(reports, bytes(reports.pending))
+            reports.pending.clear()
+            start = end + 1
+        if not reports.skipping:
+            reports.pending += chunk[start:]
+            if len(reports.pending) > MAX_REPORT_LINE:
+                print(f"run host: run {reports.run_id} wrote a report line over {MAX_REPORT_LINE} bytes; dropped",
+                      file=sys.stderr, flush=True)
+                reports.pending.clear()
+                reports.skipping = True
+        return True
+
+    def _forward(self, reports: _Reports, line: bytes) -> None:
+        if not line.strip():
+            return
+        event = _forwarded(reports.run_id, line)
+        if event is None:
+            print(f"run host: run {reports.run_id} wrote a line that is not a report; dropped: {line[:200]!r}",
+                  file=sys.stderr, flush=True)
+            return
+        self._write_control(orjson.dumps(event) + b"\n")
+
+    def _close_reports(self, reports: _Reports) -> None:
+        # Both maps at once: the fd's number is reused by the next pipe opened.
+        self._reports.pop(reports.fd, None)
+        self._report_of.pop(reports.pid, None)
+        os.close(reports.fd)
+
+    def _drain_reports(self, pid: int) -> None:
+        """What the reaped child left in its pipe, then the pipe's end. Its descendants
+        (killed just before) may still hold the write end: only what is there now is read."""
+        fd = self._report_of.get(pid)
+        reports = self._reports.get(fd) if fd is not None else None
+        if reports is None:
+            return  # its pipe had ended already
+        try:
+            while self._read_reports(reports):
+                try:
+                    if not select.select([reports.fd], [], [], 0)[0]:
+                        break
+                except InterruptedError:
+                    continue
+        finally:
+            self._close_reports(reports)
+
+    def _child(self, job: dict[str, Any], report_fd: int) -> None:
         code = EXIT_INTERNAL_ERROR
         try:
             os.setsid()
@@ -152,7 +277,8 @@ class RunHost:
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
-            for fd in (self._control, self._wake_r, self._wake_w):
+            # The host's ends of every pipe, and the other runs' report pipes.
+            for fd in (self._control, self._wake_r, self._wake_w, *self._reports):
                 os.close(fd)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
@@ -160,7 +286,7 @@ class RunHost:
             _reseed_libraries()
             from engine.execution.worker import run_in_this_process
 
-            code = run_in_this_process(job, self.api_url)
+            code = run_in_this_process(job, self.api_url, report_fd)
         except BaseException:  # the child must end here whatever happened
             traceback.print_exc()
         finally:
@@ -191,6 +317,7 @@ class RunHost:
             for orphan in process_tree.children(os.getpid()):
                 if orphan not in self._children:
                     process_tree.kill_tree(orphan)
+            self._drain_reports(pid)  # what the run wrote arrives before its exit
             self.emit("exited", run_id=run_id, returncode=os.waitstatus_to_exitcode(status))
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:

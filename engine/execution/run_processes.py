@@ -10,6 +10,14 @@ its tree):
   engine.execution.worker` per run, one warm spare waiting — what wirework did before the
   forkserver, kept as the baseline bench/throughput.py measures against.
 
+What a forked run reports (its events and small run-data parts, engine/client/pipe_reporting.py)
+comes through the host on the same control pipe as its `started` and `exited`, tagged by
+the host with the run's id; the reader thread hands it to `on_reports` (the API's
+RunService.apply_reports) in the order it came — the lines of several runs that arrived
+together in one call — and only then goes on to the next `exited`, so a run's end is
+recorded before its process's exit is. A report naming a run this host is not running is
+dropped.
+
 The host is started by the keeper thread and lives as long as it (bubblewrap's
 `--die-with-parent` watches the thread that started it); if it dies, the runs it had
 forked are reported ended (the launcher settles them as crashed), runs sent but not yet
@@ -36,6 +44,10 @@ RUN_PROCESSES_ENV = "WIREWORK_RUN_PROCESSES"
 HOST_RESTART_BACKOFF_S = (0.5, 10.0)
 HOST_HEALTHY_AFTER_S = 30.0  # a host that lived this long restarts without backoff
 HOST_START_ATTEMPTS = 3  # hosts in a row that die before ready: the runs waiting for one end
+READ_CHUNK = 1024 * 1024
+REPORT_KINDS = frozenset({"report", "part"})
+# What the reader hands over: the host's report lines, parsed, each with the run's id.
+OnReports = Callable[[list[dict[str, Any]]], None]
 
 
 class RunProcess(Protocol):
@@ -233,9 +245,10 @@ class ForkedRun:
 class ForkServer:
     """One run host that forks a process per run (see the module docstring)."""
 
-    def __init__(self, command: list[str], env: dict[str, str]):
+    def __init__(self, command: list[str], env: dict[str, str], on_reports: OnReports | None = None):
         self._command = [*command, "-m", "engine.execution.run_host"]
         self._env = env
+        self._on_reports = on_reports
         self._lock = threading.Lock()  # the state below
         self._write_lock = threading.Lock()  # one job line at a time into the host's stdin
         self._runs: dict[str, ForkedRun] = {}  # sent or to send, not yet exited
@@ -345,26 +358,66 @@ class ForkServer:
 
     def _read_events(self, host: subprocess.Popen) -> None:
         assert host.stdout is not None
-        for line in host.stdout:
+        fd = host.stdout.fileno()
+        pending = b""
+        while True:
             try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                log.warning("the run host wrote a line that is not an event: %r", line[:200])
+                chunk = os.read(fd, READ_CHUNK)
+            except InterruptedError:
                 continue
-            kind = event.get("event")
-            if kind == "ready":
-                with self._lock:
-                    self._ready = True
-            elif kind == "started":
-                with self._lock:
-                    handle = self._runs.get(event["run_id"])
-                if handle is not None:
-                    handle.started(process_tree.pid_here(int(event["pid"]), under=host.pid))
-            elif kind == "exited":
-                with self._lock:
-                    handle = self._runs.pop(event["run_id"], None)
-                if handle is not None:
-                    handle.finished(int(event["returncode"]))
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            reports: list[dict[str, Any]] = []
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    log.warning("the run host wrote a line that is not an event: %r", line[:200])
+                    continue
+                if not isinstance(event, dict):
+                    log.warning("the run host wrote a line that is not an event: %r", line[:200])
+                elif event.get("event") in REPORT_KINDS:
+                    reports.append(event)
+                else:
+                    self._apply_reports(host, reports)  # in order: a run's reports before its exit
+                    reports = []
+                    self._host_event(host, event)
+            self._apply_reports(host, reports)
+
+    def _apply_reports(self, host: subprocess.Popen, reports: list[dict[str, Any]]) -> None:
+        if not reports:
+            return
+        with self._lock:
+            known = [r for r in reports if (h := self._runs.get(str(r.get("run_id")))) is not None and h.sent_to is host]
+        if len(known) < len(reports):
+            log.warning("the run host reported for %d run(s) it is not running; dropped", len(reports) - len(known))
+        if not known:
+            return
+        if self._on_reports is None:
+            return
+        try:
+            self._on_reports(known)
+        except Exception:  # a bad report must never stop the reader: the runs' exits come this way
+            log.exception("applying %d run report(s) failed", len(known))
+
+    def _host_event(self, host: subprocess.Popen, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "ready":
+            with self._lock:
+                self._ready = True
+        elif kind == "started":
+            with self._lock:
+                handle = self._runs.get(event["run_id"])
+            if handle is not None:
+                handle.started(process_tree.pid_here(int(event["pid"]), under=host.pid))
+        elif kind == "exited":
+            with self._lock:
+                handle = self._runs.pop(event["run_id"], None)
+            if handle is not None:
+                handle.finished(int(event["returncode"]))
 
     def shutdown(self, timeout_s: float) -> None:
         """The host kills what is left of its runs and exits once its stdin closes; it is
@@ -380,12 +433,13 @@ class ForkServer:
             _wait_or_kill(host, timeout_s)
 
 
-def run_process_source(command: list[str], env: dict[str, str],
-                       environ: dict[str, str] | None = None) -> RunProcessSource:
-    """The source `WIREWORK_RUN_PROCESSES` asks for: `fork` (default) or `spawn`."""
+def run_process_source(command: list[str], env: dict[str, str], environ: dict[str, str] | None = None,
+                       on_reports: OnReports | None = None) -> RunProcessSource:
+    """The source `WIREWORK_RUN_PROCESSES` asks for: `fork` (default; its runs report
+    through the host to `on_reports`) or `spawn` (its runs report over HTTP)."""
     mode = (os.environ if environ is None else environ).get(RUN_PROCESSES_ENV, "fork").strip() or "fork"
     if mode == "fork":
-        return ForkServer(command, env)
+        return ForkServer(command, env, on_reports)
     if mode == "spawn":
         return SpareWorkers(command, env)
     raise ValueError(f"{RUN_PROCESSES_ENV} must be fork or spawn, not {mode!r}")

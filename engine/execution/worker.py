@@ -99,7 +99,7 @@ def warm_up() -> None:
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from engine.client import reporting, run_data_client, store_client  # noqa: F401
+    from engine.client import pipe_reporting, reporting, run_data_client, store_client  # noqa: F401
     from engine.config import work_pool  # noqa: F401  (read by _prefect_auth_of in every run)
     from engine.execution import direct_run, prefect_record  # noqa: F401
     from engine.execution import run_data  # noqa: F401  (and pyarrow with it: every run keeps its data)
@@ -179,18 +179,31 @@ def sigterm_cancels(active: ActiveRun) -> Iterator[None]:
 
 
 def _environment(api_url: str, job: dict[str, Any],
-                 finish_fields: Callable[[], dict[str, Any]] | None = None) -> RunEnvironment:
+                 finish_fields: Callable[[], dict[str, Any]] | None = None,
+                 report_fd: int | None = None) -> RunEnvironment:
+    """What the run reports to and reads from: over HTTP, or — a child of the run host
+    (`report_fd`) — its events and small data parts through the host's pipe
+    (engine/client/pipe_reporting.py)."""
     from engine.execution.executor import RunEnvironment
+    from engine.client.pipe_reporting import PipeRunData, PipeRunObserver, ReportPipe
     from engine.client.reporting import HttpRunObserver
     from engine.client.run_data_client import HttpRunData
     from engine.client.store_client import HttpStoreClient
 
     store_client = HttpStoreClient(api_url, job["token"])
-    observer = HttpRunObserver(api_url, job["token"], finish_fields=finish_fields)
+    observer: Any
+    run_data: Any
+    if report_fd is None:
+        observer = HttpRunObserver(api_url, job["token"], finish_fields=finish_fields)
+        run_data = HttpRunData(api_url, job["token"])
+    else:
+        pipe = ReportPipe(report_fd)
+        observer = PipeRunObserver(pipe, finish_fields=finish_fields)
+        run_data = PipeRunData(pipe, lambda: HttpRunData(api_url, job["token"]))
     return RunEnvironment(observer=observer, store_client=store_client,
                           secrets=store_client, load_workflow=store_client.load_workflow,
                           workflow=job["workflow"], trigger=job["trigger"], run_scope=sigterm_cancels,
-                          run_data=HttpRunData(api_url, job["token"]), partial=job.get("partial"),
+                          run_data=run_data, partial=job.get("partial"),
                           validated=job["kind"] == "run")  # "run" jobs come from the API, which validated them
 
 
@@ -228,7 +241,7 @@ def records_beside_the_run(job: dict[str, Any], environ: dict[str, str] | None =
             and env.get(RUN_NODES_ENV, "threads").strip().lower() != "prefect")
 
 
-def run_direct_job(job: dict[str, Any], api_url: str) -> int:
+def run_direct_job(job: dict[str, Any], api_url: str, report_fd: int | None = None) -> int:
     from engine.client.tls import shared_ssl_context
     from engine.execution.direct_run import run_direct
     from engine.execution.executor import WorkflowRunFailed, set_environment
@@ -239,7 +252,7 @@ def run_direct_job(job: dict[str, Any], api_url: str) -> int:
     recorder = PrefectRecorder(os.environ["PREFECT_API_URL"], job["run_id"], workflow_id, wait_s=PREFECT_WAIT_S,
                                verify=shared_ssl_context())
     set_environment(_environment(api_url, job, finish_fields=lambda: {
-        "prefect_flow_run_id": recorder.flow_run_id(FLOW_RUN_ID_WAIT_S)}))
+        "prefect_flow_run_id": recorder.flow_run_id(FLOW_RUN_ID_WAIT_S)}, report_fd=report_fd))
     try:
         status = run_direct(workflow_id, job["run_id"], recorder)
     except WorkflowRunFailed:  # reported to the API already
@@ -249,15 +262,16 @@ def run_direct_job(job: dict[str, Any], api_url: str) -> int:
     return 0 if status == RunStatus.COMPLETED else 1
 
 
-def run_job(job: dict[str, Any], api_url: str) -> int:
+def run_job(job: dict[str, Any], api_url: str, report_fd: int | None = None) -> int:
+    """Run one job; `report_fd`: the run host's pipe for its reports (else HTTP)."""
     from prefect.flow_engine import run_flow
 
     from engine.execution.executor import run_graph, set_environment
 
     if records_beside_the_run(job):
-        return run_direct_job(job, api_url)
+        return run_direct_job(job, api_url, report_fd)
     wait_for_prefect()
-    set_environment(_environment(api_url, job))
+    set_environment(_environment(api_url, job, report_fd=report_fd))
     if job["kind"] == "run":
         # Only ids as flow-run parameters (see RunEnvironment.workflow): Prefect stores them.
         state = run_graph(job["workflow"]["id"], run_id=job["run_id"], return_state=True)
@@ -310,14 +324,14 @@ def _prefect_auth_of(job: dict[str, Any]) -> contextlib.AbstractContextManager[A
     return temporary_settings(updates={PREFECT_API_AUTH_STRING: job["prefect_token"]})
 
 
-def run_in_this_process(job: dict[str, Any], api_url: str) -> int:
+def run_in_this_process(job: dict[str, Any], api_url: str, report_fd: int | None = None) -> int:
     """Run one job in this (warm) process, which then owns every process the run starts;
     the exit code for the process. Used by a spawned worker and by each child of the run
-    host (engine/execution/run_host.py)."""
+    host (engine/execution/run_host.py), which reports through `report_fd`."""
     process_tree.become_subreaper()  # after the warm-up: only the run's own processes are adopted
     try:
         with _prefect_auth_of(job):
-            return run_job(job, api_url)
+            return run_job(job, api_url, report_fd)
     finally:
         process_tree.kill_tree(os.getpid(), include_root=False)  # the run owns what it started
         from engine.execution.record_spool import RunScratch

@@ -190,7 +190,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             launcher = RunLauncher(settings.api_url, _worker_env(settings, ctx.embeddings),
                                    on_exit=ctx.runs.on_worker_exit, max_concurrent=settings.max_concurrent_runs,
                                    wrap_command=_sandbox(settings, ctx.embeddings),
-                                   source=_work_pool(app, ctx))
+                                   source=_work_pool(app, ctx), on_reports=ctx.runs.apply_reports)
             ctx.runs.launcher = launcher
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:

@@ -1,5 +1,7 @@
 """Routes for run processes only (they carry their run's token): run events, saved
-workflows, secret values and incremental cursors. The security middleware has already
+workflows, secret values and incremental cursors. (A run forked by the run host sends
+its events and small data parts through the host's pipe instead, applied by
+RunService.apply_reports with the same checks.) The security middleware has already
 checked that the token's run may call this route for this secret, store or workflow;
 the user's own token is refused here, so a secret's value never leaves through the API
 except to a run whose workflow names it."""
@@ -48,6 +50,7 @@ async def post_event(run_id: str, request: Request, ctx: ServerContext = Depends
 
 
 def _apply_all(ctx: ServerContext, run_id: str, pairs: list[tuple[Any, Any]]) -> None:
+    ctx.runs.count_report("http_event_batches")
     try:
         ctx.runs.apply_events(run_id, pairs)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -62,6 +65,7 @@ async def put_run_data(run_id: str, node_id: str, part: int, request: Request,
     if not 0 <= part < 1_000_000:
         raise ApiError(422, "invalid_request", "a part number is 0 to 999999")
     data = await request.body()
+    ctx.runs.count_report("http_parts")
     await run_in_threadpool(ctx.run_data.store_part, run_id, node_id, part, data)
     return Response(status_code=204)
 

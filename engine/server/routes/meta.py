@@ -44,6 +44,7 @@ def _launcher_health(ctx) -> ComponentHealth:
     if launcher is None:
         return ComponentHealth(status="off")
     state = launcher.health()
+    state["reports"] = ctx.runs.report_counts()  # how runs reported: http or the run host's pipe
     return ComponentHealth(status="ok" if state.pop("ok") else "down", detail=state)
 
 

@@ -88,10 +88,13 @@ class RunLauncher:
     def __init__(self, api_url: str, env: dict[str, str],
                  on_exit: Callable[[WorkerExit], None], max_concurrent: int = DEFAULT_MAX_CONCURRENT,
                  wrap_command: Callable[[list[str]], list[str]] = lambda argv: argv,
-                 memory_limit_mb: int | None = None, source: RunProcessSource | None = None):
+                 memory_limit_mb: int | None = None, source: RunProcessSource | None = None,
+                 on_reports: Callable[[list[dict[str, Any]]], None] | None = None):
         self.memory_limit_mb = memory_limit_mb or default_memory_limit_mb()
         # The run processes' interpreter, e.g. inside the sandbox; the source adds `-m module`.
-        self._source = source or run_process_source(python_command(wrap_command), {**env, API_URL_ENV: api_url})
+        # Forked runs report through the run host to `on_reports` (RunService.apply_reports).
+        self._source = source or run_process_source(python_command(wrap_command), {**env, API_URL_ENV: api_url},
+                                                    on_reports=on_reports)
         self._on_exit = on_exit
         self.max_concurrent = max(1, max_concurrent)
         self._lock = threading.Lock()

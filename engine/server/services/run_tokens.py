@@ -30,6 +30,11 @@ class RunTokens:
         with self._lock:
             return self._by_token.get(token)
 
+    def is_live(self, run_id: str) -> bool:
+        """Whether the run still holds a token (not yet ended, its process not yet gone)."""
+        with self._lock:
+            return run_id in self._by_run
+
     def revoke(self, run_id: str) -> None:
         with self._lock:
             token = self._by_run.pop(run_id, None)

@@ -2,17 +2,19 @@
 from workers, cancel, and settle runs whose worker process ended early.
 
 This is the single writer of run history while a server is up: workers send events
-here (through the internal route), and this module writes them to the app database
-and publishes them to live subscribers.
+here (through the internal route, or — a run forked by the run host — through the
+host's pipe and the launcher, `apply_reports`), and this module writes them to the app
+database and publishes them to live subscribers.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +76,8 @@ class RunService:
         self.run_data: Any = None  # services/run_data.py RunDataService: reused outputs of partial runs
         # services/prefect_settler.py PrefectSettler: ends in Prefect the runs settled here (None: no Prefect)
         self.prefect_settler: Any = None
+        self._reports = Counter[str]()  # how runs reported, for /api/health (report_counts)
+        self._reports_lock = threading.Lock()
 
     # -- starting runs ---------------------------------------------------------------
     def _ensure_valid(self, workflow: Workflow) -> Workflow:
@@ -199,6 +203,92 @@ class RunService:
 
     def apply_event(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         self.apply_events(run_id, [(event, data)])
+
+    def count_report(self, kind: str, n: int = 1) -> None:
+        with self._reports_lock:
+            self._reports[kind] += n
+
+    def report_counts(self) -> dict[str, int]:
+        """Event batches and run-data parts received, by way (http, pipe), and pipe reports
+        refused: whether forked runs report through their host, for /api/health."""
+        with self._reports_lock:
+            return dict(self._reports)
+
+    # -- reports of forked runs, through the run host's pipe ---------------------------
+    def apply_reports(self, reports: list[dict[str, Any]]) -> None:
+        """What forked runs wrote to their run host's pipe, in that order, applied as the
+        internal routes apply a request (engine/server/routes/internal.py): each event's
+        run_id must be the run's own (the host tagged the report with it), a part's node id
+        and number are checked, and a run whose token has ended (its end was applied, or its
+        process exited) takes nothing more. A refused report is logged and dropped; it never
+        stops the caller (the launcher's reader thread).
+
+        The event batches of all the runs here commit in one transaction (one WAL sync for a
+        burst of runs); when one of them is refused, each batch is applied in a transaction
+        of its own instead, so each stays all or nothing and the others are kept. Parts are
+        written as they come: a part written before its run's end is on disk before that end
+        commits, so an ended run's data can be read at once."""
+        batches: list[tuple[str, list[tuple[Any, Any]]]] = []
+        ended: set[str] = set()
+        for report in reports:
+            run_id = str(report.get("run_id"))
+            if run_id in ended or not self.tokens.is_live(run_id):
+                self._refused(run_id, "the run has ended")
+                continue
+            if report.get("event") == "part":
+                self._store_reported_part(run_id, report)
+                continue
+            try:
+                pairs = [(item["event"], item["data"]) for item in report["events"]]
+            except (KeyError, TypeError):
+                self._refused(run_id, "expected {events: [{event, data}, …]}")
+                continue
+            if any(event == "run_finished" for event, _ in pairs):
+                ended.add(run_id)  # its token ends with it: nothing after it is taken
+            batches.append((run_id, pairs))
+        self._apply_batches(batches)
+
+    def _refused(self, run_id: str, why: str) -> None:
+        self.count_report("pipe_refused")
+        log.warning("run %s: a report from its process was refused: %s", run_id, why)
+
+    def _store_reported_part(self, run_id: str, report: dict[str, Any]) -> None:
+        try:
+            part, node_id = report["part"], report["node_id"]
+            if type(part) is not int or not 0 <= part < 1_000_000:
+                raise ValueError("a part number is 0 to 999999")
+            if self.run_data is None:
+                raise ValueError("this server keeps no run data")
+            self.run_data.store_part(run_id, str(node_id), part, base64.b64decode(report["data"], validate=True))
+        except Exception as exc:  # noqa: BLE001 - bad input from a run: logged, the reader goes on
+            self._refused(run_id, f"run data part: {type(exc).__name__}: {exc}")
+            return
+        self.count_report("pipe_parts")
+
+    def _apply_batches(self, batches: list[tuple[str, list[tuple[Any, Any]]]]) -> None:
+        if not batches:
+            return
+        published: list[tuple[str, dict[str, Any]]] = []
+        kept_batches = len(batches)
+        try:
+            with self.db.transaction():
+                for run_id, pairs in batches:
+                    published.extend(self._record_event(run_id, event, data) for event, data in pairs)
+        except Exception:  # noqa: BLE001 - one refused batch: each is applied on its own below
+            published, kept_batches = [], 0
+            for run_id, pairs in batches:
+                try:
+                    with self.db.transaction():
+                        kept = [self._record_event(run_id, event, data) for event, data in pairs]
+                except Exception as exc:  # noqa: BLE001
+                    self._refused(run_id, f"a batch of {len(pairs)} event(s), none of it kept: "
+                                          f"{type(exc).__name__}: {exc}")
+                    continue
+                published.extend(kept)
+                kept_batches += 1
+        self.count_report("pipe_event_batches", kept_batches)
+        for event, data in published:
+            self.hub.publish(event, data)
 
     def _record_event(self, run_id: str, event: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Write one event; returns what to publish."""

@@ -3,17 +3,18 @@
 `run_direct` executes a workflow run in this process without Prefect's flow and task
 engines: each node runs on a thread of its own as soon as its upstream nodes completed
 (`ThreadedNodes`), with the same node body, retries (attempts, delay, none once the run is
-cancelled), timeouts and cancel as in `run_graph`, while a `PrefectRecorder`
-(engine/execution/prefect_record.py) writes the run's flow run, task runs and final state to
-Prefect beside it. The run host's children run their "run now"/webhook jobs this way
-(engine/execution/worker.py); scheduled and work-pool runs, whose flow run Prefect created,
-and in-process runs (`wirework run`, engine/execution/local_run.py) still go through
-`run_graph`, Prefect's own flow engine.
+cancelled), timeouts and cancel as in `run_graph`. The run process never talks to Prefect:
+the API writes the run's flow run, task runs and final state to Prefect from the events
+the run reports (engine/server/services/prefect_writer.py). The run host's children run
+their "run now"/webhook jobs this way (engine/execution/worker.py); scheduled and
+work-pool runs, whose flow run Prefect created, and in-process runs (`wirework run`,
+engine/execution/local_run.py) still go through `run_graph`, Prefect's own flow engine.
 
 What this took off a run's critical path: four round trips to Prefect's server before the
 first node (CSRF token, flow, flow run, Running state), Prefect's per-task engine work in
 the run process (contexts, state objects, an event per state sent over a websocket),
-and the wait for Prefect's health before anything ran.
+the wait for Prefect's health before anything ran, and — since Prefect's record moved to
+the API — the run process's own requests to Prefect and the thread that sent them.
 """
 
 from __future__ import annotations
@@ -22,21 +23,17 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from engine.execution.executor import ActiveRun, _execute_node, execute_workflow
-from engine.execution.prefect_record import PrefectRecorder
 from engine.model.statuses import RunStatus
 
 MAX_THREADS = 32  # nodes of one run executing at once (Prefect's thread pool allowed as many)
-
-_FINAL_STATE = {RunStatus.COMPLETED: "COMPLETED", RunStatus.FAILED: "FAILED", RunStatus.CANCELLED: "CANCELLED"}
 
 
 class ThreadedNodes:
     """executor.NodeRunner: each node on a pool thread once every upstream node completed;
     a node with a failed upstream never starts (Prefect's NotReady)."""
 
-    def __init__(self, recorder: PrefectRecorder | None = None, max_threads: int = MAX_THREADS):
+    def __init__(self, max_threads: int = MAX_THREADS):
         self.submitted: dict[str, str] = {}  # node id -> "pending" | "running" | "completed" | "failed" | "not_ready"
-        self._recorder = recorder
         self._upstream: dict[str, list[str]] = {}
         self._done: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="node")
@@ -46,15 +43,10 @@ class ThreadedNodes:
         self._active = active
         self.submitted[node_id] = "pending"
         self._upstream[node_id] = upstream
-        if self._recorder is not None:
-            spec = active.specs[node_id]
-            self._recorder.task_pending(node_id, spec.type, upstream, spec.retries, spec.retry_delay_s or 0.0)
         if not upstream:
             self._start(node_id)
 
     def wait(self) -> list[str]:
-        if self._recorder is not None:
-            self._recorder.start()  # after the first nodes started: its thread's start is not in their way
         try:
             while any(state in ("pending", "running") for state in self.submitted.values()):
                 self._settle_not_ready()
@@ -88,46 +80,24 @@ class ThreadedNodes:
         active = self._active
         assert active is not None
         spec = active.specs[node_id]
-        recorder = self._recorder
         ok = False
         try:
             while True:
-                if recorder is not None:
-                    recorder.task_running(node_id)
                 try:
                     _execute_node(active, node_id)
                     ok = True
                     break
-                except BaseException as exc:  # noqa: BLE001 - the node's thread ends here whatever it raised
+                except BaseException:  # noqa: BLE001 - the node's thread ends here whatever it raised
                     attempts = active.attempts.get(node_id, 1)
-                    message = f"{type(exc).__name__}: {exc}"
                     if attempts > spec.retries or active.cancel_event.is_set():
-                        if recorder is not None:
-                            cancelled = active.cancel_event.is_set()
-                            recorder.task_ended(node_id, "CANCELLED" if cancelled else "FAILED", message[:1000])
                         break
-                    if recorder is not None:
-                        recorder.task_retrying(node_id, message[:1000])
                     if active.cancel_event.wait(spec.retry_delay_s or 0.0):
-                        # Cancelled while waiting to retry: the retry never starts.
-                        if recorder is not None:
-                            recorder.task_ended(node_id, "CANCELLED", message[:1000])
-                        break
-            if ok and recorder is not None:
-                recorder.task_ended(node_id, "COMPLETED")
+                        break  # cancelled while waiting to retry: the retry never starts
         finally:
             self._done.put((node_id, ok))
 
 
-def run_direct(workflow_id: str, run_id: str, recorder: PrefectRecorder) -> RunStatus:
-    """Run the environment's workflow (executor.set_environment) on threads, Prefect's record
-    written beside it; the run's status. The recorder is started once the first nodes
-    are (ThreadedNodes.wait) and given the run's final state here; the caller closes it
-    (after the run's end was reported)."""
-    try:
-        _, status, error, _ = execute_workflow(workflow_id, None, None, run_id, ThreadedNodes(recorder))
-    except BaseException as exc:
-        recorder.finish("FAILED", f"{type(exc).__name__}: {exc}"[:1000])
-        raise
-    recorder.finish(_FINAL_STATE.get(status, "FAILED"), error)
+def run_direct(workflow_id: str, run_id: str) -> RunStatus:
+    """Run the environment's workflow (executor.set_environment) on threads; the run's status."""
+    _, status, _, _ = execute_workflow(workflow_id, None, None, run_id, ThreadedNodes())
     return status

@@ -32,13 +32,13 @@ cancelled, or the worker giving up — every process below the worker is killed 
 exits. (Inside the sandbox the PID namespace does the same when the worker goes; this
 holds without bubblewrap too.)
 
-A "run" job (run now, webhook) with a Prefect server to record it (`PREFECT_API_URL`)
-starts its first node at once, without waiting for Prefect: its nodes run on threads of
-this process and Prefect's flow run, task runs and final state are written beside them
-(engine/execution/direct_run.py, prefect_record.py); the process waits for that record
-after the run's end is reported, up to `PREFECT_WAIT_S` (`wirework up` restarts a Prefect
-server that died, engine/cli/prefect_supervisor.py). `WIREWORK_RUN_NODES=prefect` runs
-them as Prefect tasks of a Prefect flow run instead, as scheduled and work-pool runs
+A "run" job (run now, webhook) whose Prefect record the API writes (the job says
+`"prefect_record": "api"`, engine/server/services/prefect_writer.py) starts its first node
+at once and never talks to Prefect: its nodes run on threads of this process
+(engine/execution/direct_run.py) and the API writes the flow run, task runs and final
+state from the events the run reports. Without it (no Prefect server to write to, runs
+through a work pool, or `WIREWORK_RUN_NODES=prefect` on the server) a "run" job runs its
+nodes as Prefect tasks of a Prefect flow run instead, as scheduled and work-pool runs
 ("flow_run" jobs, whose flow run Prefect created) always do: before those start, the
 worker waits for the Prefect server to answer its health check, so a run started while
 it restarts stays `queued` and then proceeds instead of crashing on "Failed to reach API".
@@ -72,10 +72,7 @@ API_URL_ENV = "WIREWORK_API_URL"
 CANCEL_GRACE_S = 1.0
 # How long a run waits for an unreachable Prefect server (a restart takes 10–25 s here).
 PREFECT_WAIT_S = 120.0
-# How long a run's end report waits for its Prefect flow run's id (normally known long
-# before: it is created while the first node runs); without it the run's row names none.
-FLOW_RUN_ID_WAIT_S = 2.0
-RUN_NODES_ENV = "WIREWORK_RUN_NODES"  # "threads" (default) or "prefect"; see the module docstring
+RUN_NODES_ENV = "WIREWORK_RUN_NODES"  # "threads" (default) or "prefect", read by the API; see the module docstring
 log = logging.getLogger("wirework.worker")
 _no_heartbeats: contextlib.AbstractContextManager[Any] | None = None  # see warm_up
 
@@ -233,32 +230,22 @@ def wait_for_prefect(timeout_s: float = PREFECT_WAIT_S) -> None:
         time.sleep(0.25)
 
 
-def records_beside_the_run(job: dict[str, Any], environ: dict[str, str] | None = None) -> bool:
-    """Whether this job runs on threads with Prefect's record written beside it (see the
-    module docstring): a "run" job, a Prefect server to write to, not turned off."""
-    env = os.environ if environ is None else environ
-    return (job["kind"] == "run" and env.get("PREFECT_API_URL", "").startswith(("http://", "https://"))
-            and env.get(RUN_NODES_ENV, "threads").strip().lower() != "prefect")
+def records_beside_the_run(job: dict[str, Any]) -> bool:
+    """Whether this job runs its nodes on threads, its Prefect record written by the API
+    (see the module docstring)."""
+    return job["kind"] == "run" and job.get("prefect_record") == "api"
 
 
 def run_direct_job(job: dict[str, Any], api_url: str, report_fd: int | None = None) -> int:
-    from engine.client.tls import shared_ssl_context
     from engine.execution.direct_run import run_direct
     from engine.execution.executor import WorkflowRunFailed, set_environment
-    from engine.execution.prefect_record import PrefectRecorder
     from engine.model.statuses import RunStatus
 
-    workflow_id = job["workflow"]["id"]
-    recorder = PrefectRecorder(os.environ["PREFECT_API_URL"], job["run_id"], workflow_id, wait_s=PREFECT_WAIT_S,
-                               verify=shared_ssl_context())
-    set_environment(_environment(api_url, job, finish_fields=lambda: {
-        "prefect_flow_run_id": recorder.flow_run_id(FLOW_RUN_ID_WAIT_S)}, report_fd=report_fd))
+    set_environment(_environment(api_url, job, report_fd=report_fd))
     try:
-        status = run_direct(workflow_id, job["run_id"], recorder)
+        status = run_direct(job["workflow"]["id"], job["run_id"])
     except WorkflowRunFailed:  # reported to the API already
         return 1
-    finally:
-        recorder.close()  # the run's end is reported: now Prefect's record of it is written
     return 0 if status == RunStatus.COMPLETED else 1
 
 

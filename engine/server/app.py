@@ -112,6 +112,29 @@ def _work_pool(app: FastAPI, ctx: ServerContext) -> WorkPoolRuns | None:
     return pool
 
 
+def _prefect_writer(settings: ServerSettings, ctx: ServerContext, launcher: RunLauncher,
+                    work_pool: WorkPoolRuns | None) -> Any:
+    """The writer of Prefect's record of "run" jobs (services/prefect_writer.py), started;
+    None when there is no Prefect server to write to, when runs go to a work pool (their
+    flow run is the pool's) or with `WIREWORK_RUN_NODES=prefect` (Prefect's flow engine in
+    the run process records them)."""
+    from engine.execution.worker import RUN_NODES_ENV
+
+    if (not settings.prefect_api_url or work_pool is not None
+            or os.environ.get(RUN_NODES_ENV, "threads").strip().lower() == "prefect"):
+        return None
+    from engine.server.services.prefect_writer import PrefectWriter, busy_runs
+
+    def note_flow_runs(pairs: list[tuple[str, str]]) -> None:
+        with ctx.db.transaction():
+            for run_id, flow_run_id in pairs:
+                ctx.db.set_prefect_flow_run(run_id, flow_run_id)
+
+    writer = PrefectWriter(settings.prefect_api_url, busy=busy_runs(launcher.health), on_flow_runs=note_flow_runs)
+    ctx.hub.tap(writer.observe)  # the events applied and the runs settled, as published
+    return writer.start()
+
+
 def build_context(settings: ServerSettings, tokens: RunTokens) -> ServerContext:
     db = AppDatabase(settings.data_home / "app.duckdb")
     hub = EventHub()
@@ -170,7 +193,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if settings.seed_dir is not None:  # the samples include the stock-news demo flow
             bootstrap_demo(ctx)
         threading.Thread(target=_warm_embeddings, args=(ctx,), name="embedding-warm", daemon=True).start()
-        settler = None
+        settler = writer = None
         if settings.prefect_api_url:
             from engine.server.services.prefect_settler import PrefectSettler
 
@@ -192,6 +215,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                                    wrap_command=_sandbox(settings, ctx.embeddings),
                                    source=_work_pool(app, ctx), on_reports=ctx.runs.apply_reports)
             ctx.runs.launcher = launcher
+            writer = ctx.runs.prefect_writer = _prefect_writer(settings, ctx, launcher, app.state.work_pool)
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:
             from engine.server.services.schedules import ScheduleSync
@@ -215,6 +239,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 ctx.schedules.stop()
             if ctx.runs.launcher is not None:
                 ctx.runs.launcher.shutdown()
+            if writer is not None:  # after the launcher: the runs it ended are recorded too
+                writer.stop()
             proxy_client = getattr(app.state, "prefect_proxy_client", None)
             if proxy_client is not None:
                 await proxy_client.aclose()

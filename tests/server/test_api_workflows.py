@@ -20,7 +20,8 @@ def test_health_and_node_types_with_schemas(api):
     assert health["status"] == "ok"
     # This server uses the session's Prefect server (--prefect-api-url): not supervised here.
     assert {name: c["status"] for name, c in health["components"].items()} == {
-        "api": "ok", "prefect": "external", "run_launcher": "ok", "embedding_service": "ok"}
+        "api": "ok", "prefect": "external", "run_launcher": "ok", "embedding_service": "ok",
+        "prefect_record": "ok"}
     types = {t["type"]: t for t in api.get("/api/node-types").json()}
     assert {"python.map", "python.yield", "python.aggregate"} <= set(types)
     schema = types["python.map"]["config_schema"]

@@ -116,7 +116,7 @@ def test_health_reports_each_component(drill_server):
     health = _health(drill_server)
     assert health["status"] == "ok", health
     components = health["components"]
-    assert set(components) == {"api", "prefect", "run_launcher", "embedding_service"}
+    assert set(components) == {"api", "prefect", "run_launcher", "embedding_service", "prefect_record"}
     assert all(c["status"] == "ok" for c in components.values()), components
     assert components["prefect"]["pid"] and components["run_launcher"]["detail"]["memory_limit_mb"] == 2048
 

@@ -26,6 +26,7 @@ def health(request: Request) -> HealthResponse:
         components["prefect"] = _prefect_health(ctx)
         components["run_launcher"] = _launcher_health(ctx)
         components["embedding_service"] = _embedding_health(ctx)
+        components["prefect_record"] = _prefect_record_health(ctx)
     ok = all(c.status != "down" for c in components.values())
     return HealthResponse(status="ok" if ok else "degraded", components=components)
 
@@ -53,6 +54,16 @@ def _embedding_health(ctx) -> ComponentHealth:
     if service is None:
         return ComponentHealth(status="off")
     return ComponentHealth(status="ok" if service.alive() else "down", pid=service.pid, restarts=service.restarts)
+
+
+def _prefect_record_health(ctx) -> ComponentHealth:
+    """The API's writer of Prefect's record of runs (services/prefect_writer.py): runs not
+    yet written, requests made to Prefect, the last refusal (cleared by the next write)."""
+    writer = ctx.runs.prefect_writer
+    if writer is None:
+        return ComponentHealth(status="off")
+    state = writer.health()
+    return ComponentHealth(status="ok", detail=state)  # Prefect's own health is the "prefect" component
 
 
 @router.get("/node-types")

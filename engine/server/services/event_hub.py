@@ -1,7 +1,9 @@
 """Live run events for the editor: an in-memory publish/subscribe hub in the API process.
 
 Events arrive from worker processes (through the internal API, on request threads) and
-are handed to each subscriber's asyncio queue on the event loop, thread-safely.
+are handed to each subscriber's asyncio queue on the event loop, thread-safely. A tap
+(`tap`) is an in-process listener called with every event as it is published, on the
+publisher's thread: it must not block (services/prefect_writer.py only updates its memory).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Subscription:
 class EventHub:
     def __init__(self, max_queue: int = 10_000):
         self._subscriptions: list[Subscription] = []
+        self._taps: list[Callable[[str, dict[str, Any]], None]] = []
         self._lock = threading.Lock()
         self.max_queue = max_queue
 
@@ -30,6 +33,10 @@ class EventHub:
         with self._lock:
             self._subscriptions.append(sub)
         return sub
+
+    def tap(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        with self._lock:
+            self._taps.append(listener)
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
@@ -40,6 +47,9 @@ class EventHub:
         run_id = data.get("run_id")
         with self._lock:
             targets = [s for s in self._subscriptions if s.run_id is None or s.run_id == run_id]
+            taps = list(self._taps)
+        for listener in taps:
+            listener(event, data)
         for sub in targets:
             try:
                 sub.loop.call_soon_threadsafe(self._offer, sub, event, data)

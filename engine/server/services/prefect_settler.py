@@ -1,7 +1,9 @@
 """Ending in Prefect the runs wirework settles itself: crashed, cancelled, killed at the memory limit.
 
-A run's Prefect flow run is written by the run process (engine/execution/prefect_record.py)
-or by Prefect's flow engine inside it. When that process dies — killed at the memory
+A scheduled or work-pool run's Prefect flow run (or any run's, with
+`WIREWORK_RUN_NODES=prefect`) is written by Prefect's flow engine inside the run process;
+"run now"/webhook runs are recorded by the API's writer (services/prefect_writer.py), which
+ends them itself — they never reach this settler (`RunService.settle`). When that process dies — killed at the memory
 limit, by a crash, or 1 s after a cancel it did not honour — nothing in it can end the
 flow run, which would stay Running in Prefect for ever. The API settles such runs
 (`RunService.settle`) and hands each to this settler, which finds the flow run — by the id

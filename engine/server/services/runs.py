@@ -76,6 +76,9 @@ class RunService:
         self.run_data: Any = None  # services/run_data.py RunDataService: reused outputs of partial runs
         # services/prefect_settler.py PrefectSettler: ends in Prefect the runs settled here (None: no Prefect)
         self.prefect_settler: Any = None
+        # services/prefect_writer.py PrefectWriter: writes Prefect's record of "run" jobs from the
+        # events published on the hub (None: their run process runs Prefect's flow engine)
+        self.prefect_writer: Any = None
         self._reports = Counter[str]()  # how runs reported, for /api/health (report_counts)
         self._reports_lock = threading.Lock()
 
@@ -104,8 +107,9 @@ class RunService:
         run_id = str(uuid.uuid4())
         record = trigger_record(run_id, trigger, payload)
         self._queue(run_id, workflow, record)
-        self._launcher().launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"),
-                                      "trigger": record, "token": self._issue_token(run_id, workflow)})
+        self._launcher().launch(run_id, self._recorded(run_id, workflow, {
+            "kind": "run", "workflow": workflow.model_dump(mode="json"), "trigger": record,
+            "token": self._issue_token(run_id, workflow)}))
         return run_id
 
     def start_partial(self, workflow: Workflow, *, start_at: str | None = None, only: str | None = None,
@@ -126,8 +130,9 @@ class RunService:
         self._queue(run_id, workflow, record, partial=(reuse_from, start_at, only))
         if source is not None and plan.reuse:
             self.run_data.link_outputs(source["id"], run_id, sorted(plan.reuse))
-        self._launcher().launch(run_id, {"kind": "run", "workflow": workflow.model_dump(mode="json"), "trigger": record,
-                                         "token": token, "partial": {**plan.to_job(), "records_in": counts}})
+        self._launcher().launch(run_id, self._recorded(run_id, workflow, {
+            "kind": "run", "workflow": workflow.model_dump(mode="json"), "trigger": record, "token": token,
+            "partial": {**plan.to_job(), "records_in": counts}}))
         return run_id
 
     def _reusable_run(self, workflow: Workflow, plan: PartialPlan, reuse_from: str | None) -> dict | None:
@@ -178,6 +183,20 @@ class RunService:
         if self.launcher is None:
             raise Unavailable("this server does not run workflows (it was started without run workers)")
         return self.launcher
+
+    def _recorded(self, run_id: str, workflow: Workflow, job: dict[str, Any]) -> dict[str, Any]:
+        """A "run" job whose Prefect record the API writes (services/prefect_writer.py): the
+        run process runs its nodes on threads and never talks to Prefect
+        (engine/execution/worker.py `records_beside_the_run`)."""
+        if self.prefect_writer is None:
+            return job
+        upstream: dict[str, list[str]] = {node.id: [] for node in workflow.nodes}
+        for edge in workflow.edges:
+            upstream.setdefault(edge.target, []).append(edge.source)
+        self.prefect_writer.register(run_id, workflow.id, [
+            (node.id, node.type, node.retries, node.retry_delay_s or 0.0, upstream.get(node.id, []))
+            for node in workflow.nodes])
+        return {**job, "prefect_record": "api"}
 
     def _issue_token(self, run_id: str, workflow: Workflow) -> str:
         return self.tokens.issue(scope_of(run_id, workflow))
@@ -314,7 +333,7 @@ class RunService:
         elif event == "run_finished":
             self.tokens.revoke(run_id)  # nothing is left to do for the run: its token ends before its status shows
             self.db.run_finished(run_id, RunStatus(data["status"]), data.get("error"), _event_time(data))
-            if isinstance(data.get("prefect_flow_run_id"), str):  # created beside the run (execution/prefect_record.py)
+            if isinstance(data.get("prefect_flow_run_id"), str):  # a run process that names its flow run
                 self.db.set_prefect_flow_run(run_id, data["prefect_flow_run_id"])
         else:
             raise ValueError(f"unknown event {event!r}")
@@ -371,8 +390,8 @@ class RunService:
         log.warning("run %s crashed: started again as run %s (attempt %d of %d)", run_id, retry_id, plan.attempt,
                     plan.attempts)
         try:
-            self._launcher().launch(retry_id, {"kind": "run", "workflow": plan.workflow.model_dump(mode="json"),
-                                               "trigger": trigger, "token": token})
+            self._launcher().launch(retry_id, self._recorded(retry_id, plan.workflow, {
+                "kind": "run", "workflow": plan.workflow.model_dump(mode="json"), "trigger": trigger, "token": token}))
         except Exception as exc:  # the server is stopping, say: the retry never started
             self.tokens.revoke(retry_id)
             self.settle(retry_id, RunStatus.CRASHED, f"the retry could not be started: {exc}")
@@ -403,6 +422,8 @@ class RunService:
         run = self.db.get_run(run_id)
         if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
             return
+        # The writer takes the end from the events published below (it taps the hub).
+        recorded = self.prefect_writer is not None and self.prefect_writer.tracks(run_id)
         now = utcnow()
         for node in run["nodes"]:
             if node["status"] in ACTIVE_NODE_STATUSES:
@@ -414,7 +435,7 @@ class RunService:
         self.db.run_finished(run_id, status, error, now)
         self.hub.publish("run_finished", {"run_id": run_id, "status": status, "error": error, "at": now})
         log.warning("run %s %s: %s", run_id, status, error)
-        if self.prefect_settler is not None:  # its process is gone: nothing else ends its flow run
+        if self.prefect_settler is not None and not recorded:  # its process is gone: nothing else ends its flow run
             self.prefect_settler.submit(run_id, status, error, run.get("prefect_flow_run_id"))
 
     def settle_orphans(self) -> int:

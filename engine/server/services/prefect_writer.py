@@ -1,0 +1,515 @@
+"""Prefect's record of the runs that execute without Prefect's engine, written by one thread of the API (issue 15).
+
+A "run now" or webhook run executes its nodes on threads of its run process
+(engine/execution/direct_run.py) and reports its events to the API, which applies them
+(services/runs.py). This writer is fed from those applied events — and from the runs the
+API settles itself (crashed, cancelled, killed at the memory limit) — and writes what
+Prefect keeps of each run, for all runs at once, from one thread:
+
+- the flow run of `run_graph` (parameters: the workflow id and the run id; idempotency key
+  `wirework-run-<run id>`, so a retried create is the same flow run). A run that has
+  already ended when it is first written is created directly in its final state (one
+  call); its id goes into the app database's run row (`prefect_flow_run_id`);
+- one task run per node, the way Prefect 3's own task engine records them: state-change
+  events that Prefect's task run recorder turns into task runs — only each node's latest
+  state since the last write, and one `POST /events` for every run of the batch. The
+  events carry the node's real times (start, end, run count, run time);
+- each flow run's final state, after its task runs, with `force` (wirework decides the
+  outcome, not Prefect's orchestration): `POST /flow_runs/bulk_set_state` per state type
+  for runs that ended without a message, `set_state` per run with one.
+
+Runs first: while runs wait for a slot, or the machine's CPU is saturated while runs
+execute, the writer waits — up to `MAX_LAG_S` after the oldest change it has not written,
+then it writes anyway — so a burst's runs are not slowed down by their own bookkeeping;
+it catches up after. Prefect down or restarting: the batch is tried again with backoff
+(up to `RETRY_MAX_S` apart), nothing is dropped before `GIVE_UP_S`, when one warning per
+run says what was not written. Nothing here blocks the API: the event hooks only update
+this object's memory under a lock. What is not written yet is lost if the API process
+stops (it tries one last write while stopping).
+
+What the record loses against Prefect's own engine: a flow run written after its run
+ended carries Prefect-side start/end times of when it was written (Prefect stamps a
+state with its own clock; a flow run created in its final state has no start time); the
+task runs carry the real times.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import httpx
+
+from engine.execution.prefect_record import FLOW_NAME, IDEMPOTENCY_PREFIX, prefect_headers, use_csrf_token
+from engine.model.statuses import NodeStatus, RunStatus
+
+log = logging.getLogger("wirework.prefect_writer")
+
+WRITE_EVERY_S = 1.0  # how often changes are written (when runs leave the machine to it)
+MAX_LAG_S = 60.0  # the longest a change waits for busy runs before it is written anyway
+RETRY_FIRST_S = 1.0  # Prefect unreachable: the next try after this, doubling ...
+RETRY_MAX_S = 15.0  # ... up to this (a Prefect restart takes 10-25 s here)
+GIVE_UP_S = 3600.0  # a run's record still unwritten after this is dropped, with a warning
+BUSY_CPU = 0.9  # the machine counts as saturated above this share of CPU time in use
+EVENTS_PER_POST = 1000
+BULK_LIMIT = 50  # Prefect's BULK_OPERATION_LIMIT for bulk_set_state
+TIMEOUT_S = 30.0
+
+_RUN_STATE = {RunStatus.COMPLETED: "COMPLETED", RunStatus.FAILED: "FAILED", RunStatus.CANCELLED: "CANCELLED",
+              RunStatus.CRASHED: "CRASHED"}
+# A node's status in wirework -> its task run's state (type, name); None: no task run
+# (a partial run's reused node ran in an earlier run).
+_NODE_STATE: dict[NodeStatus, tuple[str, str] | None] = {
+    NodeStatus.COMPLETED: ("COMPLETED", "Completed"), NodeStatus.SKIPPED: ("COMPLETED", "Completed"),
+    NodeStatus.PINNED: ("COMPLETED", "Completed"), NodeStatus.FAILED: ("FAILED", "Failed"),
+    NodeStatus.CANCELLED: ("CANCELLED", "Cancelled"), NodeStatus.CRASHED: ("CRASHED", "Crashed"),
+    NodeStatus.NOT_RUN: ("PENDING", "Pending"),  # never started: an upstream node failed (Prefect's NotReady)
+    NodeStatus.RETRYING: ("SCHEDULED", "AwaitingRetry"), NodeStatus.REUSED: None,
+}
+_FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).isoformat()
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass
+class _Task:
+    """One node's task run, as it will be described to Prefect."""
+
+    node_id: str
+    task_key: str
+    retries: int
+    retry_delay_s: float
+    upstream: list[str]  # node ids
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    state: tuple[str, str, str] | None = None  # (type, name, message) of its latest state
+    at: datetime | None = None  # when it entered it
+    run_count: int = 0
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    total_run_time: float = 0.0
+    running_since: datetime | None = None
+    version: int = 0  # changes seen ...
+    sent: int = 0  # ... and written
+    last_event: str | None = None
+
+
+@dataclass
+class _Run:
+    run_id: str
+    workflow_id: str
+    tasks: dict[str, _Task]
+    started: bool = False  # worth a flow run: it started, or ended
+    began: bool = False  # its process reported its start
+    flow_run_id: str | None = None
+    final: tuple[str, str, str | None] | None = None  # (type, name, message)
+    final_written: bool = False
+    changed_at: float | None = None  # monotonic time of the oldest change not written
+
+    def dirty(self) -> bool:
+        return (self.started and self.flow_run_id is None) or any(t.version > t.sent for t in self.tasks.values()) \
+            or (self.final is not None and not self.final_written)
+
+
+class CpuMeter:
+    """The share of the machine's CPU time in use since the previous call (/proc/stat)."""
+
+    def __init__(self) -> None:
+        self._last = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as file:
+                fields = [int(v) for v in file.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    def busy(self) -> float:
+        now, last = self._read(), self._last
+        self._last = now
+        if now is None or last is None or now[0] <= last[0]:
+            return 0.0
+        return 1.0 - (now[1] - last[1]) / (now[0] - last[0])
+
+
+class PrefectWriter:
+    """Writes the flow runs, task runs and final states of the runs `register`ed with it.
+
+    Fed by `observe` (a tap on the API's event hub). `busy()` says whether runs need the machine now (services/runs.py: runs waiting for a
+    slot, or as many running as there are cores while the CPU is saturated);
+    `on_flow_runs` receives (run id, flow run id) pairs once created."""
+
+    def __init__(self, api_url: str, *, busy: Callable[[], bool] = lambda: False,
+                 on_flow_runs: Callable[[list[tuple[str, str]]], None] = lambda pairs: None,
+                 write_every_s: float = WRITE_EVERY_S, max_lag_s: float = MAX_LAG_S, give_up_s: float = GIVE_UP_S):
+        self.api_url = api_url.rstrip("/")
+        self._busy = busy
+        self._on_flow_runs = on_flow_runs
+        self.write_every_s = write_every_s
+        self.max_lag_s = max_lag_s
+        self.give_up_s = give_up_s
+        self._lock = threading.Condition()
+        self._runs: dict[str, _Run] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="prefect-writer", daemon=True)
+        self._client: httpx.Client | None = None
+        self._flow_id: str | None = None
+        self.requests: dict[str, int] = {}  # Prefect requests made, per kind (tests and bench count them)
+        self.written = 0  # runs whose record is complete
+        self.dropped = 0  # runs given up on
+        self.last_error: str | None = None
+
+    # -- the API's side (never blocks on Prefect) ---------------------------------------
+    def start(self) -> "PrefectWriter":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the thread after one last try to write what is pending."""
+        self._stop.set()
+        with self._lock:
+            self._lock.notify()
+        self._thread.join(timeout_s)
+        if self._client is not None:
+            self._client.close()
+
+    def register(self, run_id: str, workflow_id: str, nodes: list[tuple[str, str, int, float, list[str]]]) -> None:
+        """A run this writer records: its nodes as (id, type, retries, retry delay, upstream ids)."""
+        tasks = {node_id: _Task(node_id, f"wirework-node-{node_type}", retries, retry_delay_s, upstream)
+                 for node_id, node_type, retries, retry_delay_s, upstream in nodes}
+        with self._lock:
+            self._runs[run_id] = _Run(run_id, workflow_id, tasks)
+
+    def tracks(self, run_id: str) -> bool:
+        with self._lock:
+            return run_id in self._runs
+
+    def observe(self, event: str, data: dict[str, Any]) -> None:
+        """An event the API has applied or settled (services/runs.py publishes both on its
+        hub, which this taps); those of runs not registered here are ignored."""
+        with self._lock:
+            run = self._runs.get(str(data.get("run_id")))
+            if run is None:
+                return
+            if event == "run_started":
+                run.started = run.began = True
+            elif event == "node_started":
+                self._node_started(run, data)
+            elif event == "node_finished":
+                self._node_finished(run, data)
+            elif event == "run_finished":
+                state_type = _RUN_STATE.get(RunStatus(data["status"]), "FAILED")
+                run.started = True
+                run.final = (state_type, state_type.capitalize(), data.get("error"))
+            else:
+                return
+            if run.changed_at is None:
+                run.changed_at = time.monotonic()
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            pending = sum(1 for run in self._runs.values() if run.dirty())
+        return {"pending_runs": pending, "written_runs": self.written, "dropped_runs": self.dropped,
+                "requests": sum(self.requests.values()), "requests_by_kind": dict(self.requests),
+                "last_error": self.last_error}
+
+    # -- from events to task states (under the lock) ------------------------------------
+    def _node_started(self, run: _Run, data: dict[str, Any]) -> None:
+        task = run.tasks.get(data.get("node_id", ""))
+        at = _when(data.get("at"))
+        if task is None or at is None:
+            return
+        task.run_count = max(task.run_count, int(data.get("attempt") or 1))
+        task.start_time = task.start_time or at
+        task.running_since = at
+        self._set(task, "RUNNING", "Running" if task.run_count == 1 else "Retrying", None, at)
+
+    def _node_finished(self, run: _Run, data: dict[str, Any]) -> None:
+        task = run.tasks.get(data.get("node_id", ""))
+        try:
+            state = _NODE_STATE.get(NodeStatus(data.get("status")))
+        except ValueError:
+            return
+        if task is None or state is None or (state[0] == "PENDING" and not run.began):
+            return  # (a run cancelled while queued: its nodes never were tasks of a flow run)
+        ended = _when(data.get("ended_at"))
+        if ended is None and state[0] in _FINAL:  # ended by the API (RunService.settle): now
+            ended = datetime.now(timezone.utc)
+        at = ended or task.at or datetime.now(timezone.utc)
+        task.run_count = max(task.run_count, int(data.get("attempts") or 0))
+        task.start_time = task.start_time or _when(data.get("started_at"))
+        if state[0] in _FINAL:
+            task.end_time = ended
+        error = data.get("error")
+        message = f"{error.get('type')}: {error.get('message')}"[:1000] if isinstance(error, dict) else ""
+        self._set(task, state[0], state[1], message, at)
+
+    @staticmethod
+    def _set(task: _Task, state_type: str, name: str, message: str | None, at: datetime) -> None:
+        if task.running_since is not None and state_type != "RUNNING":
+            task.total_run_time += max(0.0, (at - task.running_since).total_seconds())
+            task.running_since = None
+        task.state = (state_type, name, message or "")
+        task.at = at
+        task.version += 1
+
+    # -- the writer thread ----------------------------------------------------------------
+    def _work(self) -> None:
+        delay = RETRY_FIRST_S
+        wait = self.write_every_s
+        while True:
+            with self._lock:
+                if not self._stop.is_set():
+                    self._lock.wait(wait)
+            stopping = self._stop.is_set()
+            wait = self.write_every_s
+            if not stopping and not self._due():
+                continue
+            try:
+                self._write()
+                delay = RETRY_FIRST_S
+                self.last_error = None
+            except (httpx.HTTPError, _Refused) as exc:
+                self.last_error = str(exc)
+                log.info("Prefect did not take the runs' record (%s); trying again in %.0f s", exc, delay)
+                wait, delay = delay, min(delay * 2, RETRY_MAX_S)
+            except Exception:  # a bug here must not end the thread: the next batch is tried
+                log.exception("writing the runs' record to Prefect failed")
+                wait = RETRY_MAX_S
+            self._drop_expired()
+            if stopping:
+                return
+
+    def _due(self) -> bool:
+        """Whether to write now: something changed, and runs leave the machine to it, or
+        the oldest change has waited `max_lag_s`."""
+        with self._lock:
+            changed = [run.changed_at for run in self._runs.values() if run.changed_at is not None]
+        if not changed:
+            return False
+        if time.monotonic() - min(changed) >= self.max_lag_s:
+            return True
+        try:
+            return not self._busy()
+        except Exception:  # e.g. the launcher is shutting down
+            return True
+
+    def _write(self) -> None:
+        with self._lock:
+            runs = [run for run in self._runs.values() if run.started or run.final is not None]
+        self._create_flow_runs([run for run in runs if run.flow_run_id is None])
+        self._send_task_runs([run for run in runs if run.flow_run_id is not None])
+        self._end_flow_runs([run for run in runs if run.flow_run_id is not None])
+        with self._lock:
+            for run in runs:
+                if run.final_written and not run.dirty():
+                    self._runs.pop(run.run_id, None)
+                    self.written += 1
+                elif not run.dirty():
+                    run.changed_at = None
+
+    def _create_flow_runs(self, runs: list[_Run]) -> None:
+        created: list[tuple[str, str]] = []
+        try:
+            for run in runs:
+                with self._lock:
+                    final = run.final
+                state = ({"type": "RUNNING", "name": "Running"} if final is None
+                         else {"type": final[0], "name": final[1], "message": (final[2] or "")[:2000]})
+                body = {"flow_id": self._flow(), "name": f"{run.workflow_id}-{run.run_id[:8]}",
+                        "parameters": {"workflow_id": run.workflow_id, "run_id": run.run_id},
+                        "idempotency_key": IDEMPOTENCY_PREFIX + run.run_id,  # a retried create is the same flow run
+                        "state": state, "tags": [], "context": {}, "empirical_policy": {}}
+                try:
+                    answer = self._request("create", "POST", "/flow_runs/", body)
+                except _Refused as exc:
+                    if exc.retry:
+                        raise
+                    self._give_up(run, str(exc))
+                    continue
+                with self._lock:
+                    run.flow_run_id = str(answer["id"])
+                    # Already there (created before a failed answer, say) in another state: set below.
+                    run.final_written = final is not None and answer.get("state_type") == final[0] and run.final == final
+                created.append((run.run_id, run.flow_run_id))
+        finally:
+            if created:
+                try:
+                    self._on_flow_runs(created)
+                except Exception as exc:  # the app database is closing: Prefect's record stands anyway
+                    log.warning("could not note the Prefect flow runs of %d run(s): %s", len(created), exc)
+
+    def _send_task_runs(self, runs: list[_Run]) -> None:
+        events: list[dict[str, Any]] = []
+        sent: list[tuple[_Task, int, str]] = []
+        with self._lock:
+            for run in runs:
+                for task in run.tasks.values():
+                    if task.version > task.sent and task.state is not None:
+                        event = self._event(run, task)
+                        events.append(event)
+                        sent.append((task, task.version, event["id"]))
+        for start in range(0, len(events), EVENTS_PER_POST):
+            try:
+                self._request("events", "POST", "/events", events[start:start + EVENTS_PER_POST])
+            except _Refused as exc:
+                if exc.retry:
+                    raise
+                log.warning("Prefect refused %d task run event(s), not sent again: %s",
+                            len(events[start:start + EVENTS_PER_POST]), exc)
+        with self._lock:
+            for task, version, event_id in sent:
+                task.sent, task.last_event = version, event_id
+
+    def _end_flow_runs(self, runs: list[_Run]) -> None:
+        with self._lock:
+            ending = [(run, run.final) for run in runs if run.final is not None and not run.final_written]
+        plain: dict[str, list[_Run]] = {}
+        for run, final in ending:
+            assert final is not None
+            if final[2]:
+                state = {"type": final[0], "name": final[1], "message": final[2][:2000]}
+                try:
+                    self._request("set_state", "POST", f"/flow_runs/{run.flow_run_id}/set_state",
+                                  {"state": state, "force": True})
+                except _Refused as exc:
+                    if exc.retry:
+                        raise
+                    self._give_up(run, str(exc))
+                    continue
+                with self._lock:
+                    run.final_written = run.final == final
+            else:
+                plain.setdefault(final[0], []).append(run)
+        for state_type, group in plain.items():
+            for start in range(0, len(group), BULK_LIMIT):
+                chunk = group[start:start + BULK_LIMIT]
+                answer = self._request("bulk_set_state", "POST", "/flow_runs/bulk_set_state", {
+                    "flow_runs": {"id": {"any_": [run.flow_run_id for run in chunk]}},
+                    "state": {"type": state_type, "name": state_type.capitalize()}, "force": True,
+                    "limit": BULK_LIMIT})
+                accepted = {str(r.get("flow_run_id")) for r in (answer or {}).get("results", [])
+                            if r.get("status") == "ACCEPT"}
+                with self._lock:
+                    for run in chunk:
+                        run.final_written = run.flow_run_id in accepted
+
+    def _event(self, run: _Run, task: _Task) -> dict[str, Any]:
+        state_type, name, message = task.state or ("PENDING", "Pending", "")
+        at = _iso(task.at or datetime.now(timezone.utc))
+        fields: dict[str, Any] = {
+            "name": task.node_id, "task_key": task.task_key, "dynamic_key": task.node_id,
+            "empirical_policy": {"max_retries": 0, "retry_delay_seconds": 0.0, "retries": task.retries,
+                                 "retry_delay": task.retry_delay_s},
+            "tags": [], "labels": {},
+            "task_inputs": {"wait_for": [{"input_type": "task_run", "id": run.tasks[u].id}
+                                         for u in task.upstream if u in run.tasks]},
+            "run_count": task.run_count, "flow_run_run_count": 1, "total_run_time": task.total_run_time,
+        }
+        if task.start_time is not None:
+            fields["start_time"] = _iso(task.start_time)
+        if task.end_time is not None:
+            fields["end_time"] = _iso(task.end_time)
+        event_id = str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "id": event_id, "occurred": at, "event": f"prefect.task-run.{name}",
+            "resource": {"prefect.resource.id": f"prefect.task-run.{task.id}", "prefect.resource.name": task.node_id,
+                         "prefect.run-count": str(task.run_count), "prefect.state-message": message,
+                         "prefect.state-name": name, "prefect.state-timestamp": at, "prefect.state-type": state_type,
+                         "prefect.orchestration": "client"},
+            "related": [{"prefect.resource.id": f"prefect.flow-run.{run.flow_run_id}",
+                         "prefect.resource.role": "flow-run", "prefect.resource.name": run.run_id}],
+            "payload": {"intended": {"from": None, "to": state_type}, "initial_state": None,
+                        "validated_state": {"type": state_type, "name": name, "message": message,
+                                            "state_details": {}, "data": None},
+                        "task_run": fields},
+        }
+        if task.last_event is not None:
+            event["follows"] = task.last_event
+        return event
+
+    def _give_up(self, run: _Run, why: str) -> None:
+        with self._lock:
+            self._runs.pop(run.run_id, None)
+        self.dropped += 1
+        log.warning("run %s: Prefect's record of it is incomplete: %s", run.run_id, why)
+
+    def _drop_expired(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            # Only unwritten changes expire: a long run written up to date waits for its next event.
+            expired = [run for run in self._runs.values()
+                       if run.changed_at is not None and now - run.changed_at > self.give_up_s]
+            for run in expired:
+                self._runs.pop(run.run_id, None)
+        for run in expired:
+            self.dropped += 1
+            log.warning("run %s: Prefect's record of it is incomplete (not written within %.0f s: %s)",
+                        run.run_id, self.give_up_s, self.last_error or "Prefect did not take it")
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.api_url, timeout=TIMEOUT_S,
+                                        headers={**prefect_headers(), "Content-Type": "application/json"})
+        return self._client
+
+    def _flow(self) -> str:
+        if self._flow_id is None:
+            self._flow_id = str(self._request("flow", "POST", "/flows/", {"name": FLOW_NAME})["id"])
+        return self._flow_id
+
+    def _request(self, kind: str, method: str, path: str, body: Any) -> Any:
+        client = self._http()
+        self.requests[kind] = self.requests.get(kind, 0) + 1
+        response = client.request(method, path, json=body)
+        if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
+            use_csrf_token(client)
+            response = client.request(method, path, json=body)
+        if response.status_code == 404 and kind == "create":
+            self._flow_id = None  # e.g. a new Prefect database: the flow is created again
+        if response.status_code >= 400:
+            retry = response.status_code >= 500 or response.status_code in (404, 408, 429)
+            raise _Refused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
+        return response.json() if response.content else None
+
+
+class _Refused(Exception):
+    """Prefect answered with an error status; `retry`: worth trying again with the next
+    batch (else what was refused is dropped with a warning, not the batch)."""
+
+    def __init__(self, message: str, retry: bool = True):
+        super().__init__(message)
+        self.retry = retry
+
+
+def busy_runs(health: Callable[[], dict[str, Any]], cores: int | None = None) -> Callable[[], bool]:
+    """A `busy` for the writer from the launcher's health: runs waiting for a slot, or at
+    least as many runs as cores executing while the machine's CPU is saturated."""
+    meter = CpuMeter()
+    count = cores or os.cpu_count() or 1
+
+    def busy() -> bool:
+        state = health()
+        saturated = meter.busy() >= BUSY_CPU  # read every time: the share since the last look
+        return bool(state.get("queued")) or (int(state.get("running") or 0) >= count and saturated)
+
+    return busy

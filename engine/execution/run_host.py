@@ -15,8 +15,10 @@ the child forever — and does all its work in one select loop over its command 
 a SIGCHLD wake-up pipe.
 
 Protocol, one JSON object per line:
-- stdin (launcher → host): `{"op": "run", "run_id", "job"}` — fork a child that runs
-  the job (engine/execution/worker.py's job lines); `{"op": "exit"}`.
+- stdin (launcher → host): `{"op": "run", "run_id", "job", "reports"}` — fork a child
+  that runs the job (engine/execution/worker.py's job lines), reporting through this host
+  when `reports` is true (else over HTTP: a remote worker's launcher has no RunService to
+  hand reports to); `{"op": "exit"}`.
 - the control pipe (host → launcher; the host's original stdout, kept on a private fd
   while fd 1 is pointed at stderr, so a node's `print` can never corrupt it):
   `{"event": "ready", "pid"}`, `{"event": "started", "run_id", "pid"}` (pid as this
@@ -188,25 +190,28 @@ class RunHost:
     def _handle(self, command: dict[str, Any]) -> bool:
         op = command.get("op")
         if op == "run":
-            self._fork(command["run_id"], command["job"])
+            self._fork(command["run_id"], command["job"], bool(command.get("reports")))
             return True
         if op == "exit":
             return False
         print(f"run host: unknown command {op!r}", file=sys.stderr, flush=True)
         return True
 
-    def _fork(self, run_id: str, job: dict[str, Any]) -> None:
+    def _fork(self, run_id: str, job: dict[str, Any], reports: bool) -> None:
+        """`reports`: the run reports through a pipe to this host (else over HTTP)."""
         sys.stderr.flush()
-        report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        report_r, report_w = os.pipe2(os.O_CLOEXEC) if reports else (-1, -1)
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            os.close(report_r)
-            self._child(job, report_w)
-        os.close(report_w)  # only the child writes: its exit is the pipe's end
-        os.set_blocking(report_r, False)
+            if reports:
+                os.close(report_r)
+            self._child(job, report_w if reports else None)
         self._children[pid] = run_id
-        self._reports[report_r] = _Reports(report_r, pid, run_id)
-        self._report_of[pid] = report_r
+        if reports:
+            os.close(report_w)  # only the child writes: its exit is the pipe's end
+            os.set_blocking(report_r, False)
+            self._reports[report_r] = _Reports(report_r, pid, run_id)
+            self._report_of[pid] = report_r
         self.emit("started", run_id=run_id, pid=pid)
 
     def _read_reports(self, reports: _Reports) -> bool:
@@ -268,7 +273,7 @@ class RunHost:
         finally:
             self._close_reports(reports)
 
-    def _child(self, job: dict[str, Any], report_fd: int) -> None:
+    def _child(self, job: dict[str, Any], report_fd: int | None) -> None:
         code = EXIT_INTERNAL_ERROR
         try:
             os.setsid()

@@ -288,7 +288,10 @@ class ForkServer:
             if handle.sent_to is host or handle.job is None:
                 return
             try:
-                _stdin_of(host).write(orjson.dumps({"op": "run", "run_id": handle.run_id, "job": handle.job}) + b"\n")
+                # Through the host only when there is someone to hand the reports to (not on
+                # a remote worker, engine/cli/remote_worker.py: its runs report over HTTP).
+                _stdin_of(host).write(orjson.dumps({"op": "run", "run_id": handle.run_id, "job": handle.job,
+                                                    "reports": self._on_reports is not None}) + b"\n")
                 _stdin_of(host).flush()
                 handle.sent_to = host
             except (OSError, ValueError):  # the host is gone: the keeper sends it to the next one

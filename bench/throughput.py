@@ -12,6 +12,12 @@ Starts a real `wirework up` (its own Prefect server) in a temp data folder with 
 - `offered`: webhooks at a steady 10/s for 20 s — trigger → first node p50/p95.
 - `rss_mb`: resident memory of every process of the server (API, Prefect, embedding
   service, run host) before the first webhook and after the last run settled.
+- `burst.prefect_record`: how long after the last run of the burst settled Prefect's
+  record of the burst was complete — every run's flow run in a final state and all its
+  task runs out of Running (asked of Prefect's API through the server's Prefect proxy,
+  with the worker credential) — the Prefect requests the API's writer made per run
+  (engine/server/services/prefect_writer.py), and CPU per run up to that moment
+  (`cpu_s_per_run` stops when the runs settled: the record is written after them).
 
 Baseline, measured in this same run: the same measurements (a smaller burst) against a
 server started with `WIREWORK_RUN_PROCESSES=spawn`, i.e. a fresh Python process per run
@@ -49,11 +55,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import start_server, stop_server  # noqa: E402
+from engine.execution.prefect_record import IDEMPOTENCY_PREFIX, use_csrf_token  # noqa: E402
 from engine.server.security import bearer_headers  # noqa: E402
+from engine.server.worker_credential import read_worker_token  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_ID = "hello"
 TERMINAL = {"completed", "failed", "crashed", "cancelled"}
+PREFECT_FINAL = ["COMPLETED", "FAILED", "CANCELLED", "CRASHED"]
+RECORD_TIMEOUT_S = 600.0
 STARTED = time.perf_counter()
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -211,6 +221,51 @@ class Driver:
         return lost, duplicated
 
 
+class PrefectRecord:
+    """Whether Prefect's record of a set of runs is complete, asked through the server's
+    Prefect proxy (`/api/prefect/…`, the worker credential: what remote workers use)."""
+
+    def __init__(self, url: str, home: Path):
+        token = read_worker_token(home)
+        self.client = httpx.Client(base_url=f"{url}/api/prefect", timeout=60,
+                                   headers={"Authorization": f"Bearer {token}"})
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.client.post(path, json=body)
+        if response.status_code == 403 and "CSRF" in response.text:
+            use_csrf_token(self.client)
+            response = self.client.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def complete(self, run_ids: list[str], nodes_per_run: int) -> bool:
+        flow_runs: list[dict[str, Any]] = []
+        for start in range(0, len(run_ids), 200):  # Prefect's page size
+            keys = [IDEMPOTENCY_PREFIX + r for r in run_ids[start:start + 200]]
+            flow_runs += self._post("/flow_runs/filter", {"flow_runs": {"idempotency_key": {"any_": keys}},
+                                                          "limit": 200})
+        if len(flow_runs) < len(run_ids) or any(f["state_type"] not in PREFECT_FINAL for f in flow_runs):
+            return False
+        ended = self._post("/task_runs/count", {
+            "flow_runs": {"id": {"any_": [f["id"] for f in flow_runs]}},
+            "task_runs": {"state": {"type": {"any_": [*PREFECT_FINAL, "PENDING"]}}}})
+        return int(ended) >= len(run_ids) * nodes_per_run
+
+    def wait_complete(self, run_ids: list[str], nodes_per_run: int, timeout_s: float) -> float | None:
+        """Wall time when the record was first seen complete (None: not within timeout_s)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.complete(run_ids, nodes_per_run):
+                return time.time()
+            time.sleep(0.5)
+        return None
+
+
+def _writer_requests(driver: "Driver") -> int | None:
+    component = driver.api.get("/api/health").json()["components"].get("prefect_record") or {}
+    return (component.get("detail") or {}).get("requests")
+
+
 def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix=f"wirework-throughput-{label}-"))
     say(f"{label}: starting wirework up in {home} ({env or 'defaults'})")
@@ -239,12 +294,18 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
             say(f"{label}: burst of {burst} webhooks")
             driver = drivers["burst"]
             cpu_before = process_cpu_s(process.pid)
+            requests_before = _writer_requests(driver)
             first = time.time()
             with ThreadPoolExecutor(16) as pool:
                 seqs = list(pool.map(lambda _: driver.post(), range(burst)))
             posted = time.time() - first
             driver.wait_settled(seqs, 1800)
             cpu_after = process_cpu_s(process.pid)
+            run_ids = [driver.accepted[s] for s in seqs if s in driver.accepted]
+            nodes = len(json.loads((ROOT / "flows" / "hello.json").read_text())["nodes"])
+            recorded_at = PrefectRecord(url, home).wait_complete(run_ids, nodes, RECORD_TIMEOUT_S)
+            cpu_recorded = process_cpu_s(process.pid)
+            requests_after = _writer_requests(driver)
             measured = driver.measure(seqs)
             elapsed = measured["last_end"] - first
             result["burst"] = {"runs": burst, "accepted": sum(1 for s in seqs if s in driver.accepted),
@@ -253,7 +314,17 @@ def measure_server(env: dict[str, str], burst: int, offered_s: float, label: str
                                "trigger_to_first_node": measured["trigger_to_first_node"],
                                "statuses": measured["statuses"],
                                "cpu_s_per_run": {kind: round((cpu_after.get(kind, 0) - used) / burst, 3)
-                                                 for kind, used in cpu_before.items()}}
+                                                 for kind, used in cpu_before.items()},
+                               "prefect_record": {
+                                   "complete_after_last_settled_s": (round(recorded_at - measured["last_end"], 2)
+                                                                     if recorded_at else None),
+                                   "complete_after_first_post_s": round(recorded_at - first, 2) if recorded_at else None,
+                                   "writer_requests_per_run": (round((requests_after - requests_before) / burst, 2)
+                                                               if requests_before is not None and requests_after
+                                                               is not None else None),
+                                   "cpu_s_per_run_until_complete": {
+                                       kind: round((cpu_recorded.get(kind, 0) - used) / burst, 3)
+                                       for kind, used in cpu_before.items()}}}
             say(f"{label}: burst {result['burst']}")
 
         if offered_s:
@@ -303,6 +374,7 @@ def main() -> None:
         "flow": WORKFLOW_ID,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "runs_per_s": burst.get("runs_per_s"),
+        "prefect_record_complete_after_s": (burst.get("prefect_record") or {}).get("complete_after_last_settled_s"),
         "idle_p50_s": forked["sequential"].get("p50_s"),
         "offered_p95_s": (offered.get("trigger_to_first_node") or {}).get("p95_s"),
         "lost": forked["lost"], "duplicated": forked["duplicated"],

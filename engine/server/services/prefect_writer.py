@@ -227,9 +227,9 @@ class PrefectWriter:
     def health(self) -> dict[str, Any]:
         with self._lock:
             pending = sum(1 for run in self._runs.values() if run.dirty())
+            requests = dict(self.requests)
         return {"pending_runs": pending, "written_runs": self.written, "dropped_runs": self.dropped,
-                "requests": sum(self.requests.values()), "requests_by_kind": dict(self.requests),
-                "last_error": self.last_error}
+                "requests": sum(requests.values()), "requests_by_kind": requests, "last_error": self.last_error}
 
     # -- from events to task states (under the lock) ------------------------------------
     def _node_started(self, run: _Run, data: dict[str, Any]) -> None:
@@ -245,7 +245,7 @@ class PrefectWriter:
     def _node_finished(self, run: _Run, data: dict[str, Any]) -> None:
         task = run.tasks.get(data.get("node_id", ""))
         try:
-            state = _NODE_STATE.get(NodeStatus(data.get("status")))
+            state = _NODE_STATE.get(NodeStatus(str(data.get("status"))))
         except ValueError:
             return
         if task is None or state is None or (state[0] == "PENDING" and not run.began):
@@ -281,10 +281,11 @@ class PrefectWriter:
                     self._lock.wait(wait)
             stopping = self._stop.is_set()
             wait = self.write_every_s
-            if not stopping and not self._due():
+            cutoff = float("inf") if stopping else self._due()
+            if cutoff is None:
                 continue
             try:
-                self._write()
+                self._write(cutoff)
                 delay = RETRY_FIRST_S
                 self.last_error = None
             except (httpx.HTTPError, _Refused) as exc:
@@ -298,23 +299,29 @@ class PrefectWriter:
             if stopping:
                 return
 
-    def _due(self) -> bool:
-        """Whether to write now: something changed, and runs leave the machine to it, or
-        the oldest change has waited `max_lag_s`."""
+    def _due(self) -> float | None:
+        """What to write now, as a cutoff: the runs changed at or before it (monotonic
+        time). Everything when runs leave the machine to it; while they are busy, only the
+        runs whose oldest unwritten change has waited `max_lag_s` — so under a steady stream
+        of runs the record follows `max_lag_s` behind, a little at a time, not in one heap
+        every `max_lag_s`. None: nothing to write."""
         with self._lock:
             changed = [run.changed_at for run in self._runs.values() if run.changed_at is not None]
         if not changed:
-            return False
-        if time.monotonic() - min(changed) >= self.max_lag_s:
-            return True
+            return None
         try:
-            return not self._busy()
+            busy = self._busy()
         except Exception:  # e.g. the launcher is shutting down
-            return True
+            busy = False
+        if not busy:
+            return float("inf")
+        cutoff = time.monotonic() - self.max_lag_s
+        return cutoff if min(changed) <= cutoff else None
 
-    def _write(self) -> None:
+    def _write(self, cutoff: float = float("inf")) -> None:
         with self._lock:
-            runs = [run for run in self._runs.values() if run.started or run.final is not None]
+            runs = [run for run in self._runs.values() if (run.started or run.final is not None)
+                    and run.changed_at is not None and run.changed_at <= cutoff]
         self._create_flow_runs([run for run in runs if run.flow_run_id is None])
         self._send_task_runs([run for run in runs if run.flow_run_id is not None])
         self._end_flow_runs([run for run in runs if run.flow_run_id is not None])
@@ -479,7 +486,8 @@ class PrefectWriter:
 
     def _request(self, kind: str, method: str, path: str, body: Any) -> Any:
         client = self._http()
-        self.requests[kind] = self.requests.get(kind, 0) + 1
+        with self._lock:  # health() reads the counts from request threads
+            self.requests[kind] = self.requests.get(kind, 0) + 1
         response = client.request(method, path, json=body)
         if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
             use_csrf_token(client)

@@ -1,0 +1,64 @@
+"""The API's writer of Prefect's record (engine/server/services/prefect_writer.py) gives
+way to busy runs, for at most its maximum lag, and writes everything at once when they
+leave the machine to it. In-process writer, the session's real Prefect server."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from engine.execution.prefect_record import IDEMPOTENCY_PREFIX
+from engine.server.services.prefect_writer import PrefectWriter
+from tests.server_harness import wait_until
+
+
+def _flow_run(prefect: httpx.Client, run_id: str) -> dict | None:
+    found = prefect.post("/flow_runs/filter", json={
+        "flow_runs": {"idempotency_key": {"any_": [IDEMPOTENCY_PREFIX + run_id]}}}).json()
+    return found[0] if found else None
+
+
+def _feed(writer: PrefectWriter, run_id: str) -> None:
+    """A one-node run that started and completed, as the API publishes its events."""
+    writer.register(run_id, "wf", [("only", "python.map", 0, 0.0, [])])
+    start = datetime.now(timezone.utc)
+    end = start + timedelta(milliseconds=20)
+    writer.observe("run_started", {"run_id": run_id})
+    writer.observe("node_started", {"run_id": run_id, "node_id": "only", "attempt": 1, "at": start})
+    writer.observe("node_finished", {"run_id": run_id, "node_id": "only", "status": "completed", "attempts": 1,
+                                     "started_at": start, "ended_at": end})
+    writer.observe("run_finished", {"run_id": run_id, "status": "completed", "error": None, "at": end})
+
+
+def test_the_writer_waits_for_busy_runs_up_to_its_maximum_lag_then_writes(prefect_api_url):
+    busy = {"now": True}
+    pairs: list[tuple[str, str]] = []
+    writer = PrefectWriter(prefect_api_url, busy=lambda: busy["now"], on_flow_runs=pairs.extend,
+                           write_every_s=0.2, max_lag_s=4.0).start()
+    try:
+        with httpx.Client(base_url=prefect_api_url.rstrip("/"), timeout=30) as prefect:
+            late = str(uuid.uuid4())
+            fed = time.monotonic()
+            _feed(writer, late)
+            time.sleep(2.0)
+            assert _flow_run(prefect, late) is None  # busy: not written yet
+            assert writer.health()["pending_runs"] == 1 and writer.health()["requests"] == 0
+            flow_run = wait_until(lambda: (fr := _flow_run(prefect, late)) and fr["state_type"] == "COMPLETED" and fr,
+                                  20, "the run written once its lag ran out, though still busy")
+            assert time.monotonic() - fed >= 4.0
+            assert pairs == [(late, flow_run["id"])]  # the run's row is told its flow run
+
+            early = str(uuid.uuid4())
+            _feed(writer, early)
+            busy["now"] = False
+            fed = time.monotonic()
+            wait_until(lambda: (fr := _flow_run(prefect, early)) and fr["state_type"] == "COMPLETED", 10,
+                       "the run written at once when the runs leave the machine to the writer")
+            assert time.monotonic() - fed < 3.0
+            wait_until(lambda: writer.health()["pending_runs"] == 0, 10, "nothing left to write")
+            assert writer.health()["written_runs"] == 2
+    finally:
+        writer.stop()

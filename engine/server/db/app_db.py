@@ -120,11 +120,23 @@ class AppDatabase:
         """A run waiting for its worker: `queued`, every node `pending`; a retry of a
         crashed run names the run it retries and its attempt (services/crash_retry.py); a
         partial run (reuse_from, start_at, only) the run it reuses and where it starts."""
+        # A queued run's id is new (a uuid4 of RunService), so its rows are plain INSERTs, the
+        # nodes' in one statement: ~4 ms of the webhook's ~7 in DuckDB, instead of an UPDATE
+        # that finds nothing and an INSERT per node.
+        names = ["id", "workflow_id", "workflow_version", "trigger", "status", "started_at", "prefect_flow_run_id",
+                 "retry_of", "attempt"]
+        values: list[Any] = [info.run_id, info.workflow_id, info.workflow_version, _json(info.trigger),
+                             RunStatus.QUEUED, info.started_at, info.prefect_flow_run_id, retry_of, attempt]
+        if info.inputs is not None:
+            names, values = [*names, "inputs"], [*values, _json(info.inputs)]
+        if partial is not None:
+            names, values = [*names, "reuse_from", "start_at", "only_node"], [*values, *partial]
         with self.transaction():
-            self._insert_run(info, RunStatus.QUEUED, retry=(retry_of, attempt))
-            if partial is not None:
-                self._execute("UPDATE runs SET reuse_from = ?, start_at = ?, only_node = ? WHERE id = ?",
-                              [*partial, info.run_id])
+            self._execute(f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", values)
+            if info.node_ids:
+                self._execute("INSERT INTO node_runs (run_id, node_id, status) VALUES "
+                              + ", ".join("(?, ?, ?)" for _ in info.node_ids),
+                              [value for node_id in info.node_ids for value in (info.run_id, node_id, NodeStatus.PENDING)])
 
     def mark_cancelling(self, run_id: str) -> None:
         """A run the user asked to stop: `cancelling` until its end is reported or settled."""
@@ -149,6 +161,16 @@ class AppDatabase:
         """Runs queued or running, as far as this file knows."""
         active = sorted(ACTIVE_RUN_STATUSES)
         rows = self._execute(f"SELECT id FROM runs WHERE status IN ({', '.join('?' for _ in active)})", active)
+        return [run_id for (run_id,) in rows]
+
+    def runs_without_flow_run(self, ended_since: datetime) -> list[str]:
+        """Runs not (yet) in Prefect as far as this file knows — no flow run id — still active
+        or ended since `ended_since`, oldest first (services/prefect_writer.py recovers them)."""
+        active = sorted(ACTIVE_RUN_STATUSES)
+        rows = self._execute(
+            "SELECT id FROM runs WHERE prefect_flow_run_id IS NULL AND"
+            f" (status IN ({', '.join('?' for _ in active)}) OR ended_at >= ?) ORDER BY started_at",
+            [*active, ended_since])
         return [run_id for (run_id,) in rows]
 
     def _insert_run(self, info: RunInfo, status: RunStatus, retry: tuple[str | None, int] | None = None) -> None:

@@ -112,26 +112,32 @@ def _work_pool(app: FastAPI, ctx: ServerContext) -> WorkPoolRuns | None:
     return pool
 
 
-def _prefect_writer(settings: ServerSettings, ctx: ServerContext, launcher: RunLauncher,
-                    work_pool: WorkPoolRuns | None) -> Any:
-    """The writer of Prefect's record of "run" jobs (services/prefect_writer.py), started;
-    None when there is no Prefect server to write to, when runs go to a work pool (their
-    flow run is the pool's) or with `WIREWORK_RUN_NODES=prefect` (Prefect's flow engine in
-    the run process records them)."""
+def _prefect_writer(settings: ServerSettings, ctx: ServerContext) -> Any:
+    """The writer of Prefect's record of "run" jobs (services/prefect_writer.py), started,
+    with the runs a previous process left unwritten; None when there is no Prefect server
+    to write to, when this server runs nothing or sends runs to a work pool (their flow run
+    is the pool's), or with `WIREWORK_RUN_NODES=prefect` (Prefect's flow engine in the run
+    process records them)."""
     from engine.execution.worker import RUN_NODES_ENV
 
-    if (not settings.prefect_api_url or work_pool is not None
+    if (not settings.prefect_api_url or not settings.run_workers or not local_workers(os.environ)
             or os.environ.get(RUN_NODES_ENV, "threads").strip().lower() == "prefect"):
         return None
-    from engine.server.services.prefect_writer import PrefectWriter, busy_runs
+    from engine.server.services.prefect_writer import PrefectWriter, busy_runs, recover
 
     def note_flow_runs(pairs: list[tuple[str, str]]) -> None:
         with ctx.db.transaction():
             for run_id, flow_run_id in pairs:
                 ctx.db.set_prefect_flow_run(run_id, flow_run_id)
 
-    writer = PrefectWriter(settings.prefect_api_url, busy=busy_runs(launcher.health), on_flow_runs=note_flow_runs)
+    def launcher_health() -> dict[str, Any]:
+        return ctx.runs.launcher.health() if ctx.runs.launcher is not None else {}
+
+    writer = PrefectWriter(settings.prefect_api_url, busy=busy_runs(launcher_health), on_flow_runs=note_flow_runs)
     ctx.hub.tap(writer.observe)  # the events applied and the runs settled, as published
+    recovered = recover(writer, ctx.db, ctx.repo)
+    if recovered:
+        log.info("%d run(s) not yet in Prefect: their record is written now", recovered)
     return writer.start()
 
 
@@ -198,6 +204,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
             from engine.server.services.prefect_settler import PrefectSettler
 
             settler = ctx.runs.prefect_settler = PrefectSettler(settings.prefect_api_url).start()
+            # Before settling: the runs left active that it records end in Prefect through it.
+            writer = ctx.runs.prefect_writer = _prefect_writer(settings, ctx)
         crashed = ctx.runs.settle_orphans()
         if crashed:
             log.warning("%d run(s) left active by a previous server were marked crashed", crashed)
@@ -215,7 +223,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
                                    wrap_command=_sandbox(settings, ctx.embeddings),
                                    source=_work_pool(app, ctx), on_reports=ctx.runs.apply_reports)
             ctx.runs.launcher = launcher
-            writer = ctx.runs.prefect_writer = _prefect_writer(settings, ctx, launcher, app.state.work_pool)
             launcher.start()
         if settings.prefect_api_url and settings.run_workers:
             from engine.server.services.schedules import ScheduleSync

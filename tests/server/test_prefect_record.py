@@ -125,6 +125,34 @@ def test_a_run_completes_while_prefect_is_unreachable_and_is_recorded_in_prefect
         proxy.cut()
 
 
+def test_a_record_not_written_when_the_api_stopped_is_written_after_its_restart(prefect_api_url, tmp_path):
+    """The writer keeps unwritten records in memory; the app database has the runs, so the
+    next start writes what the stopped process could not (Prefect unreachable meanwhile)."""
+    target = httpx.URL(prefect_api_url)
+    proxy = TcpProxy(target.host, target.port).start()
+    url = str(target.copy_with(port=proxy.port))
+    server = ServerProcess(tmp_path / "home", url, flows=None).start()
+    try:
+        with server.client() as api:
+            wf_id = _save(api, [_map("a"), _map("b")], [("a", "b")])
+            proxy.cut()
+            run_id = api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"]
+            assert wait_for_run(api, run_id, timeout_s=60)["status"] == "completed"
+        server.stop()
+        proxy.start()
+        server = ServerProcess(tmp_path / "home", url, flows=None).start()
+        with server.client() as api, _prefect(prefect_api_url) as prefect:
+            flow_run = wait_until(lambda: _ended(prefect, run_id, "COMPLETED", tasks=2), 60,
+                                  "the run's record, written by the restarted API")
+            assert {t["name"]: t["state_type"] for t in _task_runs_of(prefect, flow_run["id"])} == {
+                "a": "COMPLETED", "b": "COMPLETED"}
+            assert wait_until(lambda: api.get(f"/api/runs/{run_id}").json()["prefect_flow_run_id"], 10,
+                              "the run to name its flow run") == flow_run["id"]
+    finally:
+        server.stop()
+        proxy.cut()
+
+
 def test_a_webhook_run_is_in_prefect_with_its_task_runs_and_names_its_flow_run(server, api, prefect_api_url):
     wf_id = _save(api, [_map("ok"), _map("boom", "def node(record):\n    raise RuntimeError('no')\n"), _map("after")],
                   [("ok", "boom"), ("boom", "after")])

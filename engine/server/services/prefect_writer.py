@@ -25,7 +25,11 @@ it catches up after. Prefect down or restarting: the batch is tried again with b
 (up to `RETRY_MAX_S` apart), nothing is dropped before `GIVE_UP_S`, when one warning per
 run says what was not written. Nothing here blocks the API: the event hooks only update
 this object's memory under a lock. What is not written yet is lost if the API process
-stops (it tries one last write while stopping).
+stops (it tries one last write while stopping) — and at the next start `recover` takes
+what the app database holds of the runs Prefect has no flow run of (ended within
+`GIVE_UP_S`, or still active: the API settles those as crashed right after), so a record
+lost with the process is written then. Task run ids derive from the run and node ids, so
+writing a run again (after a restart, or a retried request) updates the same task runs.
 
 What the record loses against Prefect's own engine: a flow run written after its run
 ended carries Prefect-side start/end times of when it was written (Prefect stamps a
@@ -41,7 +45,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import httpx
@@ -91,12 +95,12 @@ def _when(value: Any) -> datetime | None:
 class _Task:
     """One node's task run, as it will be described to Prefect."""
 
+    id: str  # _task_run_id: the same for the same run and node, whoever writes it
     node_id: str
     task_key: str
     retries: int
     retry_delay_s: float
     upstream: list[str]  # node ids
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
     state: tuple[str, str, str] | None = None  # (type, name, message) of its latest state
     at: datetime | None = None  # when it entered it
     run_count: int = 0
@@ -193,7 +197,8 @@ class PrefectWriter:
 
     def register(self, run_id: str, workflow_id: str, nodes: list[tuple[str, str, int, float, list[str]]]) -> None:
         """A run this writer records: its nodes as (id, type, retries, retry delay, upstream ids)."""
-        tasks = {node_id: _Task(node_id, f"wirework-node-{node_type}", retries, retry_delay_s, upstream)
+        tasks = {node_id: _Task(_task_run_id(run_id, node_id), node_id, f"wirework-node-{node_type}", retries,
+                                retry_delay_s, upstream)
                  for node_id, node_type, retries, retry_delay_s, upstream in nodes}
         with self._lock:
             self._runs[run_id] = _Run(run_id, workflow_id, tasks)
@@ -507,6 +512,49 @@ class _Refused(Exception):
     def __init__(self, message: str, retry: bool = True):
         super().__init__(message)
         self.retry = retry
+
+
+_TASK_RUNS = uuid.UUID("5f0c7d3e-8d1b-4f5e-9a51-77b2b8a3e0c1")  # namespace of wirework's task run ids
+
+
+def _task_run_id(run_id: str, node_id: str) -> str:
+    return str(uuid.uuid5(_TASK_RUNS, f"{run_id}/{node_id}"))
+
+
+def recover(writer: PrefectWriter, db: Any, repo: Any, within_s: float = GIVE_UP_S) -> int:
+    """At start-up, before active runs left by the previous process are settled: register
+    with the writer the runs Prefect may have no record of — no flow run id in the app
+    database, not scheduled (Prefect created those), ended within `within_s` or still
+    active — fed with what the database holds of them (their nodes' states and times; the
+    settling that follows ends the active ones). Returns how many."""
+    since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
+    count = 0
+    for run_id in db.runs_without_flow_run(since):
+        run = db.get_run(run_id)
+        if run is None or (run.get("trigger") or {}).get("trigger") == "schedule":
+            continue
+        try:
+            workflow = repo.get_version(run["workflow_id"], run["workflow_version"])
+            specs = {n.id: (n.type, n.retries, n.retry_delay_s or 0.0) for n in workflow.nodes}
+        except Exception:  # e.g. the workflow was deleted since: its nodes' types are unknown
+            specs = {}
+        inputs = run.get("inputs") or {}
+        writer.register(run_id, run["workflow_id"], [
+            (n["node_id"], *specs.get(n["node_id"], ("unknown", 0, 0.0)), list(inputs.get(n["node_id"], [])))
+            for n in run["nodes"]])
+        if run["status"] != "queued":
+            writer.observe("run_started", {"run_id": run_id})
+        for node in run["nodes"]:
+            if node["status"] in ("running", "retrying"):
+                writer.observe("node_started", {"run_id": run_id, "node_id": node["node_id"],
+                                                "attempt": node["attempts"] or 1, "at": node["started_at"]})
+            elif node["status"] != "pending":
+                writer.observe("node_finished", {"run_id": run_id, **node})
+        if run["ended_at"] is not None:
+            writer.observe("run_finished", {"run_id": run_id, "status": run["status"], "error": run["error"],
+                                            "at": run["ended_at"]})
+        count += 1
+    return count
 
 
 def busy_runs(health: Callable[[], dict[str, Any]], cores: int | None = None) -> Callable[[], bool]:

@@ -248,10 +248,14 @@ class RunService:
         written as they come: a part written before its run's end is on disk before that end
         commits, so an ended run's data can be read at once."""
         batches: list[tuple[str, list[tuple[Any, Any]]]] = []
-        ended: set[str] = set()
+        ending: set[str] = set()  # runs with a run_finished among `batches`
         for report in reports:
             run_id = str(report.get("run_id"))
-            if run_id in ended or not self.tokens.is_live(run_id):
+            if run_id in ending:
+                # What follows a run's end counts only if that end was refused: apply first.
+                self._apply_batches(batches)
+                batches, ending = [], set()
+            if not self.tokens.is_live(run_id):
                 self._refused(run_id, "the run has ended")
                 continue
             if report.get("event") == "part":
@@ -263,7 +267,7 @@ class RunService:
                 self._refused(run_id, "expected {events: [{event, data}, …]}")
                 continue
             if any(event == "run_finished" for event, _ in pairs):
-                ended.add(run_id)  # its token ends with it: nothing after it is taken
+                ending.add(run_id)  # its token ends with it: nothing after it is taken
             batches.append((run_id, pairs))
         self._apply_batches(batches)
 

@@ -143,6 +143,38 @@ class ProcessSnapshot:
         return total
 
 
+def _namespace_pid(pid: int) -> int | None:
+    """The innermost PID namespace's number of `pid` (its NSpid's last field)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def child_pid_here(namespace_pid: int, parent: int) -> int | None:
+    """Like `pid_here` for a direct child of `parent` (a pid in our view), read from
+    /proc/<parent>/task/*/children instead of a walk of every process on the machine
+    (~1 ms per hundred processes); None if not found there (or the kernel lacks the file)."""
+    try:
+        tasks = os.listdir(f"/proc/{parent}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{parent}/task/{task}/children", "rb") as f:
+                candidates = [int(pid) for pid in f.read().split()]
+        except (OSError, ValueError):
+            continue
+        for candidate in reversed(candidates):  # the newest child is the likeliest
+            if _namespace_pid(candidate) == namespace_pid:
+                return candidate
+    return None
+
+
 def pid_here(namespace_pid: int, under: int) -> int | None:
     """The pid, as this process sees it, of the process below `under` that its own PID
     namespace (e.g. bubblewrap's) numbers `namespace_pid`; None if it is gone. Without a

@@ -249,6 +249,7 @@ class ForkServer:
         self._command = [*command, "-m", "engine.execution.run_host"]
         self._env = env
         self._on_reports = on_reports
+        self._host_here: int | None = None  # the current host's Python process, in our view (reader thread)
         self._lock = threading.Lock()  # the state below
         self._write_lock = threading.Lock()  # one job line at a time into the host's stdin
         self._runs: dict[str, ForkedRun] = {}  # sent or to send, not yet exited
@@ -409,13 +410,21 @@ class ForkServer:
     def _host_event(self, host: subprocess.Popen, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "ready":
+            # The host's own pid in our view (below bubblewrap's processes, if any): its
+            # children's pids are then looked up among its children, not in all of /proc.
+            ready_pid = int(event["pid"])
+            below = process_tree.pid_here(ready_pid, under=host.pid)  # None: no namespace, the host is host.pid
+            self._host_here = below if below is not None else host.pid
             with self._lock:
                 self._ready = True
         elif kind == "started":
             with self._lock:
                 handle = self._runs.get(event["run_id"])
             if handle is not None:
-                handle.started(process_tree.pid_here(int(event["pid"]), under=host.pid))
+                namespace_pid = int(event["pid"])
+                pid = (process_tree.child_pid_here(namespace_pid, self._host_here)
+                       if self._host_here is not None else None)
+                handle.started(pid if pid is not None else process_tree.pid_here(namespace_pid, under=host.pid))
         elif kind == "exited":
             with self._lock:
                 handle = self._runs.pop(event["run_id"], None)

@@ -261,3 +261,20 @@ def test_a_run_cancelled_while_queued_is_cancelled_in_prefect(server, api, prefe
         assert _final_states_of(prefect, flow_run["id"]) == ["CANCELLED"]
     api.post(f"/api/runs/{first}/cancel")
     wait_for_run(api, first, timeout_s=30)
+
+
+def test_with_run_nodes_prefect_a_run_goes_through_prefects_flow_engine_and_the_writer_is_off(prefect_api_url, tmp_path):
+    server = ServerProcess(tmp_path / "home", prefect_api_url, flows=None,
+                           extra_env={"WIREWORK_RUN_NODES": "prefect"}).start()
+    try:
+        with server.client() as api, _prefect(prefect_api_url) as prefect:
+            assert api.get("/api/health").json()["components"]["prefect_record"]["status"] == "off"
+            wf_id = _save(api, [_map("a"), _map("b")], [("a", "b")])
+            run_id = api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"]
+            run = wait_for_run(api, run_id, timeout_s=120)
+            assert run["status"] == "completed", run
+            flow_run = prefect.get(f"/flow_runs/{run['prefect_flow_run_id']}").json()  # named by Prefect's engine
+            assert flow_run["parameters"]["run_id"] == run_id and flow_run["state_type"] == "COMPLETED"
+            assert flow_run["idempotency_key"] is None  # not the writer's
+    finally:
+        server.stop()

@@ -62,3 +62,19 @@ def test_the_writer_waits_for_busy_runs_up_to_its_maximum_lag_then_writes(prefec
             assert writer.health()["written_runs"] == 2
     finally:
         writer.stop()
+
+
+def test_a_flow_that_is_gone_from_prefect_is_created_again(prefect_api_url):
+    """A Prefect server started on a new database no longer has the flow the writer knew."""
+    writer = PrefectWriter(prefect_api_url, write_every_s=0.2)
+    writer._flow_id = str(uuid.uuid4())  # what it had asked a previous Prefect database for
+    writer.start()
+    try:
+        with httpx.Client(base_url=prefect_api_url.rstrip("/"), timeout=30) as prefect:
+            run_id = str(uuid.uuid4())
+            _feed(writer, run_id)
+            wait_until(lambda: (fr := _flow_run(prefect, run_id)) and fr["state_type"] == "COMPLETED", 20,
+                       "the run written with the flow created again")
+            assert writer.health()["dropped_runs"] == 0
+    finally:
+        writer.stop()

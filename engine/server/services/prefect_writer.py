@@ -355,8 +355,14 @@ class PrefectWriter:
                 except _Refused as exc:
                     if exc.retry:
                         raise
-                    self._give_up(run, str(exc))
-                    continue
+                    try:  # the flow may be gone (a new Prefect database: HTTP 409): ask for it again
+                        self._flow_id = None
+                        answer = self._request("create", "POST", "/flow_runs/", {**body, "flow_id": self._flow()})
+                    except _Refused as again:
+                        if again.retry:
+                            raise
+                        self._give_up(run, str(again))
+                        continue
                 with self._lock:
                     run.flow_run_id = str(answer["id"])
                     # Already there (created before a failed answer, say) in another state: set below.
@@ -497,10 +503,8 @@ class PrefectWriter:
         if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
             use_csrf_token(client)
             response = client.request(method, path, json=body)
-        if response.status_code == 404 and kind == "create":
-            self._flow_id = None  # e.g. a new Prefect database: the flow is created again
         if response.status_code >= 400:
-            retry = response.status_code >= 500 or response.status_code in (404, 408, 429)
+            retry = response.status_code >= 500 or response.status_code in (408, 429)
             raise _Refused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
         return response.json() if response.content else None
 

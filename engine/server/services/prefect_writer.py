@@ -157,9 +157,10 @@ class CpuMeter:
 class PrefectWriter:
     """Writes the flow runs, task runs and final states of the runs `register`ed with it.
 
-    Fed by `observe` (a tap on the API's event hub). `busy()` says whether runs need the machine now (services/runs.py: runs waiting for a
-    slot, or as many running as there are cores while the CPU is saturated);
-    `on_flow_runs` receives (run id, flow run id) pairs once created."""
+    Fed by `observe` (a tap on the API's event hub). `busy()` says whether runs need the
+    machine now (`busy_runs`: runs waiting for a slot, or as many running as there are
+    cores while the CPU is saturated); `on_flow_runs` receives (run id, flow run id) pairs
+    once created."""
 
     def __init__(self, api_url: str, *, busy: Callable[[], bool] = lambda: False,
                  on_flow_runs: Callable[[list[tuple[str, str]]], None] = lambda pairs: None,
@@ -209,7 +210,14 @@ class PrefectWriter:
 
     def observe(self, event: str, data: dict[str, Any]) -> None:
         """An event the API has applied or settled (services/runs.py publishes both on its
-        hub, which this taps); those of runs not registered here are ignored."""
+        hub, which this taps); those of runs not registered here are ignored. Never raises:
+        it runs on the thread that applied the event."""
+        try:
+            self._observe(event, data)
+        except Exception:  # noqa: BLE001 - the event is applied; only Prefect's record of it is lost
+            log.exception("run %s: Prefect's record could not take a %s event", data.get("run_id"), event)
+
+    def _observe(self, event: str, data: dict[str, Any]) -> None:
         with self._lock:
             run = self._runs.get(str(data.get("run_id")))
             if run is None:

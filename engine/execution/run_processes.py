@@ -249,7 +249,9 @@ class ForkServer:
         self._command = [*command, "-m", "engine.execution.run_host"]
         self._env = env
         self._on_reports = on_reports
-        self._host_here: int | None = None  # the current host's Python process, in our view (reader thread)
+        # The current host's Python process in our view, when its children are listed by
+        # the kernel (else None: a started child's pid is found by a walk of /proc).
+        self._host_here: int | None = None
         self._lock = threading.Lock()  # the state below
         self._write_lock = threading.Lock()  # one job line at a time into the host's stdin
         self._runs: dict[str, ForkedRun] = {}  # sent or to send, not yet exited
@@ -414,7 +416,11 @@ class ForkServer:
             # children's pids are then looked up among its children, not in all of /proc.
             ready_pid = int(event["pid"])
             below = process_tree.pid_here(ready_pid, under=host.pid)  # None: no namespace, the host is host.pid
-            self._host_here = below if below is not None else host.pid
+            here = below if below is not None else host.pid
+            # Where the kernel lists a process's children (CONFIG_PROC_CHILDREN): a child
+            # not found there is gone (a short run, reaped before its `started` was read)
+            # and walking /proc would not find it either.
+            self._host_here = here if os.path.exists(f"/proc/{here}/task/{here}/children") else None
             with self._lock:
                 self._ready = True
         elif kind == "started":
@@ -422,9 +428,8 @@ class ForkServer:
                 handle = self._runs.get(event["run_id"])
             if handle is not None:
                 namespace_pid = int(event["pid"])
-                pid = (process_tree.child_pid_here(namespace_pid, self._host_here)
-                       if self._host_here is not None else None)
-                handle.started(pid if pid is not None else process_tree.pid_here(namespace_pid, under=host.pid))
+                handle.started(process_tree.child_pid_here(namespace_pid, self._host_here)
+                               if self._host_here is not None else process_tree.pid_here(namespace_pid, under=host.pid))
         elif kind == "exited":
             with self._lock:
                 handle = self._runs.pop(event["run_id"], None)

@@ -1,7 +1,8 @@
 """A forked run reports through its run host's pipe (issue 15), through a real `wirework
 up`: its node states and outputs arrive without an HTTP request, a line it forges for
 another run (or a line that is no report) changes nothing but its own, and what it wrote
-arrives before its exit — even when it is killed a moment later."""
+arrives before its exit — even when it is killed a moment later. A spawned run
+(`WIREWORK_RUN_PROCESSES=spawn`) still reports over HTTP."""
 
 from __future__ import annotations
 
@@ -128,3 +129,21 @@ def test_a_run_killed_right_after_its_node_started_is_settled_naming_that_node(a
     # The node's start was written to the pipe a moment before the kill, and read before the exit.
     assert {n["node_id"]: n["status"] for n in run["nodes"]} == {"first": "completed", "die": "crashed",
                                                                   "after": "not_run"}
+
+
+def test_a_spawned_run_still_reports_over_http(prefect_api_url, tmp_path):
+    from tests.server_harness import ServerProcess
+
+    server = ServerProcess(tmp_path / "home", prefect_api_url, flows=None,
+                           extra_env={"WIREWORK_RUN_PROCESSES": "spawn"}).start()
+    try:
+        with server.client() as api:
+            wf = create(api, [py("one", "def node(r):\n    return {'id': 'x'}\n")])
+            run = wait_for_run(api, start(api, wf), 120)
+            assert run["status"] == "completed", run
+            assert api.get(f"/api/runs/{run['id']}/nodes/one/output").json()["records"] == [{"id": "x"}]
+            counts = reports(api)
+            assert counts["http_event_batches"] >= 2 and counts["http_parts"] == 1
+            assert counts.get("pipe_event_batches", 0) == 0 and counts.get("pipe_parts", 0) == 0
+    finally:
+        server.stop()

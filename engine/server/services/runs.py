@@ -310,6 +310,7 @@ class RunService:
                 published.extend(kept)
                 kept_batches += 1
         self.count_report("pipe_event_batches", kept_batches)
+        self.count_report("pipe_transactions")  # batches per transaction: how much arrived together
         for event, data in published:
             self.hub.publish(event, data)
 

@@ -273,8 +273,10 @@ def test_with_run_nodes_prefect_a_run_goes_through_prefects_flow_engine_and_the_
             run_id = api.post(f"/api/workflows/{wf_id}/runs", json={}).json()["run_id"]
             run = wait_for_run(api, run_id, timeout_s=120)
             assert run["status"] == "completed", run
-            flow_run = prefect.get(f"/flow_runs/{run['prefect_flow_run_id']}").json()  # named by Prefect's engine
-            assert flow_run["parameters"]["run_id"] == run_id and flow_run["state_type"] == "COMPLETED"
+            # Named by Prefect's engine; its final state follows the run's end (set once the flow returns).
+            flow_run = wait_until(lambda: (fr := prefect.get(f"/flow_runs/{run['prefect_flow_run_id']}").json())
+                                  ["state_type"] == "COMPLETED" and fr, 30, "the flow run, completed")
+            assert flow_run["parameters"]["run_id"] == run_id
             assert flow_run["idempotency_key"] is None  # not the writer's
     finally:
         server.stop()

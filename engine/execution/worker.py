@@ -72,6 +72,7 @@ API_URL_ENV = "WIREWORK_API_URL"
 CANCEL_GRACE_S = 1.0
 # How long a run waits for an unreachable Prefect server (a restart takes 10–25 s here).
 PREFECT_WAIT_S = 120.0
+PREFECT_DRAIN_S = 10.0  # a Prefect-engine run's queued events, sent before its process exits
 RUN_NODES_ENV = "WIREWORK_RUN_NODES"  # "threads" (default) or "prefect", read by the API; see the module docstring
 log = logging.getLogger("wirework.worker")
 _no_heartbeats: contextlib.AbstractContextManager[Any] | None = None  # see warm_up
@@ -277,7 +278,18 @@ def run_job(job: dict[str, Any], api_url: str, report_fd: int | None = None) -> 
                                             return_type="state"))
     else:
         raise ValueError(f"unknown job kind {job['kind']!r}")
+    send_prefects_queued_events()
     return 0 if state.is_completed() else 1
+
+
+def send_prefects_queued_events(timeout_s: float = PREFECT_DRAIN_S) -> None:
+    """Wait (up to `timeout_s`) until Prefect's events client has sent what it queued — the
+    task runs' state events of a run through Prefect's flow engine. A forked run ends with
+    `os._exit`, which skips the atexit hook where Prefect drains it: under load the last
+    events were lost and task runs stayed Pending in Prefect."""
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all(timeout=timeout_s)
 
 
 def main() -> int:

@@ -278,5 +278,11 @@ def test_with_run_nodes_prefect_a_run_goes_through_prefects_flow_engine_and_the_
                                   ["state_type"] == "COMPLETED" and fr, 30, "the flow run, completed")
             assert flow_run["parameters"]["run_id"] == run_id
             assert flow_run["idempotency_key"] is None  # not the writer's
+            # Every node's task run reaches Prefect completed: the forked run process ends with
+            # os._exit, so it must send Prefect's queued task-run events before it exits.
+            task_runs = wait_until(lambda: (ts := _task_runs_of(prefect, flow_run["id"])) and len(ts) == 2
+                                   and all(t["state_type"] == "COMPLETED" for t in ts) and ts, 30,
+                                   "two completed task runs")
+            assert sorted(t["name"] for t in task_runs) == ["a", "b"], task_runs
     finally:
         server.stop()

@@ -298,7 +298,9 @@ def test_an_echoing_server_leaks_no_part_of_a_secret_url_anywhere(prefect_api_ur
             seen = [json.dumps(run), api.get(f"/api/runs/{run['id']}/nodes/post/logs").text,
                     api.get(f"/api/runs/{run['id']}/nodes/post/output").text]
             assert "PATHTOKEN12345" in httpserver.log[0][1].get_data(as_text=True)  # the server did echo it
-            prefect_run_id = run["prefect_flow_run_id"]
+            # Prefect's record is written by the API's writer beside the runs, a moment later.
+            prefect_run_id = wait_until(lambda: api.get(f"/api/runs/{run['id']}").json()["prefect_flow_run_id"],
+                                        60, "the run's Prefect flow run")
     finally:
         server.stop()
     seen.append(server.log())

@@ -290,15 +290,18 @@ class ForkServer:
         with self._write_lock:
             if handle.sent_to is host or handle.job is None:
                 return
+            # Before the line is written: the child's first reports may be read (by the
+            # reader thread, which takes only reports of runs sent to this host) before
+            # the write returns.
+            handle.sent_to = host
             try:
                 # Through the host only when there is someone to hand the reports to (not on
                 # a remote worker, engine/cli/remote_worker.py: its runs report over HTTP).
                 _stdin_of(host).write(orjson.dumps({"op": "run", "run_id": handle.run_id, "job": handle.job,
                                                     "reports": self._on_reports is not None}) + b"\n")
                 _stdin_of(host).flush()
-                handle.sent_to = host
             except (OSError, ValueError):  # the host is gone: the keeper sends it to the next one
-                pass
+                handle.sent_to = None
 
     def _keep(self) -> None:
         backoff = HOST_RESTART_BACKOFF_S[0]

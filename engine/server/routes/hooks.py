@@ -6,6 +6,7 @@ import hmac
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from engine.model.validation import WorkflowInvalid
 from engine.server.db.workflows import WorkflowNotFound
@@ -33,10 +34,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 @router.post("/hooks/{workflow_id}/{token}", status_code=202, openapi_extra=WEBHOOK_BODY)
 async def webhook(workflow_id: str, token: str, request: Request,
                   ctx: ServerContext = Depends(get_context)) -> RunStartedResponse:
-    try:
-        expected = ctx.repo.webhook_token(workflow_id)
-    except WorkflowNotFound:
-        expected = None
+    # The app database calls run on a worker thread, not on the event loop: during a burst
+    # the launcher's thread holds the database while it applies the runs' reports, and a
+    # webhook waiting for it on the loop held up every other request.
+    expected = await run_in_threadpool(_webhook_token, ctx, workflow_id)
     # Same answer for an unknown workflow and a wrong token: ids cannot be probed.
     if expected is None or not hmac.compare_digest(expected.encode(), token.encode()):
         raise ApiError(404, "not_found", "no such webhook")
@@ -45,8 +46,19 @@ async def webhook(workflow_id: str, token: str, request: Request,
         payload = orjson.loads(body) if body.strip() else None
     except orjson.JSONDecodeError:
         raise ApiError(422, "invalid_request", "the webhook body must be JSON") from None
+    return RunStartedResponse(run_id=await run_in_threadpool(_start_run, ctx, workflow_id, payload))
+
+
+def _webhook_token(ctx: ServerContext, workflow_id: str) -> str | None:
+    try:
+        return ctx.repo.webhook_token(workflow_id)
+    except WorkflowNotFound:
+        return None
+
+
+def _start_run(ctx: ServerContext, workflow_id: str, payload: object) -> str:
     workflow = ctx.repo.get(workflow_id)
     problems = server_problems(workflow, ctx.labeling, ctx.stores)
     if problems:  # an invalid saved version never runs (issue 16), also what only the server sees
         raise WorkflowInvalid(workflow.id, problems)
-    return RunStartedResponse(run_id=ctx.runs.start(workflow, "webhook", payload))
+    return ctx.runs.start(workflow, "webhook", payload)

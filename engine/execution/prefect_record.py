@@ -46,3 +46,26 @@ def use_csrf_token(client: httpx.Client) -> dict[str, Any] | None:
     client.headers["Prefect-Csrf-Client"] = client_id
     expires = datetime.fromisoformat(token["expiration"].replace("Z", "+00:00")).timestamp()
     return {"client": client_id, "token": token["token"], "expires": expires}
+
+
+class PrefectRefused(Exception):
+    """Prefect answered a request with an error status; `retry`: one worth trying again
+    (a 5xx, 408 or 429), else the request itself is wrong (e.g. a 404)."""
+
+    def __init__(self, message: str, retry: bool):
+        super().__init__(message)
+        self.retry = retry
+
+
+def prefect_request(client: httpx.Client, method: str, path: str, body: Any) -> Any:
+    """One request to Prefect's API: its JSON answer (None if empty). Asks for a CSRF token
+    and tries once more when Prefect's CSRF protection refuses it; an error status raises
+    PrefectRefused, a failed connection httpx's error."""
+    response = client.request(method, path, json=body)
+    if response.status_code == 403 and "CSRF" in response.text:
+        use_csrf_token(client)
+        response = client.request(method, path, json=body)
+    if response.status_code >= 400:
+        retry = response.status_code >= 500 or response.status_code in (408, 429)
+        raise PrefectRefused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
+    return response.json() if response.content else None

@@ -27,7 +27,9 @@ from typing import Any
 
 import httpx
 
-from engine.execution.prefect_record import IDEMPOTENCY_PREFIX, prefect_headers, use_csrf_token
+from engine.execution.prefect_record import (
+    IDEMPOTENCY_PREFIX, PrefectRefused, prefect_headers, prefect_request,
+)
 from engine.model.statuses import RunStatus
 
 log = logging.getLogger("wirework.prefect_settler")
@@ -83,8 +85,8 @@ class PrefectSettler:
                 try:
                     self._end_flow_runs(item)
                     break
-                except (httpx.HTTPError, _Refused) as exc:
-                    final = isinstance(exc, _Refused) and not exc.retry  # e.g. 404: retrying will not help
+                except (httpx.HTTPError, PrefectRefused) as exc:
+                    final = isinstance(exc, PrefectRefused) and not exc.retry  # e.g. 404: retrying will not help
                     if final or attempt == ATTEMPTS or self._stop.wait(delay):
                         log.warning("run %s: could not end its Prefect flow run as %s: %s", item.run_id,
                                     item.status, exc)
@@ -114,20 +116,5 @@ class PrefectSettler:
         return self._client
 
     def _request(self, method: str, path: str, body: Any) -> Any:
-        client = self._http()
-        response = client.request(method, path, json=body)
-        if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
-            use_csrf_token(client)
-            response = client.request(method, path, json=body)
-        if response.status_code >= 400:
-            retry = response.status_code >= 500 or response.status_code in (408, 429)
-            raise _Refused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
-        return response.json() if response.content else None
+        return prefect_request(self._http(), method, path, body)
 
-
-class _Refused(Exception):
-    """Prefect answered with an error status (`retry`: one worth trying again)."""
-
-    def __init__(self, message: str, retry: bool):
-        super().__init__(message)
-        self.retry = retry

@@ -50,7 +50,9 @@ from typing import Any, Callable
 
 import httpx
 
-from engine.execution.prefect_record import FLOW_NAME, IDEMPOTENCY_PREFIX, prefect_headers, use_csrf_token
+from engine.execution.prefect_record import (
+    FLOW_NAME, IDEMPOTENCY_PREFIX, PrefectRefused, prefect_headers, prefect_request,
+)
 from engine.model.statuses import NodeStatus, RunStatus
 
 log = logging.getLogger("wirework.prefect_writer")
@@ -301,7 +303,7 @@ class PrefectWriter:
                 self._write(cutoff)
                 delay = RETRY_FIRST_S
                 self.last_error = None
-            except (httpx.HTTPError, _Refused) as exc:
+            except (httpx.HTTPError, PrefectRefused) as exc:
                 self.last_error = str(exc)
                 log.info("Prefect did not take the runs' record (%s); trying again in %.0f s", exc, delay)
                 wait, delay = delay, min(delay * 2, RETRY_MAX_S)
@@ -360,13 +362,13 @@ class PrefectWriter:
                         "state": state, "tags": [], "context": {}, "empirical_policy": {}}
                 try:
                     answer = self._request("create", "POST", "/flow_runs/", body)
-                except _Refused as exc:
+                except PrefectRefused as exc:
                     if exc.retry:
                         raise
                     try:  # the flow may be gone (a new Prefect database: HTTP 409): ask for it again
                         self._flow_id = None
                         answer = self._request("create", "POST", "/flow_runs/", {**body, "flow_id": self._flow()})
-                    except _Refused as again:
+                    except PrefectRefused as again:
                         if again.retry:
                             raise
                         self._give_up(run, str(again))
@@ -396,7 +398,7 @@ class PrefectWriter:
         for start in range(0, len(events), EVENTS_PER_POST):
             try:
                 self._request("events", "POST", "/events", events[start:start + EVENTS_PER_POST])
-            except _Refused as exc:
+            except PrefectRefused as exc:
                 if exc.retry:
                     raise
                 log.warning("Prefect refused %d task run event(s), not sent again: %s",
@@ -416,7 +418,7 @@ class PrefectWriter:
                 try:
                     self._request("set_state", "POST", f"/flow_runs/{run.flow_run_id}/set_state",
                                   {"state": state, "force": True})
-                except _Refused as exc:
+                except PrefectRefused as exc:
                     if exc.retry:
                         raise
                     self._give_up(run, str(exc))
@@ -507,23 +509,8 @@ class PrefectWriter:
         client = self._http()
         with self._lock:  # health() reads the counts from request threads
             self.requests[kind] = self.requests.get(kind, 0) + 1
-        response = client.request(method, path, json=body)
-        if response.status_code == 403 and "CSRF" in response.text:  # Prefect's CSRF protection is on
-            use_csrf_token(client)
-            response = client.request(method, path, json=body)
-        if response.status_code >= 400:
-            retry = response.status_code >= 500 or response.status_code in (408, 429)
-            raise _Refused(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}", retry)
-        return response.json() if response.content else None
+        return prefect_request(client, method, path, body)
 
-
-class _Refused(Exception):
-    """Prefect answered with an error status; `retry`: worth trying again with the next
-    batch (else what was refused is dropped with a warning, not the batch)."""
-
-    def __init__(self, message: str, retry: bool = True):
-        super().__init__(message)
-        self.retry = retry
 
 
 _TASK_RUNS = uuid.UUID("5f0c7d3e-8d1b-4f5e-9a51-77b2b8a3e0c1")  # namespace of wirework's task run ids

@@ -61,7 +61,7 @@ def test_small_requests_overtake_a_big_pass_share_one_and_vectors_match_the_loca
         passes = client.stats()["forward_passes"]
         # Long texts (~250 tokens each): one forward batch of 64 takes a while on CPU.
         long_review = " ".join(["a film that is long and slow and yet worth every minute of it"] * 20)
-        big = [f"review number {i}: {long_review}" for i in range(320)]  # 5 forward batches: still running when the small ones come
+        big = [f"review number {i}: {long_review}" for i in range(192)]  # 3 forward batches: still running when the small ones come
         small = [[f"short text {i}"] for i in range(3)]
         results: dict[int, np.ndarray] = {}
         finished: list[int] = []

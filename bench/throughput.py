@@ -370,6 +370,7 @@ def main() -> None:
     burst = forked.get("burst") or {}
     offered = forked.get("offered_10_per_s") or {}
     print(json.dumps({
+        "vs_baseline": _ratios(forked, baseline),
         "benchmark": "throughput",
         "flow": WORKFLOW_ID,
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -382,6 +383,20 @@ def main() -> None:
         "baseline": baseline,
         "targets": {"runs_per_s": 20, "idle_p50_s": 0.05, "offered_p95_s": 2.0, "lost": 0, "duplicated": 0},
     }, indent=2))
+
+
+def _ratios(forked: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, float | None] | None:
+    """This server against the same-run baseline: burst runs/s (higher is better) and idle
+    webhook → first node p50 (the baseline's over ours: higher is better too)."""
+    if baseline is None:
+        return None
+
+    def ratio(top: float | None, bottom: float | None) -> float | None:
+        return round(top / bottom, 2) if top and bottom else None
+
+    return {"runs_per_s": ratio((forked.get("burst") or {}).get("runs_per_s"),
+                                (baseline.get("burst") or {}).get("runs_per_s")),
+            "idle_p50_speedup": ratio(baseline["sequential"].get("p50_s"), forked["sequential"].get("p50_s"))}
 
 
 if __name__ == "__main__":

@@ -43,6 +43,14 @@ _NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
+PART_NUMBER_RULE = "a part number is 0 to 999999"  # six digits: output.NNNNNN.arrow (_PART)
+
+
+def is_part_number(part: object) -> bool:
+    """Whether `part` numbers a node output's part (an int of at most six digits)."""
+    return type(part) is int and 0 <= part < 1_000_000
+
+
 class RunDataInvalid(Invalid):
     kind = "invalid_run_data"
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from engine.model.run_data_files import PART_NUMBER_RULE, is_part_number
 from engine.server.context import ServerContext, get_context
 from engine.server.errors import ApiError
 from engine.server.schemas.errors import COMMON_ERRORS, error_responses
@@ -62,8 +63,8 @@ async def put_run_data(run_id: str, node_id: str, part: int, request: Request,
                        ctx: ServerContext = Depends(require_internal)) -> Response:
     """One Arrow IPC part of a node's output (engine/execution/run_data.py), written to
     `run-data/<run id>/<node id>/` (services/run_data.py)."""
-    if not 0 <= part < 1_000_000:
-        raise ApiError(422, "invalid_request", "a part number is 0 to 999999")
+    if not is_part_number(part):
+        raise ApiError(422, "invalid_request", PART_NUMBER_RULE)
     data = await request.body()
     ctx.runs.count_report("http_parts")
     await run_in_threadpool(ctx.run_data.store_part, run_id, node_id, part, data)

@@ -34,6 +34,7 @@ from engine.server.services.run_tokens import RunTokens
 from engine.model.validation import WorkflowInvalid, validate_workflow
 from engine.model.run_plan import PartialPlan, PartialRunInvalid, node_inputs, plan_partial
 from engine.model.statuses import NODE_STATUSES_WITH_OUTPUT
+from engine.model.run_data_files import PART_NUMBER_RULE, is_part_number
 
 log = logging.getLogger("wirework.runs")
 ACTIVE_STATUSES = ACTIVE_RUN_STATUSES  # the name other modules import
@@ -278,8 +279,8 @@ class RunService:
     def _store_reported_part(self, run_id: str, report: dict[str, Any]) -> None:
         try:
             part, node_id = report["part"], report["node_id"]
-            if type(part) is not int or not 0 <= part < 1_000_000:
-                raise ValueError("a part number is 0 to 999999")
+            if not is_part_number(part):
+                raise ValueError(PART_NUMBER_RULE)
             if self.run_data is None:
                 raise ValueError("this server keeps no run data")
             self.run_data.store_part(run_id, str(node_id), part, base64.b64decode(report["data"], validate=True))

@@ -14,14 +14,42 @@ os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+HARNESS_ATTEMPTS = 3
+
+
 @pytest.fixture(scope="session")
 def prefect_api_url():
-    """A real Prefect server (SQLite) started once per session by Prefect's own harness."""
+    """A real Prefect server (SQLite) started once per session by Prefect's own harness.
+
+    The harness picks a free port, then starts its server on it; with two pytest workers
+    starting servers side by side another process can take the port in between, and the
+    harness's health check then fails with "connection reset by peer" (it only waits out
+    connection refusals) — in CI that failed the session fixture, and with it 77 tests.
+    A start that fails is stopped and tried again on a fresh port."""
+    import warnings
+    from contextlib import ExitStack
+
+    import httpx
+    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import get_current_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield get_current_settings().api.url
+    for attempt in range(1, HARNESS_ATTEMPTS + 1):
+        stack = ExitStack()
+        try:
+            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+        except (httpx.HTTPError, RuntimeError) as exc:
+            failed = SubprocessASGIServer._instances.get(None)  # the harness registers its server there
+            if failed is not None:
+                failed.stop()  # its process, if it still runs, and its registration
+            if attempt == HARNESS_ATTEMPTS:
+                raise
+            warnings.warn(f"Prefect's test harness failed to start its server ({type(exc).__name__}: {exc}); "
+                          f"trying again on a fresh port ({attempt + 1} of {HARNESS_ATTEMPTS})")
+            continue
+        with stack:
+            yield get_current_settings().api.url
+        return
 
 
 @pytest.fixture

@@ -425,21 +425,27 @@ class RunService:
     def settle(self, run_id: str, status: RunStatus, error: str) -> None:
         """Mark a run that never reported its end (`cancelled` or `crashed`); finished runs
         are left as they are. Its unfinished nodes end the same way; pending ones never ran."""
-        run = self.db.get_run(run_id)
-        if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
-            return
+        now = utcnow()
+        published: list[tuple[str, dict[str, Any]]] = []
+        # One transaction: the check and the writes are one step against a run's own report
+        # of its end arriving meanwhile, and one commit (one WAL sync) for the run and its nodes.
+        with self.db.transaction():
+            run = self.db.get_run(run_id)
+            if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
+                return
+            for node in run["nodes"]:
+                if node["status"] in ACTIVE_NODE_STATUSES:
+                    node_status = NodeStatus.NOT_RUN if node["status"] == NodeStatus.PENDING else NodeStatus(status)
+                    ended_at = None if node_status == NodeStatus.NOT_RUN else now
+                    self.db.end_node(run_id, node["node_id"], node_status, ended_at)
+                    published.append(("node_finished", {"run_id": run_id, "node_id": node["node_id"],
+                                                        "status": node_status}))
+            self.db.run_finished(run_id, status, error, now)
         # The writer takes the end from the events published below (it taps the hub).
         recorded = self.prefect_writer is not None and self.prefect_writer.tracks(run_id)
-        now = utcnow()
-        for node in run["nodes"]:
-            if node["status"] in ACTIVE_NODE_STATUSES:
-                node_status = NodeStatus.NOT_RUN if node["status"] == NodeStatus.PENDING else NodeStatus(status)
-                ended_at = None if node_status == NodeStatus.NOT_RUN else now
-                self.db.end_node(run_id, node["node_id"], node_status, ended_at)
-                self.hub.publish("node_finished", {"run_id": run_id, "node_id": node["node_id"],
-                                                   "status": node_status})
-        self.db.run_finished(run_id, status, error, now)
-        self.hub.publish("run_finished", {"run_id": run_id, "status": status, "error": error, "at": now})
+        published.append(("run_finished", {"run_id": run_id, "status": status, "error": error, "at": now}))
+        for event, data in published:
+            self.hub.publish(event, data)
         log.warning("run %s %s: %s", run_id, status, error)
         if self.prefect_settler is not None and not recorded:  # its process is gone: nothing else ends its flow run
             self.prefect_settler.submit(run_id, status, error, run.get("prefect_flow_run_id"))

@@ -21,6 +21,7 @@ from engine.config.paths import data_home
 from engine.config.prefect_env import configure_prefect_env, lean_server_services
 
 PREFECT_START_TIMEOUT_S = 120.0
+KEEP_ALIVE_S = 75  # idle keep-alive connections of the API; see serve()
 _PR_SET_PDEATHSIG = 1
 
 
@@ -46,6 +47,8 @@ def secure_prefect_env(port: int, auth_string: str, environ: Mapping[str, str]) 
     env["PREFECT_API_AUTH_STRING"] = auth_string
     env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "true"
     env["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port}"
+    # Its clients (the API's writer, run processes) are httpx clients too: see KEEP_ALIVE_S.
+    env.setdefault("PREFECT_SERVER_API_KEEPALIVE_TIMEOUT", str(KEEP_ALIVE_S))
     return env
 
 
@@ -217,7 +220,13 @@ def serve(host: str, port: int, prefect_api_url: str | None, prefect_port: int |
                                   api_token=os.environ.get("WIREWORK_API_TOKEN") or None,
                                   max_concurrent_runs=run_limit,
                                   prefect_supervisor=supervisor)
-        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        # Idle keep-alive connections stay open longer than clients keep them (httpx: 5 s, as
+        # uvicorn's default): with equal limits the server may close a connection just as a
+        # client sends on it, and that request fails with "connection reset by peer" — one of
+        # 411 webhooks at 10/s did in bench runs (the client's idle clock starts later than
+        # the server's). 75 s is nginx's default for the same reason.
+        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False,
+                                timeout_keep_alive=KEEP_ALIVE_S)
         server = _quiet_exit_server()(config)
         server.run()  # handles SIGINT/SIGTERM: stops accepting, runs the app's shutdown
         return 0

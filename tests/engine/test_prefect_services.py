@@ -9,7 +9,7 @@ from unittest import mock
 
 from prefect.settings import Settings
 
-from engine.cli.up import secure_prefect_env
+from engine.cli.up import KEEP_ALIVE_S, secure_prefect_env
 
 
 def _prefect_settings(env: dict[str, str]) -> Settings:
@@ -34,3 +34,8 @@ def test_the_prefect_server_starts_without_the_services_wirework_does_not_use():
 def test_a_users_own_setting_of_a_service_wins():
     env = secure_prefect_env(4200, "wirework:secret", {"PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "true"})
     assert _prefect_settings(env).server.services.triggers.enabled is True
+
+
+def test_the_prefect_server_keeps_idle_connections_longer_than_its_clients():
+    # Read back through Prefect's settings: the name must be one Prefect knows.
+    assert _prefect_settings(secure_prefect_env(4200, "wirework:secret", {})).server.api.keepalive_timeout == KEEP_ALIVE_S

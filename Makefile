@@ -92,6 +92,7 @@ contracts: setup
 bench: setup editor chromium
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/cancel.py
 	$(BIN)/python bench/embeddings.py
 	$(BIN)/python bench/stores.py
 	cd $(EDITOR) && npm run --silent bench

@@ -10,8 +10,8 @@ returns all memory to the system when it ends.
 
 Job lines (each carries the run's own token: it reaches only the secrets, stores and
 projects that run's workflow names, and dies with the run):
-  {"kind": "run", "run_id", "token", "workflow": {...}, "trigger": {...}}                 run now / webhook
-  {"kind": "flow_run", "run_id", "token", "flow_run_id", "workflow": {...}, "trigger"}    a scheduled run
+  {"kind": "run", "run_id", "token", "workflow": {...}, "trigger": {...}}                 run now / webhook / schedule
+  {"kind": "flow_run", "run_id", "token", "flow_run_id", "workflow": {...}, "trigger"}    a flow run Prefect made
 
 The worker's environment holds no credential of the server: a warm spare waits before
 anyone knows which run it will execute.
@@ -32,16 +32,18 @@ cancelled, or the worker giving up — every process below the worker is killed 
 exits. (Inside the sandbox the PID namespace does the same when the worker goes; this
 holds without bubblewrap too.)
 
-A "run" job (run now, webhook) whose Prefect record the API writes (the job says
-`"prefect_record": "api"`, engine/server/services/prefect_writer.py) starts its first node
-at once and never talks to Prefect: its nodes run on threads of this process
-(engine/execution/direct_run.py) and the API writes the flow run, task runs and final
-state from the events the run reports. Without it (no Prefect server to write to, runs
-through a work pool, or `WIREWORK_RUN_NODES=prefect` on the server) a "run" job runs its
-nodes as Prefect tasks of a Prefect flow run instead, as scheduled and work-pool runs
-("flow_run" jobs, whose flow run Prefect created) always do: before those start, the
-worker waits for the Prefect server to answer its health check, so a run started while
-it restarts stays `queued` and then proceeds instead of crashing on "Failed to reach API".
+A "run" job (run now, webhook, and a scheduled run of a server that runs its own runs)
+whose Prefect record the API writes (the job says `"prefect_record": "api"`,
+engine/server/services/prefect_writer.py) starts its first node at once and never talks
+to Prefect: its nodes run on threads of this process (engine/execution/direct_run.py) and
+the API writes the flow run — for a scheduled run, the one Prefect's scheduler made —
+task runs and final state from the events the run reports. Without it (no Prefect server
+to write to, runs through a work pool, or `WIREWORK_RUN_NODES=prefect` on the server) a
+"run" job runs its nodes as Prefect tasks of a Prefect flow run instead, as "flow_run"
+jobs (a scheduled run there, a work pool's run on a remote worker) always do: before
+those start, the worker waits for the Prefect server to answer its health check, so a
+run started while it restarts stays `queued` and then proceeds instead of crashing on
+"Failed to reach API".
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ import subprocess
 import sys
 import uuid
 
+import httpx
 import pytest
 
+from engine.execution.prefect_record import IDEMPOTENCY_PREFIX, use_csrf_token
+from engine.server.worker_credential import read_worker_token
 from tests.server_harness import ServerProcess, wait_for_run, wait_until
 
 pytestmark = pytest.mark.slow
@@ -41,7 +44,7 @@ def deployment_of(api, wf_id):
     return api.get(f"/api/workflows/{wf_id}/schedule").json()["deployment_id"]
 
 
-def test_enabled_schedule_fires_a_run(sched_api):
+def test_enabled_schedule_fires_a_run(full_server, sched_api):
     api = sched_api
     doc = scheduled_doc()
     api.post("/api/workflows", json=doc)
@@ -51,6 +54,44 @@ def test_enabled_schedule_fires_a_run(sched_api):
     run = wait_for_run(api, runs[-1]["id"])
     assert run["status"] == "completed" and run["trigger"]["trigger"] == "schedule"
     assert run["prefect_flow_run_id"]
+    # Prefect's record is on the flow run Prefect's scheduler made (the API's writer wrote it;
+    # the run's nodes ran on threads of its run process, which never talked to Prefect).
+    with _prefect_through_the_server(full_server) as prefect:
+        flow_run_id = run["prefect_flow_run_id"]
+
+        def completed_with_its_task_run():
+            flow_run = _prefect_post(prefect, "/flow_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}})
+            tasks = _prefect_post(prefect, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}})
+            done = flow_run and flow_run[0]["state_type"] == "COMPLETED" and [t["state_type"] for t in tasks]
+            return done == ["COMPLETED"] and (flow_run[0], tasks[0])
+
+        flow_run, task_run = wait_until(completed_with_its_task_run, 30, "the flow run's record in Prefect")
+        assert flow_run["deployment_id"] == deployment_of(api, doc["id"])
+        assert flow_run["parameters"] == {"workflow_id": doc["id"]}
+        assert task_run["name"] == "tick" and task_run["run_count"] == 1
+        states = prefect.get("/flow_run_states/", params={"flow_run_id": flow_run_id}).json()
+        # Running only if the writer wrote while the run ran (this one takes milliseconds).
+        assert [s["type"] for s in sorted(states, key=lambda s: s["timestamp"]) if s["type"] != "RUNNING"] == [
+            "SCHEDULED", "PENDING", "COMPLETED"]
+        # No second flow run of this run: the writer wrote to Prefect's, it created none.
+        assert _prefect_post(prefect, "/flow_runs/filter", {
+            "flow_runs": {"idempotency_key": {"any_": [IDEMPOTENCY_PREFIX + run["id"]]}}}) == []
+
+
+def _prefect_through_the_server(server: ServerProcess) -> httpx.Client:
+    """Prefect's API of a server that started its own, through the server's Prefect proxy
+    with the worker credential (what remote workers use)."""
+    return httpx.Client(base_url=f"{server.url}/api/prefect", timeout=30,
+                        headers={"Authorization": f"Bearer {read_worker_token(server.home)}"})
+
+
+def _prefect_post(prefect: httpx.Client, path: str, body: dict):
+    response = prefect.post(path, json=body)
+    if response.status_code == 403 and "CSRF" in response.text:
+        use_csrf_token(prefect)
+        response = prefect.post(path, json=body)
+    response.raise_for_status()
+    return response.json()
 
 
 def test_disabling_and_deleting_update_the_deployment(sched_api):

@@ -89,3 +89,39 @@ def test_a_flow_that_is_gone_from_prefect_is_created_again(prefect_api_url):
             assert writer.health()["dropped_runs"] == 0
     finally:
         writer.stop()
+
+
+def test_a_flow_run_prefect_made_is_set_running_then_ended_and_no_other_is_created(prefect_api_url):
+    """A scheduled run's flow run exists before the run (Prefect's scheduler made it; the
+    schedule loop claimed it Pending): the writer sets it Running while the run runs, then
+    writes its task runs and final state on it, and creates none of its own."""
+    writer = PrefectWriter(prefect_api_url, write_every_s=0.2).start()
+    try:
+        with httpx.Client(base_url=prefect_api_url.rstrip("/"), timeout=30) as prefect:
+            flow = prefect.post("/flows/", json={"name": "wirework-writer-test"}).json()
+            made = prefect.post("/flow_runs/", json={"flow_id": flow["id"], "name": "scheduled-one",
+                                                     "state": {"type": "PENDING", "name": "Pending"}}).json()
+            run_id = str(uuid.uuid4())
+            writer.register(run_id, "wf", [("only", "python.map", 0, 0.0, [])], flow_run_id=made["id"])
+            start = datetime.now(timezone.utc)
+            writer.observe("run_started", {"run_id": run_id})
+            writer.observe("node_started", {"run_id": run_id, "node_id": "only", "attempt": 1, "at": start})
+
+            def state_of() -> str:
+                return prefect.get(f"/flow_runs/{made['id']}").json()["state_type"]
+
+            wait_until(lambda: state_of() == "RUNNING", 20, "the flow run set Running while the run runs")
+            end = start + timedelta(milliseconds=20)
+            writer.observe("node_finished", {"run_id": run_id, "node_id": "only", "status": "completed",
+                                             "attempts": 1, "started_at": start, "ended_at": end})
+            writer.observe("run_finished", {"run_id": run_id, "status": "completed", "error": None, "at": end})
+            wait_until(lambda: state_of() == "COMPLETED", 20, "the flow run ended")
+            tasks = wait_until(lambda: (t := prefect.post("/task_runs/filter", json={
+                "flow_runs": {"id": {"any_": [made["id"]]}}}).json()) and t[0]["state_type"] == "COMPLETED" and t,
+                20, "its task run")
+            assert [t["name"] for t in tasks] == ["only"]
+            assert _flow_run(prefect, run_id) is None  # no flow run of its own
+            wait_until(lambda: writer.health()["pending_runs"] == 0, 10, "nothing left to write")
+            assert writer.health()["requests_by_kind"].get("create", 0) == 0
+    finally:
+        writer.stop()

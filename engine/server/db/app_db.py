@@ -191,8 +191,11 @@ class AppDatabase:
                  *[name.strip() for name in retry_columns.split(",") if name.strip()]]
         values = [info.workflow_id, info.workflow_version, _json(info.trigger), status, info.started_at,
                   info.prefect_flow_run_id, *retry_values]
-        updated = self._execute(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in names)} WHERE id = ?",
-                                [*values, info.run_id])
+        # A run process that names no flow run keeps the one the row has (a scheduled run's,
+        # made by Prefect's scheduler; a run-now run's, made by the API's writer).
+        assignments = [f"{name} = COALESCE(?, {name})" if name == "prefect_flow_run_id" else f"{name} = ?"
+                       for name in names]
+        updated = self._execute(f"UPDATE runs SET {', '.join(assignments)} WHERE id = ?", [*values, info.run_id])
         if updated and updated[0][0]:
             existing = {node_id for (node_id,) in self._execute(
                 "SELECT node_id FROM node_runs WHERE run_id = ?", [info.run_id])}

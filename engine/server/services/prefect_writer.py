@@ -9,7 +9,9 @@ Prefect keeps of each run, for all runs at once, from one thread:
 - the flow run of `run_graph` (parameters: the workflow id and the run id; idempotency key
   `wirework-run-<run id>`, so a retried create is the same flow run). A run that has
   already ended when it is first written is created directly in its final state (one
-  call); its id goes into the app database's run row (`prefect_flow_run_id`);
+  call); its id goes into the app database's run row (`prefect_flow_run_id`). A
+  scheduled run's flow run is the one Prefect's scheduler made (registered with its id):
+  none is created, it is set Running once the run began (unless it ended first);
 - one task run per node, the way Prefect 3's own task engine records them: state-change
   events that Prefect's task run recorder turns into task runs — only each node's latest
   state since the last write, and one `POST /events` for every run of the batch. The
@@ -46,7 +48,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -123,13 +125,20 @@ class _Run:
     started: bool = False  # worth a flow run: it started, or ended
     began: bool = False  # its process reported its start
     flow_run_id: str | None = None
+    # A flow run Prefect made (a scheduled run's): it is never created here, but set Running
+    # once the run began — Prefect created it Scheduled, the schedule loop claimed it Pending.
+    existing: bool = False
+    running_written: bool = False
     final: tuple[str, str, str | None] | None = None  # (type, name, message)
     final_written: bool = False
     changed_at: float | None = None  # monotonic time of the oldest change not written
 
+    def needs_running(self) -> bool:
+        return self.existing and self.began and not self.running_written and self.final is None
+
     def dirty(self) -> bool:
         return (self.started and self.flow_run_id is None) or any(t.version > t.sent for t in self.tasks.values()) \
-            or (self.final is not None and not self.final_written)
+            or (self.final is not None and not self.final_written) or self.needs_running()
 
 
 class CpuMeter:
@@ -198,13 +207,17 @@ class PrefectWriter:
         if self._client is not None:
             self._client.close()
 
-    def register(self, run_id: str, workflow_id: str, nodes: list[tuple[str, str, int, float, list[str]]]) -> None:
-        """A run this writer records: its nodes as (id, type, retries, retry delay, upstream ids)."""
+    def register(self, run_id: str, workflow_id: str, nodes: list[tuple[str, str, int, float, list[str]]],
+                 flow_run_id: str | None = None) -> None:
+        """A run this writer records: its nodes as (id, type, retries, retry delay, upstream
+        ids); `flow_run_id`: the flow run Prefect already has of it (a scheduled run's),
+        written to instead of creating one."""
         tasks = {node_id: _Task(_task_run_id(run_id, node_id), node_id, f"wirework-node-{node_type}", retries,
                                 retry_delay_s, upstream)
                  for node_id, node_type, retries, retry_delay_s, upstream in nodes}
         with self._lock:
-            self._runs[run_id] = _Run(run_id, workflow_id, tasks)
+            self._runs[run_id] = _Run(run_id, workflow_id, tasks, flow_run_id=flow_run_id,
+                                      existing=flow_run_id is not None)
 
     def tracks(self, run_id: str) -> bool:
         with self._lock:
@@ -338,6 +351,7 @@ class PrefectWriter:
             runs = [run for run in self._runs.values() if (run.started or run.final is not None)
                     and run.changed_at is not None and run.changed_at <= cutoff]
         self._create_flow_runs([run for run in runs if run.flow_run_id is None])
+        self._start_flow_runs([run for run in runs if run.existing])
         self._send_task_runs([run for run in runs if run.flow_run_id is not None])
         self._end_flow_runs([run for run in runs if run.flow_run_id is not None])
         with self._lock:
@@ -385,6 +399,30 @@ class PrefectWriter:
                 except Exception as exc:  # the app database is closing: Prefect's record stands anyway
                     log.warning("could not note the Prefect flow runs of %d run(s): %s", len(created), exc)
 
+    def _start_flow_runs(self, runs: list[_Run]) -> None:
+        """Prefect's own flow runs (scheduled runs) that began and have not ended: Running."""
+        with self._lock:
+            starting = [run for run in runs if run.needs_running()]
+        for chunk, accepted in self._bulk_set_state(starting, "RUNNING"):
+            with self._lock:
+                for run in chunk:
+                    # Refused (say, the flow run was deleted): not asked again; its end still is.
+                    run.running_written = True
+                    if run.flow_run_id not in accepted:
+                        log.info("run %s: Prefect did not set its flow run %s Running", run.run_id, run.flow_run_id)
+
+    def _bulk_set_state(self, runs: list[_Run], state_type: str) -> Iterator[tuple[list[_Run], set[str]]]:
+        """Forced `state_type` for the flow runs of `runs`, `BULK_LIMIT` a request: each
+        chunk with the flow run ids Prefect accepted."""
+        for start in range(0, len(runs), BULK_LIMIT):
+            chunk = runs[start:start + BULK_LIMIT]
+            answer = self._request("bulk_set_state", "POST", "/flow_runs/bulk_set_state", {
+                "flow_runs": {"id": {"any_": [run.flow_run_id for run in chunk]}},
+                "state": {"type": state_type, "name": state_type.capitalize()}, "force": True,
+                "limit": BULK_LIMIT})
+            yield chunk, {str(r.get("flow_run_id")) for r in (answer or {}).get("results", [])
+                          if r.get("status") == "ACCEPT"}
+
     def _send_task_runs(self, runs: list[_Run]) -> None:
         events: list[dict[str, Any]] = []
         sent: list[tuple[_Task, int, str]] = []
@@ -428,14 +466,7 @@ class PrefectWriter:
             else:
                 plain.setdefault(final[0], []).append(run)
         for state_type, group in plain.items():
-            for start in range(0, len(group), BULK_LIMIT):
-                chunk = group[start:start + BULK_LIMIT]
-                answer = self._request("bulk_set_state", "POST", "/flow_runs/bulk_set_state", {
-                    "flow_runs": {"id": {"any_": [run.flow_run_id for run in chunk]}},
-                    "state": {"type": state_type, "name": state_type.capitalize()}, "force": True,
-                    "limit": BULK_LIMIT})
-                accepted = {str(r.get("flow_run_id")) for r in (answer or {}).get("results", [])
-                            if r.get("status") == "ACCEPT"}
+            for chunk, accepted in self._bulk_set_state(group, state_type):
                 with self._lock:
                     for run in chunk:
                         run.final_written = run.flow_run_id in accepted

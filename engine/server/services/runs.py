@@ -176,8 +176,14 @@ class RunService:
         self._queue(run_id, workflow, record, prefect_flow_run_id=flow_run_id)
         # The saved version travels with the job: a scheduled run never takes its workflow
         # from the Prefect flow run's parameters (anyone who can reach Prefect could set them).
-        self._launcher().launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, "trigger": record,
-                                      "workflow": workflow.model_dump(mode="json"), "token": token})
+        job = {"trigger": record, "workflow": workflow.model_dump(mode="json"), "token": token}
+        if self.prefect_writer is not None:
+            # As a run now: nodes on threads of the run process, which never talks to Prefect;
+            # the writer records the run on the flow run Prefect's scheduler made.
+            self._launcher().launch(run_id, self._recorded(run_id, workflow, {"kind": "run", **job},
+                                                           flow_run_id=flow_run_id))
+        else:  # Prefect's flow engine in the run process records it (a work pool, RUN_NODES=prefect)
+            self._launcher().launch(run_id, {"kind": "flow_run", "flow_run_id": flow_run_id, **job})
         return run_id
 
     def _launcher(self) -> RunLauncher:
@@ -185,10 +191,12 @@ class RunService:
             raise Unavailable("this server does not run workflows (it was started without run workers)")
         return self.launcher
 
-    def _recorded(self, run_id: str, workflow: Workflow, job: dict[str, Any]) -> dict[str, Any]:
+    def _recorded(self, run_id: str, workflow: Workflow, job: dict[str, Any],
+                  flow_run_id: str | None = None) -> dict[str, Any]:
         """A "run" job whose Prefect record the API writes (services/prefect_writer.py): the
         run process runs its nodes on threads and never talks to Prefect
-        (engine/execution/worker.py `records_beside_the_run`)."""
+        (engine/execution/worker.py `records_beside_the_run`). `flow_run_id`: the flow run
+        Prefect made of it (a scheduled run), written to rather than created."""
         if self.prefect_writer is None:
             return job
         upstream: dict[str, list[str]] = {node.id: [] for node in workflow.nodes}
@@ -196,7 +204,7 @@ class RunService:
             upstream.setdefault(edge.target, []).append(edge.source)
         self.prefect_writer.register(run_id, workflow.id, [
             (node.id, node.type, node.retries, node.retry_delay_s or 0.0, upstream.get(node.id, []))
-            for node in workflow.nodes])
+            for node in workflow.nodes], flow_run_id=flow_run_id)
         return {**job, "prefect_record": "api"}
 
     def _issue_token(self, run_id: str, workflow: Workflow) -> str:

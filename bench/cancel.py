@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import start_server, stop_server  # noqa: E402
 from bench.throughput import Driver, percentile, say  # noqa: E402
 from engine.server.security import bearer_headers  # noqa: E402
+from tests.server_harness import wait_until  # noqa: E402
 
 BLOCKING_MAP = "def node(record):\n    import time\n    time.sleep(600)\n    return record\n"
 ENDLESS_YIELD = ("def node(record):\n    import time\n    i = 0\n    while True:\n        i += 1\n"
@@ -50,20 +51,10 @@ TARGET_ENDED_S = 2.0
 ENDED = {"cancelled", "completed", "failed", "crashed"}
 
 
-def _wait(predicate, timeout_s: float, what: str, every_s: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
-
-
 def cancel_once(api: httpx.Client, workflow_id: str) -> dict[str, float]:
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}).json()["run_id"]
-    _wait(lambda: any(n["status"] == "running" for n in api.get(f"/api/runs/{run_id}").json()["nodes"]),
-          120, f"run {run_id}'s node to start", every_s=0.1)
+    wait_until(lambda: any(n["status"] == "running" for n in api.get(f"/api/runs/{run_id}").json()["nodes"]),
+               120, f"run {run_id}'s node to start", interval=0.1)
     read_started = time.monotonic()
     api.get(f"/api/runs/{run_id}").raise_for_status()
     read_s = time.monotonic() - read_started
@@ -72,8 +63,8 @@ def cancel_once(api: httpx.Client, workflow_id: str) -> dict[str, float]:
     answer_s = time.monotonic() - asked
     if response.status_code != 200 or response.json()["status"] != "cancelling":
         raise SystemExit(f"cancel of run {run_id} answered {response.status_code}: {response.text}")
-    run = _wait(lambda: (r := api.get(f"/api/runs/{run_id}").json())["status"] in ENDED and r, 60,
-                f"run {run_id} to end")
+    run = wait_until(lambda: (r := api.get(f"/api/runs/{run_id}").json())["status"] in ENDED and r, 60,
+                     f"run {run_id} to end", interval=0.02)
     ended_s = time.monotonic() - asked
     if run["status"] != "cancelled":
         raise SystemExit(f"run {run_id} ended {run['status']}, not cancelled: {run.get('error')}")

@@ -125,3 +125,48 @@ def test_a_flow_run_prefect_made_is_set_running_then_ended_and_no_other_is_creat
             assert writer.health()["requests_by_kind"].get("create", 0) == 0
     finally:
         writer.stop()
+
+
+def test_after_a_restart_a_scheduled_runs_record_is_written_only_where_prefect_lacks_its_end(prefect_api_url, app_db):
+    """Scheduled runs the app database has, recovered at start-up: one whose end the
+    stopped process never wrote (its flow run still Pending in Prefect) gets it; one whose
+    record Prefect has whole is left as it is — no second final state."""
+    from engine.model.runs import NodeResult, RunInfo, trigger_record
+    from engine.model.statuses import NodeStatus, RunStatus
+    from engine.server.db.workflows import WorkflowRepository
+    from engine.server.services.prefect_writer import recover
+
+    with httpx.Client(base_url=prefect_api_url.rstrip("/"), timeout=30) as prefect:
+        flow = prefect.post("/flows/", json={"name": "wirework-recover-test"}).json()
+        made = {kind: prefect.post("/flow_runs/", json={"flow_id": flow["id"], "name": f"scheduled-{kind}",
+                                                        "state": {"type": kind, "name": kind.capitalize()}}).json()
+                for kind in ("PENDING", "COMPLETED")}
+        runs = {}
+        for kind, flow_run in made.items():
+            run_id = str(uuid.uuid4())
+            runs[kind] = run_id
+            start = datetime.now(timezone.utc)
+            app_db.queue_run(RunInfo(run_id=run_id, workflow_id="wf", workflow_version=1,
+                                     trigger=trigger_record(run_id, "schedule", time=start), node_ids=["only"],
+                                     prefect_flow_run_id=flow_run["id"], inputs={"only": []}))
+            app_db.node_finished(NodeResult(run_id=run_id, node_id="only", status=NodeStatus.COMPLETED, attempts=1,
+                                            started_at=start, ended_at=start + timedelta(milliseconds=20)))
+            app_db.run_finished(run_id, RunStatus.COMPLETED, None, start + timedelta(milliseconds=30))
+        writer = PrefectWriter(prefect_api_url, write_every_s=0.2)
+        assert recover(writer, app_db, WorkflowRepository(app_db)) == 2
+        writer.start()
+        try:
+            lacking = made["PENDING"]["id"]
+            wait_until(lambda: prefect.get(f"/flow_runs/{lacking}").json()["state_type"] == "COMPLETED", 20,
+                       "the recovered run's end written to its flow run")
+            tasks = wait_until(lambda: prefect.post("/task_runs/filter", json={
+                "flow_runs": {"id": {"any_": [lacking]}}}).json(), 20, "its task run")
+            assert [t["name"] for t in tasks] == ["only"]
+            wait_until(lambda: writer.health()["pending_runs"] == 0, 10, "nothing left to write")
+            whole = made["COMPLETED"]["id"]
+            states = prefect.get("/flow_run_states/", params={"flow_run_id": whole}).json()
+            assert [s["type"] for s in states] == ["COMPLETED"]  # not written again
+            assert prefect.post("/task_runs/filter", json={"flow_runs": {"id": {"any_": [whole]}}}).json() == []
+            assert writer.health()["requests_by_kind"].get("create", 0) == 0
+        finally:
+            writer.stop()

@@ -173,6 +173,18 @@ class AppDatabase:
             [*active, ended_since])
         return [run_id for (run_id,) in rows]
 
+    def scheduled_runs_since(self, ended_since: datetime) -> list[tuple[str, str]]:
+        """(run id, flow run id) of scheduled runs — whose flow run Prefect's scheduler made —
+        still active or ended since `ended_since`, oldest first (services/prefect_writer.py
+        recovers those whose record Prefect may not have)."""
+        active = sorted(ACTIVE_RUN_STATUSES)
+        rows = self._execute(
+            "SELECT id, prefect_flow_run_id FROM runs WHERE prefect_flow_run_id IS NOT NULL"
+            " AND json_extract_string(trigger, '$.trigger') = 'schedule' AND"
+            f" (status IN ({', '.join('?' for _ in active)}) OR ended_at >= ?) ORDER BY started_at",
+            [*active, ended_since])
+        return [(run_id, flow_run_id) for run_id, flow_run_id in rows]
+
     def _insert_run(self, info: RunInfo, status: RunStatus, retry: tuple[str | None, int] | None = None) -> None:
         # Without `retry` (a worker's run_started) the row's retry_of and attempt stay as
         # queued: only the columns named are set.

@@ -129,6 +129,9 @@ class _Run:
     # once the run began — Prefect created it Scheduled, the schedule loop claimed it Pending.
     existing: bool = False
     running_written: bool = False
+    # Recovered after a restart: Prefect may have its whole record already (the stopped
+    # process wrote it) — asked before anything is written, and left alone if final there.
+    verify: bool = False
     final: tuple[str, str, str | None] | None = None  # (type, name, message)
     final_written: bool = False
     changed_at: float | None = None  # monotonic time of the oldest change not written
@@ -208,16 +211,17 @@ class PrefectWriter:
             self._client.close()
 
     def register(self, run_id: str, workflow_id: str, nodes: list[tuple[str, str, int, float, list[str]]],
-                 flow_run_id: str | None = None) -> None:
+                 flow_run_id: str | None = None, verify: bool = False) -> None:
         """A run this writer records: its nodes as (id, type, retries, retry delay, upstream
         ids); `flow_run_id`: the flow run Prefect already has of it (a scheduled run's),
-        written to instead of creating one."""
+        written to instead of creating one; `verify`: only if that flow run is not in a
+        final state yet (a run recovered at start-up)."""
         tasks = {node_id: _Task(_task_run_id(run_id, node_id), node_id, f"wirework-node-{node_type}", retries,
                                 retry_delay_s, upstream)
                  for node_id, node_type, retries, retry_delay_s, upstream in nodes}
         with self._lock:
             self._runs[run_id] = _Run(run_id, workflow_id, tasks, flow_run_id=flow_run_id,
-                                      existing=flow_run_id is not None)
+                                      existing=flow_run_id is not None, verify=verify and flow_run_id is not None)
 
     def tracks(self, run_id: str) -> bool:
         with self._lock:
@@ -350,6 +354,7 @@ class PrefectWriter:
         with self._lock:
             runs = [run for run in self._runs.values() if (run.started or run.final is not None)
                     and run.changed_at is not None and run.changed_at <= cutoff]
+        runs = self._verified(runs)
         self._create_flow_runs([run for run in runs if run.flow_run_id is None])
         self._start_flow_runs([run for run in runs if run.existing])
         self._send_task_runs([run for run in runs if run.flow_run_id is not None])
@@ -398,6 +403,26 @@ class PrefectWriter:
                     self._on_flow_runs(created)
                 except Exception as exc:  # the app database is closing: Prefect's record stands anyway
                     log.warning("could not note the Prefect flow runs of %d run(s): %s", len(created), exc)
+
+    def _verified(self, runs: list[_Run]) -> list[_Run]:
+        """`runs` less the recovered ones whose flow run Prefect already has in a final state
+        (their record was written before the restart): those are dropped, not written again."""
+        asked = [run for run in runs if run.verify]
+        if not asked:
+            return runs
+        final: set[str] = set()
+        for start in range(0, len(asked), BULK_LIMIT):
+            chunk = asked[start:start + BULK_LIMIT]
+            found = self._request("verify", "POST", "/flow_runs/filter", {
+                "flow_runs": {"id": {"any_": [run.flow_run_id for run in chunk]}}, "limit": len(chunk)})
+            final.update(str(fr["id"]) for fr in found or [] if fr.get("state_type") in _FINAL)
+        dropped = {run.run_id for run in asked if run.flow_run_id in final}
+        with self._lock:
+            for run in asked:
+                run.verify = False
+                if run.run_id in dropped:
+                    self._runs.pop(run.run_id, None)
+        return [run for run in runs if run.run_id not in dropped]
 
     def _start_flow_runs(self, runs: list[_Run]) -> None:
         """Prefect's own flow runs (scheduled runs) that began and have not ended: Running."""
@@ -553,16 +578,18 @@ def _task_run_id(run_id: str, node_id: str) -> str:
 
 def recover(writer: PrefectWriter, db: Any, repo: Any, within_s: float = GIVE_UP_S) -> int:
     """At start-up, before active runs left by the previous process are settled: register
-    with the writer the runs Prefect may have no record of — no flow run id in the app
-    database, not scheduled (Prefect created those), ended within `within_s` or still
-    active — fed with what the database holds of them (their nodes' states and times; the
+    with the writer the runs Prefect may have no complete record of, ended within
+    `within_s` or still active — those with no flow run id in the app database, and
+    scheduled runs (their flow run is Prefect's: written only if it is not final there
+    yet) — fed with what the database holds of them (their nodes' states and times; the
     settling that follows ends the active ones). Returns how many."""
     since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
     count = 0
-    for run_id in db.runs_without_flow_run(since):
+    scheduled = dict(db.scheduled_runs_since(since))
+    for run_id in [*db.runs_without_flow_run(since), *scheduled]:
         run = db.get_run(run_id)
-        if run is None or (run.get("trigger") or {}).get("trigger") == "schedule":
-            continue
+        if run is None or ((run.get("trigger") or {}).get("trigger") == "schedule") != (run_id in scheduled):
+            continue  # (a scheduled run without a flow run id: none of ours to write to)
         try:
             workflow = repo.get_version(run["workflow_id"], run["workflow_version"])
             specs = {n.id: (n.type, n.retries, n.retry_delay_s or 0.0) for n in workflow.nodes}
@@ -571,7 +598,7 @@ def recover(writer: PrefectWriter, db: Any, repo: Any, within_s: float = GIVE_UP
         inputs = run.get("inputs") or {}
         writer.register(run_id, run["workflow_id"], [
             (n["node_id"], *specs.get(n["node_id"], ("unknown", 0, 0.0)), list(inputs.get(n["node_id"], [])))
-            for n in run["nodes"]])
+            for n in run["nodes"]], flow_run_id=scheduled.get(run_id), verify=run_id in scheduled)
         if run["status"] != "queued":
             writer.observe("run_started", {"run_id": run_id})
         for node in run["nodes"]:

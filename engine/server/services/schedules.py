@@ -4,8 +4,9 @@ scheduled runs are handed to warm workers.
 Prefect's scheduler creates the scheduled flow runs (so schedules survive restarts in
 Prefect's own database and show in Prefect). Instead of Prefect's runner — which polls
 every 10 s and starts a cold subprocess per run — this loop polls every second for
-due runs of wirework deployments, claims each with a Pending state (so it runs once
-even if two servers poll) and starts it in a warm worker.
+runs of wirework deployments due within the second, waits until the first one's time
+(so a run starts at its time, not up to a poll late), claims each due run with a Pending
+state (so it runs once even if two servers poll) and starts it in a warm worker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ log = logging.getLogger("wirework.schedules")
 DEPLOYMENT_PREFIX = "run_graph/"
 POLL_S = 1.0
 RETRY_S = 2.0
+DUE_EARLY_S = 0.01  # a run this close to its time is started now (waiting costs more than that)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -87,9 +89,11 @@ class ScheduleSync:
                     self._flow_id = client.create_flow_from_name("run_graph")
                     while not self._stop.is_set():
                         self._sync_requested(client)
-                        self._start_due_runs(client)
+                        next_due_s = self._start_due_runs(client)
                         self._prefect.reached()
-                        self._wake.wait(POLL_S)
+                        # Up to the next poll — or, when a run is due before it, until that
+                        # run's time, so a run starts at its time rather than up to a poll late.
+                        self._wake.wait(POLL_S if next_due_s is None else min(POLL_S, next_due_s))
                         self._wake.clear()
             except Exception as exc:  # Prefect unreachable (or restarting): retry, never die
                 self._prefect.failed(exc)
@@ -182,25 +186,43 @@ class ScheduleSync:
         # POST /deployments/{id}/schedule fails server-side, so it is not called here.
         log.info('workflow "%s" scheduled: %s (%s)%s', workflow_id, cron, tz, "" if enabled else ", paused")
 
-    def _start_due_runs(self, client) -> None:
+    def _start_due_runs(self, client) -> float | None:
+        """Start the scheduled runs that are due; returns the seconds until the next one due
+        within a poll (None: none is)."""
         from prefect.client.schemas.filters import (
             FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterNextScheduledStartTime, FlowRunFilterState,
             FlowRunFilterStateType,
         )
         from prefect.client.schemas.objects import StateType
-        from prefect.states import Failed, Pending
 
         with self._lock:
             ids = {d: w for w, d in self._deployments.items()}
         if not ids:
-            return
-        due = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            return None
+        soon = client.read_flow_runs(flow_run_filter=FlowRunFilter(
             deployment_id=FlowRunFilterDeploymentId(any_=[UUID(d) for d in ids]),
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
             next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(
                 # Prefect validates a datetime into its own DateTime (a datetime subclass).
-                before_=datetime.now(timezone.utc) + timedelta(milliseconds=200)),  # type: ignore[arg-type]
+                before_=datetime.now(timezone.utc) + timedelta(seconds=POLL_S)),  # type: ignore[arg-type]
         ), limit=50)
+        now = datetime.now(timezone.utc)
+        next_due_s: float | None = None
+        due = []
+        for flow_run in soon:
+            when = flow_run.next_scheduled_start_time or flow_run.expected_start_time
+            wait_s = (when - now).total_seconds() if when is not None else 0.0
+            if wait_s > DUE_EARLY_S:
+                next_due_s = wait_s if next_due_s is None else min(next_due_s, wait_s)
+            else:
+                due.append(flow_run)
+        self._start(client, due, ids)
+        return next_due_s
+
+    def _start(self, client, due: list, ids: dict[str, str]) -> None:
+        from prefect.client.schemas.objects import StateType
+        from prefect.states import Failed, Pending
+
         for flow_run in due:
             workflow_id = ids.get(str(flow_run.deployment_id))
             result = client.set_flow_run_state(flow_run.id, Pending())

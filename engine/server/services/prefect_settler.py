@@ -117,4 +117,3 @@ class PrefectSettler:
 
     def _request(self, method: str, path: str, body: Any) -> Any:
         return prefect_request(self._http(), method, path, body)
-

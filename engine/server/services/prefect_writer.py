@@ -568,7 +568,6 @@ class PrefectWriter:
         return prefect_request(client, method, path, body)
 
 
-
 _TASK_RUNS = uuid.UUID("5f0c7d3e-8d1b-4f5e-9a51-77b2b8a3e0c1")  # namespace of wirework's task run ids
 
 
@@ -585,11 +584,11 @@ def recover(writer: PrefectWriter, db: Any, repo: Any, within_s: float = GIVE_UP
     settling that follows ends the active ones). Returns how many."""
     since = datetime.now(timezone.utc) - timedelta(seconds=within_s)
     count = 0
-    scheduled = dict(db.scheduled_runs_since(since))
-    for run_id in [*db.runs_without_flow_run(since), *scheduled]:
+    candidates = [(run_id, None) for run_id in db.runs_without_flow_run(since)] + db.scheduled_runs_since(since)
+    for run_id, flow_run_id in candidates:
         run = db.get_run(run_id)
-        if run is None or ((run.get("trigger") or {}).get("trigger") == "schedule") != (run_id in scheduled):
-            continue  # (a scheduled run without a flow run id: none of ours to write to)
+        if run is None or (flow_run_id is None and (run.get("trigger") or {}).get("trigger") == "schedule"):
+            continue  # (a scheduled run without a flow run id: Prefect made none we could write to)
         try:
             workflow = repo.get_version(run["workflow_id"], run["workflow_version"])
             specs = {n.id: (n.type, n.retries, n.retry_delay_s or 0.0) for n in workflow.nodes}
@@ -598,7 +597,7 @@ def recover(writer: PrefectWriter, db: Any, repo: Any, within_s: float = GIVE_UP
         inputs = run.get("inputs") or {}
         writer.register(run_id, run["workflow_id"], [
             (n["node_id"], *specs.get(n["node_id"], ("unknown", 0, 0.0)), list(inputs.get(n["node_id"], [])))
-            for n in run["nodes"]], flow_run_id=scheduled.get(run_id), verify=run_id in scheduled)
+            for n in run["nodes"]], flow_run_id=flow_run_id, verify=flow_run_id is not None)
         if run["status"] != "queued":
             writer.observe("run_started", {"run_id": run_id})
         for node in run["nodes"]:
